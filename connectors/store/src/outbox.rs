@@ -1,0 +1,81 @@
+//! The transactional outbox (`shahr.outbox`).
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use crate::StoreError;
+
+/// The `LISTEN` channel the outbox trigger notifies on commit.
+pub const NOTIFY_CHANNEL: &str = "shahr_outbox";
+
+/// An outbox row not yet handed to the event bus.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    /// Row id (a sequence: commit order may differ from id order).
+    pub id: i64,
+    /// Event topic, e.g. `ruling.issued`.
+    pub topic: String,
+    /// Event payload as written by the mutation.
+    pub payload: serde_json::Value,
+    /// When the mutation wrote the event.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// Writes an event in the caller's transaction; it is published only if that transaction commits.
+pub async fn enqueue(
+    client: &impl GenericClient,
+    topic: &str,
+    payload: &serde_json::Value,
+) -> Result<i64, StoreError> {
+    let row = client
+        .query_one(
+            "INSERT INTO shahr.outbox (topic, payload) VALUES ($1, $2) RETURNING id",
+            &[&topic, payload],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The oldest rows not yet relayed, in id order.
+pub async fn unrelayed(
+    client: &tokio_postgres::Client,
+    limit: i64,
+) -> Result<Vec<OutboxRow>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, topic, payload, occurred_at FROM shahr.outbox
+             WHERE relayed_at IS NULL ORDER BY id LIMIT $1",
+            &[&limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| OutboxRow {
+            id: row.get(0),
+            topic: row.get(1),
+            payload: row.get(2),
+            occurred_at: row.get(3),
+        })
+        .collect())
+}
+
+/// Records the event ids the bus gave to rows, in one statement.
+pub async fn mark_relayed(
+    client: &tokio_postgres::Client,
+    relayed: &[(i64, String)],
+) -> Result<(), StoreError> {
+    if relayed.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i64> = relayed.iter().map(|(id, _)| *id).collect();
+    let event_ids: Vec<&str> = relayed.iter().map(|(_, e)| e.as_str()).collect();
+    client
+        .execute(
+            "UPDATE shahr.outbox o SET event_id = r.event_id, relayed_at = now()
+             FROM unnest($1::bigint[], $2::text[]) AS r(id, event_id)
+             WHERE o.id = r.id AND o.relayed_at IS NULL",
+            &[&ids, &event_ids],
+        )
+        .await?;
+    Ok(())
+}

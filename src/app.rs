@@ -1,0 +1,220 @@
+//! The application: [`Application::build`] wires configuration into running parts,
+//! [`Application::port`] tells where it listens, [`Application::run_until_stopped`] serves
+//! until the shutdown token is cancelled, then stops everything in order.
+
+use std::{collections::HashMap, sync::Arc};
+
+use anyhow::Context;
+use poem::{
+    listener::{Acceptor, AcceptorExt, Listener, TcpListener},
+    Server,
+};
+use shahr_urbanism::UrbanismDb;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    auth::Verifier,
+    config::{Config, Profile},
+    database::Databases,
+    events::{
+        relay::{self, RelayRole, RelaySettings},
+        EventBus, InProcessBus, Source,
+    },
+    graphql::{self, Deps, Limits},
+    http::{self, HttpSettings, HttpState},
+    metrics::Metrics,
+};
+
+/// A built, not yet running, gateway.
+pub struct Application {
+    acceptor: poem::listener::BoxAcceptor,
+    port: u16,
+    routes: poem::endpoint::BoxEndpoint<'static>,
+    shutdown: CancellationToken,
+    config: Config,
+    bus: Arc<dyn EventBus>,
+    metrics: Arc<Metrics>,
+    relays: Vec<(RelaySettings, watch::Sender<RelayRole>)>,
+    relay_roles: HashMap<Source, watch::Receiver<RelayRole>>,
+    databases: Databases,
+}
+
+impl Application {
+    /// Resolves the databases (starting the embedded cluster when none is configured), builds
+    /// pools, the bus, the schema and the routes, and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let databases = Databases::resolve(&config).await?;
+        let urbanism_pool = databases.urbanism.build_pool()?;
+        let citizen_pool = databases.citizen.build_pool()?;
+        let redis = match &config.redis_url {
+            Some(url) => Some(redis_pool(&config, url.expose())?),
+            None => None,
+        };
+        let metrics = Arc::new(Metrics::new());
+        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(config.event_buffer));
+        let verifier = Arc::new(Verifier::from_config(&config)?);
+        let schema = graphql::build_schema(
+            Some(Deps {
+                urbanism: UrbanismDb::new(urbanism_pool.clone()),
+                bus: bus.clone(),
+                server_time_interval: config.server_time_interval,
+            }),
+            Limits {
+                max_aliases: config.max_aliases,
+                max_tokens: config.max_tokens,
+                max_depth: config.max_depth,
+                max_complexity: config.max_complexity,
+                max_directives: config.max_directives,
+                introspection: config.profile == Profile::Dev,
+            },
+        );
+        let shutdown = CancellationToken::new();
+        let state = Arc::new(HttpState {
+            schema,
+            verifier,
+            metrics: metrics.clone(),
+            settings: HttpSettings {
+                profile: config.profile,
+                max_body_bytes: config.max_body_bytes,
+                max_batch: config.max_batch,
+                request_timeout: config.request_timeout,
+                ws_init_timeout: config.ws_init_timeout,
+                ws_max_message_bytes: config.ws_max_message_bytes,
+                readiness_timeout: config.readiness_timeout,
+            },
+            databases: vec![("urbanism", urbanism_pool), ("citizen", citizen_pool)],
+            redis,
+            bus: bus.clone(),
+            shutdown: shutdown.clone(),
+        });
+        let mut relays = Vec::new();
+        let mut relay_roles = HashMap::new();
+        for (source, database) in [
+            (Source::Urbanism, &databases.urbanism),
+            (Source::Citizen, &databases.citizen),
+        ] {
+            let (tx, rx) = watch::channel(RelayRole::Disconnected);
+            relays.push((
+                RelaySettings {
+                    source,
+                    database: database.clone(),
+                    poll_interval: config.relay_poll_interval,
+                },
+                tx,
+            ));
+            relay_roles.insert(source, rx);
+        }
+        let acceptor = TcpListener::bind(config.listen.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {} (SHAHR_LISTEN)", config.listen))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .context("the listener has no local address")?;
+        Ok(Self {
+            acceptor: acceptor.boxed(),
+            port,
+            routes: poem::EndpointExt::boxed(http::routes(state)),
+            shutdown,
+            config,
+            bus,
+            metrics,
+            relays,
+            relay_roles,
+            databases,
+        })
+    }
+
+    /// The port the server listens on (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Cancelling this token shuts the application down gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// The event bus (subscribe to see relayed events).
+    pub fn event_bus(&self) -> Arc<dyn EventBus> {
+        self.bus.clone()
+    }
+
+    /// The metrics registry.
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// The role of this instance's relay for `source`.
+    pub fn relay_role(&self, source: Source) -> watch::Receiver<RelayRole> {
+        self.relay_roles
+            .get(&source)
+            .cloned()
+            .unwrap_or_else(|| watch::channel(RelayRole::Disconnected).1)
+    }
+
+    /// Serves until the shutdown token is cancelled: then stops accepting, lets in-flight
+    /// requests finish within the grace period, closes live sockets with 1001, stops the
+    /// relays and, last, the embedded cluster.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let Self {
+            acceptor,
+            routes,
+            shutdown,
+            config,
+            bus,
+            metrics,
+            relays,
+            mut databases,
+            ..
+        } = self;
+        let relay_stop = CancellationToken::new();
+        let relay_tasks: Vec<_> = relays
+            .into_iter()
+            .map(|(settings, role)| {
+                tokio::spawn(relay::run(
+                    settings,
+                    bus.clone(),
+                    metrics.clone(),
+                    role,
+                    relay_stop.clone(),
+                ))
+            })
+            .collect();
+        let signal = shutdown.clone();
+        let served = Server::new_with_acceptor(acceptor)
+            .name("shahr-gateway")
+            .run_with_graceful_shutdown(
+                routes,
+                async move { signal.cancelled().await },
+                Some(config.shutdown_grace),
+            )
+            .await;
+        relay_stop.cancel();
+        for task in relay_tasks {
+            let _ = task.await;
+        }
+        if let Some(cluster) = databases.embedded.as_mut() {
+            cluster.stop();
+        }
+        served.context("the HTTP server failed")
+    }
+}
+
+fn redis_pool(config: &Config, url: &str) -> anyhow::Result<deadpool_redis::Pool> {
+    let mut cfg = deadpool_redis::Config::from_url(url);
+    cfg.pool = Some(deadpool_redis::PoolConfig {
+        max_size: config.redis_pool_size,
+        timeouts: deadpool_redis::Timeouts {
+            wait: Some(config.redis_timeout),
+            create: Some(config.redis_timeout),
+            recycle: Some(config.redis_timeout),
+        },
+        ..Default::default()
+    });
+    cfg.create_pool(Some(deadpool_redis::Runtime::Tokio1))
+        .context("cannot build the Redis pool (SHAHR_REDIS_URL)")
+}

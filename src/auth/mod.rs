@@ -1,0 +1,155 @@
+//! Who is asking: JWT verification and the [`Viewer`] every resolver sees.
+//!
+//! Production tokens come from the identity provider (OpenID Connect) and are verified with
+//! its public keys (a JWKS file or a PEM key). Development tokens are HS256 with the dev
+//! secret and are accepted only in the `dev` profile; `shahr-gateway token` mints them.
+
+mod verifier;
+
+pub use verifier::{mint_dev_token, AuthError, Verifier};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shahr_domain::identifiers::NationalId;
+
+/// What a person may do; a token may carry several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "snake_case")]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum Role {
+    /// A citizen acting for themself (their parcels, cases, requests).
+    Citizen,
+    /// A municipal inspector who detects violations.
+    Inspector,
+    /// Secretary of an Article 100 commission: prepares sessions, issues rulings.
+    CommissionSecretary,
+    /// A voting member of an Article 100 commission: signs rulings.
+    CommissionMember,
+    /// Urban-planning staff working request queues.
+    UrbanismStaff,
+    /// Reads everything, changes nothing; verifies the audit log.
+    Auditor,
+    /// Operates the gateway.
+    Admin,
+}
+
+impl Role {
+    /// Every role, for help texts.
+    pub const ALL: [Role; 7] = [
+        Role::Citizen,
+        Role::Inspector,
+        Role::CommissionSecretary,
+        Role::CommissionMember,
+        Role::UrbanismStaff,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    /// The claim spelling (`commission_secretary`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Inspector => "inspector",
+            Role::CommissionSecretary => "commission_secretary",
+            Role::CommissionMember => "commission_member",
+            Role::UrbanismStaff => "urbanism_staff",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The Persian label a person reads.
+    pub fn label_fa(self) -> &'static str {
+        match self {
+            Role::Citizen => "شهروند",
+            Role::Inspector => "بازرس",
+            Role::CommissionSecretary => "دبیر کمیسیون",
+            Role::CommissionMember => "عضو کمیسیون",
+            Role::UrbanismStaff => "کارشناس شهرسازی",
+            Role::Auditor => "حسابرس",
+            Role::Admin => "مدیر سامانه",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role `{s}`; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The claims the gateway reads from a token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// Subject: the person's stable id at the identity provider.
+    pub sub: String,
+    /// Roles granted.
+    #[serde(default)]
+    pub roles: Vec<Role>,
+    /// National id of the person, when the provider asserts it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub national_id: Option<String>,
+    /// Municipal district the staff member works in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub district: Option<i16>,
+    /// Issuer.
+    pub iss: String,
+    /// Audience.
+    pub aud: String,
+    /// Issued at (seconds since the epoch).
+    pub iat: i64,
+    /// Expires at (seconds since the epoch).
+    pub exp: i64,
+}
+
+/// An authenticated person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// Subject at the identity provider.
+    pub subject: String,
+    /// Roles granted.
+    pub roles: Vec<Role>,
+    /// Verified national id, if the token carried a valid one.
+    pub national_id: Option<NationalId>,
+    /// District for staff roles.
+    pub district: Option<i16>,
+    /// When the token stops being valid; live subscriptions end then.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The person behind a request, or nobody.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Viewer {
+    /// No token was presented.
+    #[default]
+    Anonymous,
+    /// A verified token.
+    Authenticated(Principal),
+}
+
+impl Viewer {
+    /// The principal, if authenticated.
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Viewer::Anonymous => None,
+            Viewer::Authenticated(p) => Some(p),
+        }
+    }
+
+    /// True when the viewer holds `role`.
+    pub fn has_role(&self, role: Role) -> bool {
+        self.principal().is_some_and(|p| p.roles.contains(&role))
+    }
+
+    /// When the viewer's token expires (never for the anonymous viewer).
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.principal().map(|p| p.expires_at)
+    }
+}

@@ -1,0 +1,173 @@
+//! The `shahr-gateway` command.
+
+use std::{path::PathBuf, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::{Args, Parser, Subcommand};
+use shahr_domain::identifiers::NationalId;
+
+use crate::{
+    auth::{mint_dev_token, Role},
+    config::{Config, Profile},
+    database::Databases,
+    telemetry, Application,
+};
+
+/// Shahr Gateway: one GraphQL graph over Tabriz's urbanism system and citizen services.
+#[derive(Debug, Parser)]
+#[command(name = "shahr-gateway", version, about, long_about = None)]
+pub struct Cli {
+    /// TOML configuration file; `SHAHR_*` environment variables override its keys.
+    #[arg(long, global = true, env = "SHAHR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Data directory of the embedded PostgreSQL cluster (overrides SHAHR_DATA_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// What to do (default: serve).
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the gateway (the default). Without database URLs it runs a private PostgreSQL
+    /// cluster with demo data.
+    Serve,
+    /// Create or upgrade the gateway's own `shahr` schema in both databases. Never touches
+    /// legacy tables.
+    Migrate,
+    /// Load the imitation legacy schema and demo data into the urbanism database
+    /// (development and tests only; refused in the prod profile).
+    Seed,
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
+    Schema,
+    /// Mint a development token (dev profile only) and print it alone on stdout.
+    Token(TokenArgs),
+}
+
+/// Arguments of `token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Role to grant; repeat for several (citizen, inspector, commission_secretary,
+    /// commission_member, urbanism_staff, auditor, admin).
+    #[arg(long = "role", required = true, value_name = "ROLE")]
+    pub roles: Vec<Role>,
+    /// National id of the person (10 digits; Persian digits accepted).
+    #[arg(long, value_name = "ID")]
+    pub national_id: Option<String>,
+    /// District the staff member works in (1-10).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(i16).range(1..=99))]
+    pub district: Option<i16>,
+    /// How long the token lives, e.g. 30m, 12h, 7d.
+    #[arg(long, default_value = "12h", value_parser = parse_duration, value_name = "DURATION")]
+    pub ttl: Duration,
+}
+
+impl clap::ValueEnum for Role {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Role::ALL
+    }
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        Some(clap::builder::PossibleValue::new(self.as_str()))
+    }
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    humantime_serde::re::humantime::parse_duration(s).map_err(|e| format!("{e}; e.g. 30m or 12h"))
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(dir) = &cli.data_dir {
+        config.data_dir = Some(dir.clone());
+    }
+    Ok(config)
+}
+
+/// Runs the parsed command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        None | Some(Command::Serve) => serve(&cli).await,
+        Some(Command::Migrate) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            let databases = Databases::resolve(&config).await?;
+            databases.migrate().await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Some(Command::Seed) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            if config.profile == Profile::Prod {
+                bail!("seed loads demo data and is refused with profile prod");
+            }
+            let databases = Databases::resolve(&config).await?;
+            if databases.seed().await? {
+                eprintln!("demo data loaded");
+            } else {
+                eprintln!("demo data already present; nothing to do");
+            }
+            Ok(())
+        }
+        Some(Command::Schema) => {
+            print!("{}", crate::graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Token(args)) => {
+            let config = load_config(&cli)?;
+            let Some(secret) = config.dev_jwt_secret() else {
+                bail!("development tokens exist only with profile dev; production tokens come from the identity provider");
+            };
+            let national_id = args
+                .national_id
+                .as_deref()
+                .map(NationalId::parse)
+                .transpose()
+                .map_err(|e| anyhow::anyhow!("--national-id: {e}"))?;
+            let token = mint_dev_token(
+                &secret,
+                &config,
+                args.roles.clone(),
+                national_id,
+                args.district,
+                args.ttl,
+            )?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(cli: &Cli) -> anyhow::Result<()> {
+    let config = load_config(cli)?;
+    telemetry::init(&config.log_filter, config.log_format);
+    let host = config.listen.ip();
+    let app = Application::build(config)
+        .await
+        .context("the gateway could not start")?;
+    let port = app.port();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        eprintln!("shutting down");
+        shutdown.cancel();
+    });
+    println!("Shahr Gateway listening on http://{host}:{port}/graphql");
+    app.run_until_stopped().await
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = term.recv() => {}
+    }
+}

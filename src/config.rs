@@ -1,0 +1,467 @@
+//! Typed, layered configuration: built-in defaults < optional TOML file (`--config`) <
+//! `SHAHR_*` environment variables (`SHAHR_DB_POOL_SIZE` sets `db_pool_size`).
+//!
+//! Every key is documented here and in the README's table. A bad value stops start-up with
+//! one line naming the key, where it came from, and how to fix it. Secrets (database and
+//! Redis URLs, the development JWT secret) are wrapped in [`Secret`] so `Debug` and logs
+//! never show them.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use figment::{
+    providers::{Env, Format, Toml},
+    Figment,
+};
+use serde::Deserialize;
+
+/// The environment variable prefix.
+pub const ENV_PREFIX: &str = "SHAHR_";
+
+/// The HS256 secret development tokens are signed with when none is configured. Accepted only
+/// in the `dev` profile.
+pub const DEFAULT_DEV_JWT_SECRET: &str = "shahr-gateway-development-secret-not-for-production";
+
+/// A value that must not appear in logs or `Debug` output.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The secret itself: call only where it is used, never to log it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// Deployment profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Development: GraphiQL on, introspection on, development tokens accepted.
+    Dev,
+    /// Production: tokens only from the identity provider's keys, no GraphiQL, no introspection.
+    Prod,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, for log shippers.
+    Json,
+}
+
+/// The gateway's configuration. Field names are the TOML keys; upper-cased with the `SHAHR_`
+/// prefix they are the environment variables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// `dev` or `prod`.
+    pub profile: Profile,
+    /// Address and port the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// URL of the integrated urbanism database (legacy). Unset: the embedded cluster.
+    pub urbanism_database_url: Option<Secret>,
+    /// URL of the citizen-request database. Unset: the embedded cluster.
+    pub citizen_database_url: Option<Secret>,
+    /// URL of Redis (events across instances). Unset: the in-process event bus.
+    pub redis_url: Option<Secret>,
+    /// Prefix of every Redis key the gateway writes.
+    pub redis_key_prefix: String,
+    /// Data directory of the embedded PostgreSQL cluster.
+    pub data_dir: Option<PathBuf>,
+    /// Directory holding `initdb`, `pg_ctl` and `postgres`; found automatically when unset.
+    pub postgres_bin_dir: Option<PathBuf>,
+    /// Most connections in each database pool.
+    pub db_pool_size: usize,
+    /// Deadline for opening a database connection.
+    #[serde(with = "humantime_serde")]
+    pub db_connect_timeout: Duration,
+    /// Deadline for getting a pooled connection when all are busy.
+    #[serde(with = "humantime_serde")]
+    pub db_checkout_timeout: Duration,
+    /// Server-side deadline for each SQL statement.
+    #[serde(with = "humantime_serde")]
+    pub db_statement_timeout: Duration,
+    /// Most Redis connections in the pool.
+    pub redis_pool_size: usize,
+    /// Deadline for each Redis command and connection.
+    #[serde(with = "humantime_serde")]
+    pub redis_timeout: Duration,
+    /// Deadline for readiness checks of each dependency.
+    #[serde(with = "humantime_serde")]
+    pub readiness_timeout: Duration,
+    /// Deadline for a whole GraphQL request over HTTP.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
+    /// Deadline for a WebSocket client to send `connection_init`.
+    #[serde(with = "humantime_serde")]
+    pub ws_init_timeout: Duration,
+    /// Largest WebSocket message accepted from a client, in bytes.
+    pub ws_max_message_bytes: usize,
+    /// How long in-flight requests may run after a shutdown signal.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
+    /// Largest request body accepted on `/graphql`, in bytes.
+    pub max_body_bytes: usize,
+    /// Most operations in one batched request (mutations are never batched).
+    pub max_batch: usize,
+    /// Deepest selection nesting allowed.
+    pub max_depth: usize,
+    /// Highest query complexity allowed (one point per field, multiplied by list sizes).
+    pub max_complexity: usize,
+    /// Most aliases in one document.
+    pub max_aliases: usize,
+    /// Most lexical tokens in one document.
+    pub max_tokens: usize,
+    /// Most directives in one document.
+    pub max_directives: usize,
+    /// Interval between `serverTime` subscription ticks.
+    #[serde(with = "humantime_serde")]
+    pub server_time_interval: Duration,
+    /// How often the outbox relay polls when no notification wakes it.
+    #[serde(with = "humantime_serde")]
+    pub relay_poll_interval: Duration,
+    /// Capacity of the in-process event bus per subscriber before it lags.
+    pub event_buffer: usize,
+    /// HS256 secret for development tokens (dev profile only). Unset: a built-in dev secret.
+    pub jwt_dev_secret: Option<Secret>,
+    /// JWKS file with the identity provider's public keys (production tokens).
+    pub jwt_jwks_file: Option<PathBuf>,
+    /// PEM public key of the identity provider, instead of a JWKS file.
+    pub jwt_public_key_file: Option<PathBuf>,
+    /// Expected `iss` claim.
+    pub jwt_issuer: String,
+    /// Expected `aud` claim.
+    pub jwt_audience: String,
+    /// Clock skew tolerated on `exp` and `nbf`.
+    #[serde(with = "humantime_serde")]
+    pub jwt_leeway: Duration,
+    /// Log filter in `tracing` syntax (`info`, `shahr_gateway=debug,info`); `RUST_LOG` wins.
+    pub log_filter: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            profile: Profile::Dev,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            urbanism_database_url: None,
+            citizen_database_url: None,
+            redis_url: None,
+            redis_key_prefix: "shahr:".into(),
+            data_dir: None,
+            postgres_bin_dir: None,
+            db_pool_size: 16,
+            db_connect_timeout: Duration::from_secs(5),
+            db_checkout_timeout: Duration::from_secs(3),
+            db_statement_timeout: Duration::from_secs(5),
+            redis_pool_size: 8,
+            redis_timeout: Duration::from_secs(2),
+            readiness_timeout: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(30),
+            ws_init_timeout: Duration::from_secs(5),
+            ws_max_message_bytes: 64 * 1024,
+            shutdown_grace: Duration::from_secs(10),
+            max_body_bytes: 1024 * 1024,
+            max_batch: 10,
+            max_depth: 15,
+            max_complexity: 5000,
+            max_aliases: 100,
+            max_tokens: 10_000,
+            max_directives: 50,
+            server_time_interval: Duration::from_secs(5),
+            relay_poll_interval: Duration::from_secs(1),
+            event_buffer: 1024,
+            jwt_dev_secret: None,
+            jwt_jwks_file: None,
+            jwt_public_key_file: None,
+            jwt_issuer: "shahr-gateway-dev".into(),
+            jwt_audience: "shahr-gateway".into(),
+            jwt_leeway: Duration::from_secs(30),
+            log_filter: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// A configuration that cannot be used; its `Display` is the one line shown at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads defaults, then the TOML file (if any), then `SHAHR_*` variables, and validates.
+    pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "config file {} does not exist; fix the --config path",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["config"]));
+        let config: Config = figment.extract().map_err(describe)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks the rules that span several keys or go beyond types.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: &str| {
+            Err(ConfigError(format!(
+                "`{key}` ({ENV_PREFIX}{}) {why}",
+                key.to_uppercase()
+            )))
+        };
+        for (key, value) in [
+            ("db_pool_size", self.db_pool_size),
+            ("redis_pool_size", self.redis_pool_size),
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_batch", self.max_batch),
+            ("max_depth", self.max_depth),
+            ("event_buffer", self.event_buffer),
+            ("ws_max_message_bytes", self.ws_max_message_bytes),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        for (key, value) in [
+            ("db_connect_timeout", self.db_connect_timeout),
+            ("db_checkout_timeout", self.db_checkout_timeout),
+            ("db_statement_timeout", self.db_statement_timeout),
+            ("redis_timeout", self.redis_timeout),
+            ("readiness_timeout", self.readiness_timeout),
+            ("request_timeout", self.request_timeout),
+            ("ws_init_timeout", self.ws_init_timeout),
+            ("server_time_interval", self.server_time_interval),
+            ("relay_poll_interval", self.relay_poll_interval),
+        ] {
+            if value.is_zero() {
+                return bad(key, "must be longer than zero, e.g. \"5s\"");
+            }
+        }
+        if self.urbanism_database_url.is_some() != self.citizen_database_url.is_some() {
+            return bad(
+                "citizen_database_url",
+                "and SHAHR_URBANISM_DATABASE_URL must be set together (or both left unset for the embedded cluster)",
+            );
+        }
+        for (key, url) in [
+            ("urbanism_database_url", &self.urbanism_database_url),
+            ("citizen_database_url", &self.citizen_database_url),
+        ] {
+            if let Some(url) = url {
+                if let Err(e) = url.expose().parse::<tokio_postgres::Config>() {
+                    return bad(
+                        key,
+                        &format!(
+                            "is not a PostgreSQL URL ({e}); use postgres://user@host:5432/dbname"
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(url) = &self.redis_url {
+            if let Err(e) = redis::Client::open(url.expose()) {
+                return bad(
+                    "redis_url",
+                    &format!("is not a Redis URL ({e}); use redis://host:6379/0"),
+                );
+            }
+        }
+        if self.profile == Profile::Prod {
+            if self.jwt_dev_secret.is_some() {
+                return bad(
+                    "jwt_dev_secret",
+                    "is only allowed with profile dev; unset it and configure SHAHR_JWT_JWKS_FILE",
+                );
+            }
+            if self.jwt_jwks_file.is_none() && self.jwt_public_key_file.is_none() {
+                return bad(
+                    "jwt_jwks_file",
+                    "is required with profile prod (or SHAHR_JWT_PUBLIC_KEY_FILE): point it at the identity provider's JWKS",
+                );
+            }
+            if self.urbanism_database_url.is_none() {
+                return bad(
+                    "urbanism_database_url",
+                    "is required with profile prod; the embedded cluster is for development",
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The HS256 secret for development tokens, when the profile allows them.
+    pub fn dev_jwt_secret(&self) -> Option<Secret> {
+        match self.profile {
+            Profile::Dev => Some(
+                self.jwt_dev_secret
+                    .clone()
+                    .unwrap_or_else(|| Secret::new(DEFAULT_DEV_JWT_SECRET)),
+            ),
+            Profile::Prod => None,
+        }
+    }
+}
+
+/// Turns figment's error into one line naming the key, its source and a fix.
+fn describe(err: figment::Error) -> ConfigError {
+    let first = err.into_iter().next();
+    let Some(err) = first else {
+        return ConfigError("unreadable configuration".into());
+    };
+    let key = err.path.join(".");
+    let source = match err.metadata.as_ref().map(|m| m.name.as_ref()) {
+        Some(name) if name.contains("environment") => {
+            format!("environment variable {ENV_PREFIX}{}", key.to_uppercase())
+        }
+        Some(name) => name.to_owned(),
+        None => "configuration".to_owned(),
+    };
+    let fix = match &err.kind {
+        figment::error::Kind::UnknownField(field, _) => {
+            return ConfigError(format!(
+                "unknown key `{field}` in {}; remove it or check its spelling against the README's configuration table",
+                if source.is_empty() { "configuration" } else { &source }
+            ))
+        }
+        figment::error::Kind::InvalidValue(..) | figment::error::Kind::InvalidType(..)
+            if key.ends_with("timeout")
+                || key.ends_with("interval")
+                || key.ends_with("grace")
+                || key.ends_with("leeway") =>
+        {
+            "use a duration with a unit, e.g. \"5s\" or \"250ms\""
+        }
+        _ => "set a valid value or unset it to use the default (see the README's configuration table)",
+    };
+    if key.is_empty() {
+        return ConfigError(format!("{source}: {}", err.kind));
+    }
+    ConfigError(format!("`{key}` from {source}: {}; {fix}", err.kind))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    #[test]
+    fn defaults_apply_when_nothing_is_set() {
+        Jail::expect_with(|_jail| {
+            let config = Config::load(None).expect("defaults load");
+            assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(config.profile, Profile::Dev);
+            assert!(config.urbanism_database_url.is_none());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_overrides_the_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "shahr.toml",
+                r#"
+                listen = "127.0.0.1:9000"
+                db_pool_size = 4
+                db_checkout_timeout = "750ms"
+                "#,
+            )?;
+            jail.set_env("SHAHR_DB_POOL_SIZE", "7");
+            let config = Config::load(Some(std::path::Path::new("shahr.toml"))).expect("loads");
+            assert_eq!(config.listen.port(), 9000, "file beats default");
+            assert_eq!(config.db_pool_size, 7, "environment beats file");
+            assert_eq!(config.db_checkout_timeout, Duration::from_millis(750));
+            assert_eq!(
+                config.db_statement_timeout,
+                Duration::from_secs(5),
+                "default kept"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_bad_value_names_the_key_and_the_fix() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SHAHR_DB_POOL_SIZE", "lots");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("db_pool_size"), "{err}");
+            assert!(err.contains("SHAHR_DB_POOL_SIZE"), "{err}");
+            assert!(!err.contains('\n'), "one line: {err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_duration_without_unit_is_refused_with_an_example() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SHAHR_DB_STATEMENT_TIMEOUT", "5");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("db_statement_timeout"), "{err}");
+            assert!(err.contains("\"5s\""), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_unknown_key_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SHAHR_LISTNE", "127.0.0.1:1");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("listne"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn prod_refuses_the_dev_secret_and_requires_identity_provider_keys() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SHAHR_PROFILE", "prod");
+            jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a@h/u");
+            jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a@h/c");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("jwt_jwks_file"), "{err}");
+            jail.set_env("SHAHR_JWT_JWKS_FILE", "/etc/shahr/jwks.json");
+            jail.set_env("SHAHR_JWT_DEV_SECRET", "x");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("jwt_dev_secret"), "{err}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_never_appear_in_debug_output() {
+        Jail::expect_with(|jail| {
+            jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://app:hunter2@db/u");
+            jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://app:hunter2@db/c");
+            jail.set_env("SHAHR_JWT_DEV_SECRET", "topsecret");
+            let config = Config::load(None).expect("loads");
+            let debug = format!("{config:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            assert!(!debug.contains("topsecret"), "{debug}");
+            Ok(())
+        });
+    }
+}

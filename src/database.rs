@@ -1,0 +1,158 @@
+//! Where the databases are and getting them ready: configured URLs or the embedded cluster;
+//! migrations of our `shahr` schema; the development fixture.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use shahr_store::{
+    migrate::{self, MigrationSet},
+    PgSettings,
+};
+use tokio_postgres::NoTls;
+
+use crate::{config::Config, embedded::EmbeddedPostgres};
+
+/// Database names inside the embedded cluster.
+pub const EMBEDDED_URBANISM_DB: &str = "shahr_urbanism";
+/// Database names inside the embedded cluster.
+pub const EMBEDDED_CITIZEN_DB: &str = "shahr_citizen";
+
+/// The migration sets of the urbanism database (only our `shahr` schema).
+pub fn urbanism_migrations() -> [MigrationSet; 2] {
+    [migrate::COMMON, shahr_urbanism::MIGRATIONS]
+}
+
+/// The migration sets of the citizen database.
+pub fn citizen_migrations() -> [MigrationSet; 1] {
+    [migrate::COMMON]
+}
+
+/// The two databases, and the embedded cluster when it serves them.
+pub struct Databases {
+    /// The urbanism database.
+    pub urbanism: PgSettings,
+    /// The citizen database.
+    pub citizen: PgSettings,
+    /// The embedded cluster, stopped when this is dropped.
+    pub embedded: Option<EmbeddedPostgres>,
+}
+
+fn settings(config: &Config, url: String) -> PgSettings {
+    PgSettings {
+        url,
+        application_name: "shahr-gateway".into(),
+        max_connections: config.db_pool_size,
+        connect_timeout: config.db_connect_timeout,
+        checkout_timeout: config.db_checkout_timeout,
+        statement_timeout: config.db_statement_timeout,
+    }
+}
+
+impl Databases {
+    /// Uses the configured URLs, or starts the embedded cluster, creating, migrating and
+    /// seeding its databases on first start.
+    pub async fn resolve(config: &Config) -> anyhow::Result<Self> {
+        if let (Some(u), Some(c)) = (&config.urbanism_database_url, &config.citizen_database_url) {
+            return Ok(Self {
+                urbanism: settings(config, u.expose().to_owned()),
+                citizen: settings(config, c.expose().to_owned()),
+                embedded: None,
+            });
+        }
+        let cluster =
+            EmbeddedPostgres::start(config.data_dir.clone(), config.postgres_bin_dir.as_deref())
+                .await?;
+        println!(
+            "embedded PostgreSQL: data in {}, listening on 127.0.0.1:{}",
+            cluster.data_dir().display(),
+            cluster.port()
+        );
+        let admin = settings(config, cluster.url("postgres"));
+        let (client, connection) = admin
+            .pg_config()?
+            .connect(NoTls)
+            .await
+            .context("cannot connect to the embedded PostgreSQL")?;
+        tokio::spawn(connection);
+        for name in [EMBEDDED_URBANISM_DB, EMBEDDED_CITIZEN_DB] {
+            let exists = client
+                .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+                .await?
+                .is_some();
+            if !exists {
+                client
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .await
+                    .with_context(|| format!("cannot create database {name}"))?;
+            }
+        }
+        drop(client);
+        let databases = Self {
+            urbanism: settings(config, cluster.url(EMBEDDED_URBANISM_DB)),
+            citizen: settings(config, cluster.url(EMBEDDED_CITIZEN_DB)),
+            embedded: Some(cluster),
+        };
+        databases.migrate().await?;
+        if databases.seed().await? {
+            println!("embedded PostgreSQL: demo data loaded");
+        }
+        Ok(databases)
+    }
+
+    /// Applies pending migrations to both databases.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        migrate_one("urbanism", &self.urbanism, &urbanism_migrations()).await?;
+        migrate_one("citizen", &self.citizen, &citizen_migrations()).await?;
+        Ok(())
+    }
+
+    /// Loads the legacy fixture and its demo data; false when it was already there.
+    pub async fn seed(&self) -> anyhow::Result<bool> {
+        let mut client = connect(&self.urbanism).await?;
+        Ok(shahr_urbanism::fixture::load(&mut client)
+            .await
+            .context("cannot load the urbanism fixture")?)
+    }
+}
+
+/// A plain connection for set-up work, within the connect deadline.
+pub async fn connect(settings: &PgSettings) -> anyhow::Result<tokio_postgres::Client> {
+    let mut config = settings.pg_config()?;
+    // Set-up statements (migrations, fixtures) may run longer than request statements.
+    config.options("-c statement_timeout=300000");
+    let (client, connection) = tokio::time::timeout(
+        settings.connect_timeout + Duration::from_millis(100),
+        config.connect(NoTls),
+    )
+    .await
+    .map_err(|_| {
+        anyhow::anyhow!(
+            "database {} did not answer in time",
+            settings.database_name()
+        )
+    })?
+    .with_context(|| format!("cannot connect to database {}", settings.database_name()))?;
+    tokio::spawn(async move {
+        if let Err(err) = connection.await {
+            tracing::debug!(error = %err, "set-up connection ended");
+        }
+    });
+    Ok(client)
+}
+
+async fn migrate_one(
+    label: &str,
+    settings: &PgSettings,
+    sets: &[MigrationSet],
+) -> anyhow::Result<()> {
+    let mut client = connect(settings).await?;
+    let report = migrate::migrate(&mut client, sets, |set, m| {
+        eprintln!("migrating {label}: {set}/{:04} {}", m.version, m.name);
+    })
+    .await
+    .with_context(|| format!("migrating the {label} database failed"))?;
+    if report.applied.is_empty() {
+        tracing::debug!(database = label, "schema up to date");
+    }
+    Ok(())
+}

@@ -1,0 +1,286 @@
+//! Request guard: an async-graphql extension that enforces document limits before any
+//! resolver runs, hides introspection in production, gives parse and validation errors their
+//! codes, and records what the transport layer needs to answer correctly (was the operation
+//! executed, what was its name).
+
+use std::sync::{
+    atomic::{AtomicBool, Ordering},
+    Arc, Mutex,
+};
+
+use async_graphql::{
+    extensions::{
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    },
+    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    Response, ServerError, ServerResult, ValidationResult, Variables,
+};
+
+use super::error::{ApiError, ErrorCode};
+
+/// Limits applied to each document.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Most aliases.
+    pub max_aliases: usize,
+    /// Most lexical tokens.
+    pub max_tokens: usize,
+    /// Deepest nesting (enforced by async-graphql's validation).
+    pub max_depth: usize,
+    /// Highest complexity (enforced by async-graphql's validation).
+    pub max_complexity: usize,
+    /// Most directives per field (enforced by async-graphql's validation).
+    pub max_directives: usize,
+    /// Whether `__schema` and `__type` may be queried.
+    pub introspection: bool,
+}
+
+/// What happened to one operation, filled in by the guard and read by the transport.
+#[derive(Debug, Default)]
+pub struct ExecutionInfo {
+    accepted: AtomicBool,
+    operation_name: Mutex<Option<String>>,
+}
+
+impl ExecutionInfo {
+    /// A fresh record, to put in the request's data.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// True once the document passed parsing, limits and validation, so the operation runs:
+    /// errors after that are field errors, not request errors.
+    pub fn accepted(&self) -> bool {
+        self.accepted.load(Ordering::Acquire)
+    }
+
+    /// The operation's name, when the document gave one.
+    pub fn operation_name(&self) -> Option<String> {
+        self.operation_name
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+/// Factory registered on the schema.
+pub struct RequestGuard(pub Arc<Limits>);
+
+impl ExtensionFactory for RequestGuard {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(RequestGuardExtension(self.0.clone()))
+    }
+}
+
+struct RequestGuardExtension(Arc<Limits>);
+
+#[async_trait::async_trait]
+impl Extension for RequestGuardExtension {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let tokens = count_tokens(query, self.0.max_tokens);
+        if tokens > self.0.max_tokens {
+            return Err(ApiError::limit(
+                "tokens",
+                format!("the document has more than {} tokens", self.0.max_tokens),
+            )
+            .into_server_error(None));
+        }
+        let document = next.run(ctx, query, variables).await.map_err(|mut err| {
+            let ext = ApiError::new(ErrorCode::GraphqlParseFailed, "").extensions();
+            err.extensions = Some(ext);
+            err
+        })?;
+        let mut aliases = 0usize;
+        let mut introspection = false;
+        let mut visit = |set: &SelectionSet| walk(set, &mut aliases, &mut introspection);
+        for (_, op) in document.operations.iter() {
+            visit(&op.node.selection_set.node);
+        }
+        for fragment in document.fragments.values() {
+            visit(&fragment.node.selection_set.node);
+        }
+        if aliases > self.0.max_aliases {
+            return Err(ApiError::limit(
+                "aliases",
+                format!("the document has more than {} aliases", self.0.max_aliases),
+            )
+            .into_server_error(None));
+        }
+        if introspection && !self.0.introspection {
+            return Err(ApiError::new(
+                ErrorCode::GraphqlValidationFailed,
+                "introspection is disabled on this server",
+            )
+            .into_server_error(None));
+        }
+        if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+            // A document with one named operation names the request even when the client
+            // did not pass `operationName`; `execute` overrides with the requested name.
+            if let async_graphql::parser::types::DocumentOperations::Multiple(ops) =
+                &document.operations
+            {
+                if ops.len() == 1 {
+                    *info
+                        .operation_name
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) =
+                        ops.keys().next().map(|n| n.to_string());
+                }
+            }
+        }
+        Ok(document)
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let result = next.run(ctx).await;
+        if result.is_ok() {
+            if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+                info.accepted.store(true, Ordering::Release);
+            }
+        }
+        result.map_err(|errors| {
+            errors
+                .into_iter()
+                .map(|mut err| {
+                    let api = if err.message.contains("nested too deep") {
+                        ApiError::limit("depth", "")
+                    } else if err.message.contains("too complex") {
+                        ApiError::limit("complexity", "")
+                    } else if err.message.contains("directives") {
+                        ApiError::limit("directives", "")
+                    } else {
+                        ApiError::new(ErrorCode::GraphqlValidationFailed, "")
+                    };
+                    err.extensions = Some(api.extensions());
+                    err
+                })
+                .collect()
+        })
+    }
+
+    async fn execute(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        operation_name: Option<&str>,
+        next: NextExecute<'_>,
+    ) -> Response {
+        if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+            if let Some(name) = operation_name {
+                *info
+                    .operation_name
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner()) = Some(name.to_owned());
+            }
+        }
+        next.run(ctx, operation_name).await
+    }
+}
+
+fn walk(set: &SelectionSet, aliases: &mut usize, introspection: &mut bool) {
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                if field.alias.is_some() {
+                    *aliases += 1;
+                }
+                let name = field.name.node.as_str();
+                if name == "__schema" || name == "__type" {
+                    *introspection = true;
+                }
+                walk(&field.selection_set.node, aliases, introspection);
+            }
+            Selection::InlineFragment(fragment) => {
+                walk(&fragment.node.selection_set.node, aliases, introspection)
+            }
+            Selection::FragmentSpread(_) => {}
+        }
+    }
+}
+
+/// Counts GraphQL lexical tokens, stopping early once past `stop_after`.
+pub fn count_tokens(source: &str, stop_after: usize) -> usize {
+    let bytes = source.as_bytes();
+    let mut i = 0;
+    let mut count = 0;
+    while i < bytes.len() && count <= stop_after {
+        let b = bytes[i];
+        match b {
+            b' ' | b'\t' | b'\n' | b'\r' | b',' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' => {
+                count += 1;
+                if bytes[i..].starts_with(b"\"\"\"") {
+                    i += 3;
+                    while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 3;
+                } else {
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                }
+            }
+            b'.' if bytes[i..].starts_with(b"...") => {
+                count += 1;
+                i += 3;
+            }
+            _ if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' => {
+                count += 1;
+                while i < bytes.len()
+                    && (bytes[i].is_ascii_alphanumeric()
+                        || matches!(bytes[i], b'_' | b'.' | b'-' | b'+'))
+                {
+                    i += 1;
+                }
+            }
+            _ => {
+                count += 1;
+                i += 1;
+            }
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::count_tokens;
+
+    #[test]
+    fn tokens_are_counted_like_a_graphql_lexer() {
+        assert_eq!(count_tokens("{ a }", 100), 3);
+        assert_eq!(
+            count_tokens("query Q($x: Int = -1.5e3) { a(x: $x) }", 100),
+            18
+        );
+        assert_eq!(count_tokens("{ a(s: \"x y, z\") # c\n ...F }", 100), 9);
+        assert_eq!(
+            count_tokens("{ a(s: \"\"\"multi\n\"line\"\"\"\") }", 100),
+            7
+        );
+    }
+
+    #[test]
+    fn counting_stops_early_on_huge_documents() {
+        let huge = "{ a } ".repeat(1_000_000);
+        assert!(count_tokens(&huge, 10) <= 11);
+    }
+}

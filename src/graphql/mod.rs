@@ -1,0 +1,73 @@
+//! The GraphQL schema, one folder per domain area, roots merged with `MergedObject`.
+//!
+//! This layer knows nothing of HTTP: the transport puts a [`Viewer`](crate::auth::Viewer) and
+//! an [`ExecutionInfo`] into each request's data and calls the schema.
+
+pub mod context;
+pub mod error;
+pub mod guard;
+pub mod node;
+pub mod parcels;
+pub mod scalars;
+pub mod system;
+
+use std::sync::Arc;
+
+use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+
+pub use context::Deps;
+pub use guard::{ExecutionInfo, Limits};
+
+/// Every query field.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(system::SystemQuery, node::NodeQuery, parcels::ParcelsQuery);
+
+/// Every subscription field.
+#[derive(MergedSubscription, Default)]
+#[graphql(name = "Subscription")]
+pub struct SubscriptionRoot(system::SystemSubscription);
+
+/// The gateway's schema type.
+pub type AppSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+
+/// The builder of [`AppSchema`].
+pub type AppSchemaBuilder =
+    async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, SubscriptionRoot>;
+
+/// Builds the schema. Without `deps` it serves only its SDL (the `schema` command).
+pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        EmptyMutation,
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(limits.max_depth)
+    .limit_complexity(limits.max_complexity)
+    .limit_directives(limits.max_directives)
+    .extension(async_graphql::extensions::Tracing);
+    if !limits.introspection {
+        builder = builder.disable_suggestions();
+    }
+    builder = builder.extension(guard::RequestGuard(Arc::new(limits)));
+    if let Some(deps) = deps {
+        builder = context::register(builder, deps);
+    }
+    builder.finish()
+}
+
+/// The SDL of the schema, as committed in `schema.graphql`.
+pub fn sdl() -> String {
+    build_schema(
+        None,
+        Limits {
+            max_aliases: usize::MAX,
+            max_tokens: usize::MAX,
+            max_depth: usize::MAX,
+            max_complexity: usize::MAX,
+            max_directives: usize::MAX,
+            introspection: true,
+        },
+    )
+    .sdl()
+}

@@ -1,0 +1,348 @@
+//! GraphQL over HTTP, per the GraphQL-over-HTTP spec: POST with a JSON body, GET for queries
+//! only, `application/graphql-response+json` (or legacy `application/json`) by `Accept`, and
+//! request errors as 4xx without `data`.
+
+use std::{sync::Arc, time::Instant};
+
+use async_graphql::{
+    parser::{parse_query, types::OperationType},
+    BatchRequest, Variables,
+};
+use poem::{
+    handler,
+    http::{header, StatusCode},
+    web::{websocket::WebSocket, Data},
+    Body, IntoResponse, Request, Response,
+};
+use serde::Deserialize;
+
+use super::{
+    error_response,
+    negotiate::{is_json_content, response_type, ResponseType},
+    ws, HttpState, RequestId,
+};
+use crate::{
+    auth::{AuthError, Viewer},
+    graphql::ExecutionInfo,
+    metrics::Outcome,
+};
+
+/// Query-string form of a GET request.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// GET `/graphql`: a WebSocket upgrade, or a query in the query string.
+#[handler]
+pub async fn get_or_upgrade(
+    req: &Request,
+    websocket: Option<WebSocket>,
+    state: Data<&Arc<HttpState>>,
+) -> Response {
+    if let Some(websocket) = websocket {
+        return ws::upgrade(req, websocket, state.0.clone());
+    }
+    let Some(rtype) = response_type(req.header(header::ACCEPT)) else {
+        return not_acceptable();
+    };
+    let params = match req.params::<GetParams>() {
+        Ok(p) => p,
+        Err(_) => return bad_request("the query string is malformed"),
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        return bad_request("the `query` parameter is required");
+    };
+    // Only queries may travel over GET: a link or an image tag must never change state.
+    if let Some(kind) = operation_kind(&query, params.operation_name.as_deref()) {
+        if kind != OperationType::Query {
+            return Response::builder()
+                .status(StatusCode::METHOD_NOT_ALLOWED)
+                .header(header::ALLOW, "POST")
+                .content_type("application/json")
+                .body(
+                    serde_json::json!({ "errors": [{
+                        "message": "only queries may be sent with GET; use POST",
+                        "extensions": { "code": "BAD_REQUEST" }
+                    }]})
+                    .to_string(),
+                );
+        }
+    }
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(value) => request.variables = Variables::from_json(value),
+            Err(_) => return bad_request("`variables` is not valid JSON"),
+        }
+    }
+    if let Some(ext) = params.extensions.filter(|v| !v.is_empty()) {
+        match serde_json::from_str(&ext) {
+            Ok(value) => request.extensions = value,
+            Err(_) => return bad_request("`extensions` is not valid JSON"),
+        }
+    }
+    execute(req, &state, rtype, BatchRequest::Single(request)).await
+}
+
+/// POST `/graphql`: a JSON body holding one operation or a batch of queries.
+#[handler]
+pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Response {
+    let Some(rtype) = response_type(req.header(header::ACCEPT)) else {
+        return not_acceptable();
+    };
+    // Only JSON bodies: a form or text/plain POST (which browsers send cross-site without a
+    // preflight) is refused before anything runs.
+    if !is_json_content(req.content_type()) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "the body must be application/json",
+        );
+    }
+    let limit = state.settings.max_body_bytes;
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > limit) {
+        return too_large(limit);
+    }
+    let bytes = match body.into_bytes_limit(limit).await {
+        Ok(b) => b,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(limit),
+        Err(_) => return bad_request("the body could not be read"),
+    };
+    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+        Ok(b) => b,
+        Err(_) => {
+            return bad_request(
+                "the body is not a GraphQL request: expected a JSON object with `query`",
+            )
+        }
+    };
+    if let BatchRequest::Batch(requests) = &batch {
+        if requests.is_empty() {
+            return bad_request("the batch is empty");
+        }
+        if requests.len() > state.settings.max_batch {
+            return error_with_code(
+                rtype,
+                StatusCode::BAD_REQUEST,
+                "LIMIT_EXCEEDED",
+                &format!(
+                    "a batch may hold at most {} operations",
+                    state.settings.max_batch
+                ),
+            );
+        }
+        let has_mutation = requests.iter().any(|r| {
+            operation_kind(&r.query, r.operation_name.as_deref())
+                .is_some_and(|k| k != OperationType::Query)
+        });
+        if has_mutation {
+            return error_with_code(
+                rtype,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "mutations and subscriptions cannot be batched; send them one per request",
+            );
+        }
+    }
+    execute(req, &state, rtype, batch).await
+}
+
+/// Authenticates, runs the operation(s) with a deadline, records metrics, and shapes the answer.
+async fn execute(
+    req: &Request,
+    state: &HttpState,
+    rtype: ResponseType,
+    batch: BatchRequest,
+) -> Response {
+    let viewer = match viewer(req, state) {
+        Ok(v) => v,
+        Err(err) => return err.into_response(),
+    };
+    let request_id = req.data::<RequestId>().cloned();
+    let prepare = |r: async_graphql::Request| -> (async_graphql::Request, Arc<ExecutionInfo>) {
+        let info = ExecutionInfo::new();
+        let mut r = r.data(viewer.clone()).data(info.clone());
+        if let Some(id) = &request_id {
+            r = r.data(id.clone());
+        }
+        (r, info)
+    };
+    let started = Instant::now();
+    match batch {
+        BatchRequest::Single(request) => {
+            let (request, info) = prepare(request);
+            let response = run_with_deadline(state, request).await;
+            let (status, body) = shape(rtype, &response, &info);
+            record(state, &info, &response, started);
+            json_response(status, rtype, body)
+        }
+        BatchRequest::Batch(requests) => {
+            let (requests, infos): (Vec<_>, Vec<_>) = requests.into_iter().map(prepare).unzip();
+            let runs = requests.into_iter().map(|r| run_with_deadline(state, r));
+            let responses = futures_util::future::join_all(runs).await;
+            let bodies: Vec<serde_json::Value> = responses
+                .iter()
+                .zip(&infos)
+                .map(|(response, info)| {
+                    record(state, info, response, started);
+                    shape(rtype, response, info).1
+                })
+                .collect();
+            json_response(StatusCode::OK, rtype, serde_json::Value::Array(bodies))
+        }
+    }
+}
+
+async fn run_with_deadline(
+    state: &HttpState,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    match tokio::time::timeout(
+        state.settings.request_timeout,
+        state.schema.execute(request),
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(_) => {
+            let mut err =
+                async_graphql::ServerError::new("the request ran past its deadline", None);
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", "SERVICE_UNAVAILABLE");
+            err.extensions = Some(ext);
+            async_graphql::Response::from_errors(vec![err])
+        }
+    }
+}
+
+/// The status and body for one response: request errors lose `data` and, with
+/// `application/graphql-response+json`, answer 400.
+fn shape(
+    rtype: ResponseType,
+    response: &async_graphql::Response,
+    info: &ExecutionInfo,
+) -> (StatusCode, serde_json::Value) {
+    let mut body = serde_json::to_value(response).unwrap_or_else(|_| serde_json::json!({}));
+    let request_error = !info.accepted() && !response.errors.is_empty();
+    if request_error {
+        if let Some(obj) = body.as_object_mut() {
+            obj.remove("data");
+        }
+        let status = match rtype {
+            ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            ResponseType::Json => StatusCode::OK,
+        };
+        return (status, body);
+    }
+    (StatusCode::OK, body)
+}
+
+fn record(
+    state: &HttpState,
+    info: &ExecutionInfo,
+    response: &async_graphql::Response,
+    started: Instant,
+) {
+    let outcome = if !info.accepted() {
+        Outcome::Rejected
+    } else if response.errors.is_empty() {
+        Outcome::Ok
+    } else {
+        Outcome::FieldErrors
+    };
+    state
+        .metrics
+        .observe_request(info.operation_name().as_deref(), outcome, started.elapsed());
+}
+
+/// The type of the operation a request would run, if the document parses.
+fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+    let document = parse_query(query).ok()?;
+    match operation_name {
+        Some(name) => document
+            .operations
+            .iter()
+            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
+            .map(|(_, op)| op.node.ty),
+        None => document.operations.iter().next().map(|(_, op)| op.node.ty),
+    }
+}
+
+fn json_response(status: StatusCode, rtype: ResponseType, body: serde_json::Value) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type(rtype.content_type())
+        .body(body.to_string())
+}
+
+fn error_with_code(rtype: ResponseType, status: StatusCode, code: &str, message: &str) -> Response {
+    let status = match rtype {
+        ResponseType::GraphqlResponseJson => status,
+        ResponseType::Json => StatusCode::OK,
+    };
+    json_response(
+        status,
+        rtype,
+        serde_json::json!({ "errors": [{ "message": message, "extensions": { "code": code } }] }),
+    )
+}
+
+/// A request that is not a GraphQL request at all: a plain 400 whatever the `Accept` says.
+fn bad_request(message: &str) -> Response {
+    error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message)
+}
+
+fn not_acceptable() -> Response {
+    error_response(
+        StatusCode::NOT_ACCEPTABLE,
+        "BAD_REQUEST",
+        "accept application/graphql-response+json or application/json",
+    )
+}
+
+fn too_large(limit: usize) -> Response {
+    error_response(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "LIMIT_EXCEEDED",
+        &format!("the body is larger than {limit} bytes"),
+    )
+}
+
+/// 401 for a token that is present but unusable; nothing was executed.
+pub(super) fn unauthorized(err: &AuthError) -> Response {
+    let description = err.to_string();
+    let mut response = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &description);
+    let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
+    if let Ok(value) = challenge.parse() {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+impl IntoResponse for AuthErrorResponse {
+    fn into_response(self) -> Response {
+        unauthorized(&self.0)
+    }
+}
+
+/// An [`AuthError`] as an HTTP response.
+pub(super) struct AuthErrorResponse(pub AuthError);
+
+/// Helper so handlers can write `viewer(req, state)?`.
+pub(super) fn viewer(req: &Request, state: &HttpState) -> Result<Viewer, AuthErrorResponse> {
+    state
+        .verifier
+        .viewer_from_header(req.header(header::AUTHORIZATION))
+        .map_err(AuthErrorResponse)
+}

@@ -1,0 +1,117 @@
+//! The HTTP surface on poem: routes, auth extraction, request ids, health and metrics.
+//!
+//! - `/graphql`: GraphQL over HTTP (POST, GET for queries) and WebSocket upgrades
+//!   (`graphql-transport-ws` and the legacy `graphql-ws`)
+//! - `/graphql/stream`: GraphQL over SSE
+//! - `/graphiql`: GraphiQL (dev profile only)
+//! - `/healthz`, `/readyz`, `/metrics`
+
+mod graphql;
+mod health;
+mod negotiate;
+mod request_id;
+mod sse;
+mod ws;
+
+use std::{sync::Arc, time::Duration};
+
+use poem::{
+    get, handler,
+    http::StatusCode,
+    web::{Html, Redirect},
+    Endpoint, EndpointExt, IntoResponse, Response, Route,
+};
+use shahr_store::PgPool;
+use tokio_util::sync::CancellationToken;
+
+pub use request_id::RequestId;
+
+use crate::{
+    auth::Verifier, config::Profile, events::EventBus, graphql::AppSchema, metrics::Metrics,
+};
+
+/// Transport settings taken from the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Deployment profile (GraphiQL only in dev).
+    pub profile: Profile,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+    /// Most operations in a batch.
+    pub max_batch: usize,
+    /// Deadline of one HTTP GraphQL request.
+    pub request_timeout: Duration,
+    /// Deadline for `connection_init` on WebSockets.
+    pub ws_init_timeout: Duration,
+    /// Largest WebSocket message.
+    pub ws_max_message_bytes: usize,
+    /// Deadline of each readiness check.
+    pub readiness_timeout: Duration,
+}
+
+/// Everything the routes need.
+pub struct HttpState {
+    /// The schema.
+    pub schema: AppSchema,
+    /// Token verification.
+    pub verifier: Arc<Verifier>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Settings.
+    pub settings: HttpSettings,
+    /// Pools checked by `/readyz`, with their names.
+    pub databases: Vec<(&'static str, PgPool)>,
+    /// Redis pool, when configured.
+    pub redis: Option<deadpool_redis::Pool>,
+    /// The event bus (its kind is reported by `/readyz`).
+    pub bus: Arc<dyn EventBus>,
+    /// Cancelled when the server shuts down: live sockets close with 1001.
+    pub shutdown: CancellationToken,
+}
+
+/// Builds the route table.
+pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
+    let mut route = Route::new()
+        .at("/graphql", get(graphql::get_or_upgrade).post(graphql::post))
+        .at(
+            "/graphql/stream",
+            get(sse::subscribe_get).post(sse::subscribe_post),
+        )
+        .at("/healthz", get(health::healthz))
+        .at("/readyz", get(health::readyz))
+        .at("/metrics", get(health::metrics));
+    if state.settings.profile == Profile::Dev {
+        route = route.at("/graphiql", get(graphiql)).at("/", get(index_dev));
+    }
+    route
+        .data(state)
+        .around(request_id::middleware)
+        .map_to_response()
+}
+
+#[handler]
+fn graphiql() -> Html<String> {
+    Html(
+        async_graphql::http::GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("Shahr Gateway")
+            .finish(),
+    )
+}
+
+#[handler]
+fn index_dev() -> Response {
+    Redirect::see_other("/graphiql").into_response()
+}
+
+/// A JSON error body in GraphQL shape, for failures outside GraphQL execution.
+pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let body = serde_json::json!({
+        "errors": [{ "message": message, "extensions": { "code": code } }]
+    });
+    Response::builder()
+        .status(status)
+        .content_type("application/json")
+        .body(body.to_string())
+}

@@ -1,0 +1,58 @@
+//! Request ids: taken from a well-formed `X-Request-Id` or generated, put in the response
+//! header, and attached to every log line of the request.
+
+use std::time::Instant;
+
+use poem::{Endpoint, IntoResponse, Request, Response, Result};
+use tracing::Instrument;
+
+/// The header carrying the id.
+pub const HEADER: &str = "x-request-id";
+
+/// The request's id, available to handlers as request data.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+fn acceptable(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+pub(super) async fn middleware<E: Endpoint>(ep: E, mut req: Request) -> Result<Response> {
+    let id = req
+        .headers()
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    req.set_data(RequestId(id.clone()));
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("http", request_id = %id, %method, %path);
+    let started = Instant::now();
+    async move {
+        let mut response = match ep.call(req).await {
+            Ok(r) => r.into_response(),
+            Err(err) => err.into_response(),
+        };
+        if let Ok(value) = id.parse() {
+            response.headers_mut().insert(HEADER, value);
+        }
+        response.headers_mut().insert(
+            "x-content-type-options",
+            poem::http::HeaderValue::from_static("nosniff"),
+        );
+        tracing::info!(
+            status = response.status().as_u16(),
+            took_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        Ok(response)
+    }
+    .instrument(span)
+    .await
+}

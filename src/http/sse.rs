@@ -1,0 +1,163 @@
+//! GraphQL over Server-Sent Events (the "distinct connections" mode of the GraphQL-over-SSE
+//! protocol): one subscription per request, `event: next` per result, `event: complete` at
+//! the end. A request error arrives as one `next` event carrying `errors`, then `complete`.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::Variables;
+use futures_util::StreamExt;
+use poem::{
+    handler,
+    http::{header, StatusCode},
+    web::{
+        sse::{Event, SSE},
+        Data,
+    },
+    Body, IntoResponse, Request, Response,
+};
+use serde::Deserialize;
+
+use super::{error_response, graphql::viewer, negotiate::is_json_content, HttpState};
+use crate::{auth::Viewer, graphql::ExecutionInfo};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+}
+
+fn accepts_event_stream(req: &Request) -> bool {
+    match req.header(header::ACCEPT) {
+        None => true,
+        Some(accept) => accept.split(',').any(|r| {
+            let media = r.split(';').next().unwrap_or_default().trim();
+            media.eq_ignore_ascii_case("text/event-stream") || media == "*/*"
+        }),
+    }
+}
+
+/// GET `/graphql/stream?query=subscription{...}`.
+#[handler]
+pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Response {
+    if !accepts_event_stream(req) {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "BAD_REQUEST",
+            "accept text/event-stream",
+        );
+    }
+    let viewer = match viewer(req, &state) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let Ok(params) = req.params::<GetParams>() else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the query string is malformed",
+        );
+    };
+    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the `query` parameter is required",
+        );
+    };
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
+        match serde_json::from_str::<serde_json::Value>(&vars) {
+            Ok(value) => request.variables = Variables::from_json(value),
+            Err(_) => {
+                return error_response(
+                    StatusCode::BAD_REQUEST,
+                    "BAD_REQUEST",
+                    "`variables` is not valid JSON",
+                )
+            }
+        }
+    }
+    stream(state.0.clone(), viewer, request)
+}
+
+/// POST `/graphql/stream` with a JSON GraphQL request.
+#[handler]
+pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Response {
+    if !accepts_event_stream(req) {
+        return error_response(
+            StatusCode::NOT_ACCEPTABLE,
+            "BAD_REQUEST",
+            "accept text/event-stream",
+        );
+    }
+    if !is_json_content(req.content_type()) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "the body must be application/json",
+        );
+    }
+    let viewer = match viewer(req, &state) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let bytes = match body.into_bytes_limit(state.settings.max_body_bytes).await {
+        Ok(b) => b,
+        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "LIMIT_EXCEEDED",
+                "the body is too large",
+            )
+        }
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "the body could not be read",
+            )
+        }
+    };
+    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&bytes) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the body is not a GraphQL request: expected a JSON object with `query`",
+        );
+    };
+    stream(state.0.clone(), viewer, request)
+}
+
+fn stream(state: Arc<HttpState>, viewer: Viewer, request: async_graphql::Request) -> Response {
+    let guard = state.metrics.subscriber("sse");
+    let info = ExecutionInfo::new();
+    let expires_in = viewer
+        .expires_at()
+        .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or_default())
+        .unwrap_or(Duration::from_secs(86_400 * 365));
+    let request = request.data(viewer).data(info);
+    let stop = state.shutdown.clone();
+    let events = state
+        .schema
+        .execute_stream(request)
+        .map(|response| {
+            let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
+            Event::message(body).event_type("next")
+        })
+        .take_until(async move {
+            tokio::select! {
+                _ = stop.cancelled() => {}
+                _ = tokio::time::sleep(expires_in) => {}
+            }
+        })
+        .chain(futures_util::stream::once(async move {
+            drop(guard);
+            Event::message("").event_type("complete")
+        }));
+    SSE::new(events)
+        .keep_alive(Duration::from_secs(15))
+        .into_response()
+}

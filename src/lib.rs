@@ -1,0 +1,32 @@
+//! Shahr Gateway: one GraphQL graph over Tabriz's integrated urbanism system
+//! (*samaneh-ye yekparcheh-ye shahrsazi*) and the citizen-sourcing store (*shahrvand-separi*).
+//!
+//! Data flows one way: [`http`] -> [`graphql`] -> domain rules (`shahr_domain`) ->
+//! connectors (`shahr_urbanism`, `shahr_store`, ...).
+//!
+//! - [`cli`]: the `shahr-gateway` command and its subcommands
+//! - [`config`]: typed, layered configuration
+//! - [`app`]: build, bind, run, shut down
+//! - [`database`]: configured or embedded databases; migrations and fixture
+//! - [`embedded`]: the private PostgreSQL cluster of the embedded default
+//! - [`http`]: poem routes (GraphQL over HTTP, WebSocket, SSE, health, metrics)
+//! - [`graphql`]: the schema, one module per domain area
+//! - [`auth`]: JWT verification and the viewer
+//! - [`events`]: outbox relay, event bus, subscriptions' source
+//! - [`metrics`]: Prometheus metrics
+//! - [`telemetry`]: logging set-up
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod embedded;
+pub mod events;
+pub mod graphql;
+pub mod http;
+pub mod metrics;
+pub mod telemetry;
+
+pub use app::Application;
+pub use config::Config;

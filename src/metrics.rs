@@ -1,0 +1,278 @@
+//! Prometheus metrics of one gateway instance, served as text on `/metrics`.
+//!
+//! Each [`crate::app::Application`] owns its registry, so several instances in one process
+//! (tests) keep separate numbers. Operation names come from clients: only well-formed names
+//! are used as labels, and at most [`MAX_OPERATION_LABELS`] distinct ones; the rest are
+//! counted as `other`.
+
+use std::{
+    collections::HashSet,
+    sync::{
+        atomic::{AtomicI64, Ordering},
+        Mutex,
+    },
+    time::Duration,
+};
+
+use prometheus_client::{
+    encoding::EncodeLabelSet,
+    metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+    registry::Registry,
+};
+
+use crate::events::Source;
+
+/// Most distinct operation names kept as labels.
+pub const MAX_OPERATION_LABELS: usize = 200;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationNameLabel {
+    operation: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    database: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabel {
+    source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TransportLabel {
+    transport: String,
+}
+
+/// How a GraphQL request ended, for the `outcome` label.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome {
+    /// Executed without errors.
+    Ok,
+    /// Executed with field errors.
+    FieldErrors,
+    /// Refused before execution (parse, validation, limits).
+    Rejected,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::FieldErrors => "field_errors",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// The instance's metrics.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<OperationLabels, Counter>,
+    latency: Family<OperationNameLabel, Histogram>,
+    pool: Family<PoolLabels, Gauge>,
+    subscribers: Family<TransportLabel, Gauge>,
+    relay_leader: Family<SourceLabel, Gauge>,
+    relayed: Family<SourceLabel, Counter>,
+    known_operations: Mutex<HashSet<String>>,
+    subscriber_total: AtomicI64,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A fresh registry with every metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("shahr");
+        let requests = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "graphql_requests",
+            "GraphQL operations by operation name and outcome",
+            requests.clone(),
+        );
+        let latency = Family::<OperationNameLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ])
+        });
+        registry.register(
+            "graphql_request_duration_seconds",
+            "Time to execute a GraphQL operation over HTTP",
+            latency.clone(),
+        );
+        let pool = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database pool connections by database and state (in_use, idle, max, waiting)",
+            pool.clone(),
+        );
+        let subscribers = Family::<TransportLabel, Gauge>::default();
+        registry.register(
+            "subscribers",
+            "Live GraphQL subscriptions by transport",
+            subscribers.clone(),
+        );
+        let relay_leader = Family::<SourceLabel, Gauge>::default();
+        registry.register(
+            "outbox_relay_leader",
+            "1 when this instance's outbox relay for the source is the elected leader",
+            relay_leader.clone(),
+        );
+        let relayed = Family::<SourceLabel, Counter>::default();
+        registry.register(
+            "outbox_relayed_events",
+            "Outbox rows this instance published to the event bus",
+            relayed.clone(),
+        );
+        Self {
+            registry,
+            requests,
+            latency,
+            pool,
+            subscribers,
+            relay_leader,
+            relayed,
+            known_operations: Mutex::new(HashSet::new()),
+            subscriber_total: AtomicI64::new(0),
+        }
+    }
+
+    fn operation_label(&self, name: Option<&str>) -> String {
+        let Some(name) = name else {
+            return "anonymous".into();
+        };
+        let well_formed = !name.is_empty()
+            && name.len() <= 64
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if !well_formed {
+            return "other".into();
+        }
+        let mut known = self
+            .known_operations
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if known.contains(name) || known.len() < MAX_OPERATION_LABELS {
+            known.insert(name.to_owned());
+            name.to_owned()
+        } else {
+            "other".into()
+        }
+    }
+
+    /// Records one executed or refused operation.
+    pub fn observe_request(&self, operation: Option<&str>, outcome: Outcome, took: Duration) {
+        let operation = self.operation_label(operation);
+        self.requests
+            .get_or_create(&OperationLabels {
+                operation: operation.clone(),
+                outcome: outcome.as_str().into(),
+            })
+            .inc();
+        self.latency
+            .get_or_create(&OperationNameLabel { operation })
+            .observe(took.as_secs_f64());
+    }
+
+    /// Sets the pool gauges of one database from its current status.
+    pub fn set_pool(&self, database: &str, status: deadpool_postgres::Status) {
+        let in_use = status.size.saturating_sub(status.available);
+        for (state, value) in [
+            ("in_use", in_use),
+            ("idle", status.available),
+            ("max", status.max_size),
+            ("waiting", status.waiting),
+        ] {
+            self.pool
+                .get_or_create(&PoolLabels {
+                    database: database.into(),
+                    state: state.into(),
+                })
+                .set(i64::try_from(value).unwrap_or(i64::MAX));
+        }
+    }
+
+    /// A subscription started on `transport`; the returned guard ends it when dropped.
+    pub fn subscriber(self: &std::sync::Arc<Self>, transport: &'static str) -> SubscriberGuard {
+        self.subscribers
+            .get_or_create(&TransportLabel {
+                transport: transport.into(),
+            })
+            .inc();
+        self.subscriber_total.fetch_add(1, Ordering::Relaxed);
+        SubscriberGuard {
+            metrics: self.clone(),
+            transport,
+        }
+    }
+
+    /// Live subscriptions on all transports.
+    pub fn subscriber_count(&self) -> i64 {
+        self.subscriber_total.load(Ordering::Relaxed)
+    }
+
+    /// Records whether this instance leads the relay of `source`.
+    pub fn set_relay_leader(&self, source: Source, leader: bool) {
+        self.relay_leader
+            .get_or_create(&SourceLabel {
+                source: source.as_str().into(),
+            })
+            .set(i64::from(leader));
+    }
+
+    /// Counts relayed outbox rows.
+    pub fn add_relayed(&self, source: Source, n: u64) {
+        self.relayed
+            .get_or_create(&SourceLabel {
+                source: source.as_str().into(),
+            })
+            .inc_by(n);
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            tracing::error!("metrics could not be encoded");
+        }
+        out
+    }
+}
+
+/// Ends a subscription's count when dropped.
+pub struct SubscriberGuard {
+    metrics: std::sync::Arc<Metrics>,
+    transport: &'static str,
+}
+
+impl Drop for SubscriberGuard {
+    fn drop(&mut self) {
+        self.metrics
+            .subscribers
+            .get_or_create(&TransportLabel {
+                transport: self.transport.into(),
+            })
+            .dec();
+        self.metrics
+            .subscriber_total
+            .fetch_sub(1, Ordering::Relaxed);
+    }
+}
