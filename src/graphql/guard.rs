@@ -92,8 +92,15 @@ impl Extension for RequestGuardExtension {
             .into_server_error(None));
         }
         let document = next.run(ctx, query, variables).await.map_err(|mut err| {
-            let ext = ApiError::new(ErrorCode::GraphqlParseFailed, "").extensions();
-            err.extensions = Some(ext);
+            // The parser enforces the directive and recursion limits itself.
+            let api = if err.message.contains("directives") {
+                ApiError::limit("directives", "")
+            } else if err.message.contains("recursion") {
+                ApiError::limit("depth", "")
+            } else {
+                ApiError::new(ErrorCode::GraphqlParseFailed, "")
+            };
+            err.extensions = Some(api.extensions());
             err
         })?;
         let mut aliases = 0usize;
@@ -267,15 +274,13 @@ mod tests {
     #[test]
     fn tokens_are_counted_like_a_graphql_lexer() {
         assert_eq!(count_tokens("{ a }", 100), 3);
+        // query Q ( $ x : Int = -1.5e3 ) { a ( x : $ x ) }
         assert_eq!(
             count_tokens("query Q($x: Int = -1.5e3) { a(x: $x) }", 100),
-            18
+            19
         );
-        assert_eq!(count_tokens("{ a(s: \"x y, z\") # c\n ...F }", 100), 9);
-        assert_eq!(
-            count_tokens("{ a(s: \"\"\"multi\n\"line\"\"\"\") }", 100),
-            7
-        );
+        assert_eq!(count_tokens("{ a(s: \"x y, z\") # c\n ...F }", 100), 10);
+        assert_eq!(count_tokens("{ a(s: \"\"\"multi\n\"line\"\"\") }", 100), 8);
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
             )
         }
     };
+    if batch.iter().any(|r| r.query.trim().is_empty()) {
+        return bad_request("the body is not a GraphQL request: `query` is required");
+    }
     if let BatchRequest::Batch(requests) = &batch {
         if requests.is_empty() {
             return bad_request("the batch is empty");

@@ -1,2 +1,11 @@
-#[test]
-fn placeholder_compiles() {}
+//! Black-box tests of the whole gateway: the real application on port 0 against fresh
+//! databases (see `helpers`). One test binary, so they share a build and run in parallel.
+
+mod auth;
+mod cli;
+mod districts;
+mod events;
+mod health;
+mod helpers;
+mod http_protocol;
+mod subscriptions;

@@ -1,7 +1,7 @@
 //! The transactional outbox (`shahr.outbox`).
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::GenericClient;
+use tokio_postgres::GenericClient;
 
 use crate::StoreError;
 
