@@ -109,9 +109,9 @@ impl Databases {
     /// Loads the legacy fixture and its demo data; false when it was already there.
     pub async fn seed(&self) -> anyhow::Result<bool> {
         let mut client = connect(&self.urbanism).await?;
-        Ok(shahr_urbanism::fixture::load(&mut client)
+        shahr_urbanism::fixture::load(&mut client)
             .await
-            .context("cannot load the urbanism fixture")?)
+            .context("cannot load the urbanism fixture")
     }
 }
 

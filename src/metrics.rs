@@ -144,14 +144,14 @@ impl Metrics {
         );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
-            subscribers.get_or_create(&TransportLabel {
+            drop(subscribers.get_or_create(&TransportLabel {
                 transport: transport.into(),
-            });
+            }));
         }
         for source in [Source::Urbanism, Source::Citizen] {
-            relay_leader.get_or_create(&SourceLabel {
+            drop(relay_leader.get_or_create(&SourceLabel {
                 source: source.as_str().into(),
-            });
+            }));
         }
         Self {
             registry,

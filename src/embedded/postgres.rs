@@ -51,7 +51,7 @@ fn find_bin_dir(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
             Some((major, entry.path().join("bin")))
         })
         .collect();
-    candidates.sort_by(|a, b| b.0.cmp(&a.0));
+    candidates.sort_by_key(|c| std::cmp::Reverse(c.0));
     for (_, dir) in candidates {
         if has_tools(&dir) {
             return Ok(dir);

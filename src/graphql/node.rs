@@ -3,10 +3,7 @@
 use async_graphql::{dataloader::DataLoader, Context, Interface, Object, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
-use super::{
-    error::ApiError,
-    parcels::{loaders::DistrictLoader, types::District},
-};
+use super::parcels::{loaders::DistrictLoader, types::District};
 
 /// Any object that can be fetched alone by its global id.
 #[derive(Interface)]
@@ -57,8 +54,7 @@ impl NodeQuery {
                 let loader = ctx.data_unchecked::<DataLoader<DistrictLoader>>();
                 Ok(loader
                     .load_one(number)
-                    .await
-                    .map_err(ApiError::from)?
+                    .await?
                     .map(|d| Node::District(District(d))))
             }
             _ => Ok(None),

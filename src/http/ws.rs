@@ -116,7 +116,7 @@ type Items = StreamMap<String, Pin<Box<dyn Stream<Item = Item> + Send>>>;
 
 /// One item of a subscription stream: a response, or its end.
 enum Item {
-    Response(GqlResponse, Arc<ExecutionInfo>),
+    Response(Box<GqlResponse>, Arc<ExecutionInfo>),
     End,
 }
 
@@ -275,7 +275,7 @@ impl Connection {
         let responses: BoxStream<'static, GqlResponse> =
             Box::pin(self.state.schema.execute_stream(request));
         let items = responses
-            .map(move |r| Item::Response(r, info.clone()))
+            .map(move |r| Item::Response(Box::new(r), info.clone()))
             .chain(futures_util::stream::once(async { Item::End }));
         self.items.insert(id.clone(), Box::pin(items));
         self.guards.insert(
@@ -319,7 +319,7 @@ impl Connection {
                     Protocol::TransportWs => "next",
                     Protocol::LegacyWs => "data",
                 };
-                let payload = serde_json::to_value(&response).unwrap_or(Value::Null);
+                let payload = serde_json::to_value(&*response).unwrap_or(Value::Null);
                 Step::Send(vec![
                     json!({ "id": id, "type": kind, "payload": payload }).to_string()
                 ])

@@ -1,4 +1,4 @@
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::helpers::TestApp;
 
@@ -65,7 +65,11 @@ async fn readyz_turns_503_when_a_database_is_unreachable() {
         .as_str()
         .expect("msg")
         .contains("unavailable"));
-    let _ = json!(null);
+    assert_eq!(body["errors"][0]["path"][0], "districts", "{body}");
+    assert!(
+        body["data"]["serverTime"].is_string(),
+        "the rest of the graph answers: {body}"
+    );
 }
 
 #[tokio::test]
@@ -117,4 +121,19 @@ async fn metrics_count_requests_by_operation_name_and_report_pools() {
         "{text}"
     );
     assert!(text.contains("shahr_subscribers"), "{text}");
+}
+
+#[tokio::test]
+async fn without_redis_the_in_process_bus_serves_and_readyz_says_so() {
+    let app = TestApp::builder().without_redis().spawn().await;
+    let response = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["checks"]["redis"]["status"], "disabled", "{body}");
+    assert_eq!(body["checks"]["eventBus"]["kind"], "in-process", "{body}");
 }

@@ -244,10 +244,12 @@ pub struct TestApp {
     task: Option<tokio::task::JoinHandle<()>>,
 }
 
+type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
+
 #[derive(Default)]
 pub struct TestAppBuilder {
     databases: Option<SharedDatabases>,
-    configure: Vec<Box<dyn FnOnce(&mut Config)>>,
+    configure: Vec<ConfigEdit>,
     no_redis: bool,
 }
 
@@ -462,7 +464,54 @@ impl Drop for TestApp {
         if let Some(task) = self.task.take() {
             task.abort();
         }
+        if self.config.redis_url.is_some() {
+            delete_redis_keys(&self.redis_prefix);
+        }
     }
+}
+
+/// Removes every key under this test's prefix.
+fn delete_redis_keys(prefix: &str) {
+    let pattern = format!("{prefix}*");
+    let _ = std::thread::spawn(move || {
+        let Ok(client) = redis::Client::open(redis_url()) else {
+            return;
+        };
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
+                return;
+            };
+            let mut cursor: u64 = 0;
+            loop {
+                let Ok((next, keys)): redis::RedisResult<(u64, Vec<String>)> = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&pattern)
+                    .arg("COUNT")
+                    .arg(1000)
+                    .query_async(&mut conn)
+                    .await
+                else {
+                    return;
+                };
+                if !keys.is_empty() {
+                    let _: redis::RedisResult<()> =
+                        redis::cmd("DEL").arg(&keys).query_async(&mut conn).await;
+                }
+                if next == 0 {
+                    return;
+                }
+                cursor = next;
+            }
+        });
+    })
+    .join();
 }
 
 type Socket =

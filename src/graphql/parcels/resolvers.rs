@@ -12,14 +12,15 @@ pub struct ParcelsQuery;
 #[Object]
 impl ParcelsQuery {
     /// Tabriz's municipal districts, ordered by number. Public: no sign-in needed.
-    async fn districts(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<District>> {
+    /// Null (with an error at this path) only when the urbanism system is unreachable.
+    async fn districts(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Vec<District>>> {
         let districts = ctx
             .deps()
             .urbanism
             .districts()
             .await
             .map_err(ApiError::from)?;
-        Ok(districts.into_iter().map(District).collect())
+        Ok(Some(districts.into_iter().map(District).collect()))
     }
 
     /// One district by its number; null when there is no such district.
@@ -32,10 +33,6 @@ impl ParcelsQuery {
             return Ok(None);
         };
         let loader = ctx.data_unchecked::<DataLoader<DistrictLoader>>();
-        Ok(loader
-            .load_one(number)
-            .await
-            .map_err(ApiError::from)?
-            .map(District))
+        Ok(loader.load_one(number).await?.map(District))
     }
 }
