@@ -146,6 +146,12 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let config = load_config(cli)?;
     telemetry::init(&config.log_filter, config.log_format);
     let host = config.listen.ip();
+    if config.urbanism_database_url.is_some() {
+        Databases::resolve(&config)
+            .await?
+            .warn_if_unmigrated()
+            .await;
+    }
     let app = Application::build(config)
         .await
         .context("the gateway could not start")?;

@@ -465,4 +465,19 @@ mod tests {
             Ok(())
         });
     }
+
+    #[test]
+    fn the_deployment_samples_load() {
+        Jail::expect_with(|jail| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/config");
+            let dev = Config::load(Some(&dir.join("dev.toml"))).expect("dev sample loads");
+            assert_eq!(dev.profile, Profile::Dev);
+            jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a:pw@db/u");
+            jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a:pw@db/c");
+            let prod = Config::load(Some(&dir.join("prod.toml"))).expect("prod sample loads");
+            assert_eq!(prod.profile, Profile::Prod);
+            assert_eq!(prod.db_checkout_timeout, Duration::from_secs(2));
+            Ok(())
+        });
+    }
 }

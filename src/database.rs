@@ -53,11 +53,12 @@ impl Databases {
     /// seeding its databases on first start.
     pub async fn resolve(config: &Config) -> anyhow::Result<Self> {
         if let (Some(u), Some(c)) = (&config.urbanism_database_url, &config.citizen_database_url) {
-            return Ok(Self {
+            let databases = Self {
                 urbanism: settings(config, u.expose().to_owned()),
                 citizen: settings(config, c.expose().to_owned()),
                 embedded: None,
-            });
+            };
+            return Ok(databases);
         }
         let cluster =
             EmbeddedPostgres::start(config.data_dir.clone(), config.postgres_bin_dir.as_deref())
@@ -104,6 +105,34 @@ impl Databases {
         migrate_one("urbanism", &self.urbanism, &urbanism_migrations()).await?;
         migrate_one("citizen", &self.citizen, &citizen_migrations()).await?;
         Ok(())
+    }
+
+    /// Warns (without failing: the database may be briefly down) when a configured database
+    /// lacks migrations this build expects.
+    pub async fn warn_if_unmigrated(&self) {
+        for (label, settings, sets) in [
+            ("urbanism", &self.urbanism, urbanism_migrations().to_vec()),
+            ("citizen", &self.citizen, citizen_migrations().to_vec()),
+        ] {
+            let Ok(client) = connect(settings).await else {
+                tracing::warn!(
+                    database = label,
+                    "database unreachable at start; /readyz will tell when it is back"
+                );
+                continue;
+            };
+            match migrate::pending(&client, &sets).await {
+                Ok(pending) if !pending.is_empty() => tracing::warn!(
+                    database = label,
+                    pending = pending.len(),
+                    "the database lacks migrations; run `shahr-gateway migrate`"
+                ),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(database = label, error = %err, "cannot check migrations")
+                }
+            }
+        }
     }
 
     /// Loads the legacy fixture and its demo data; false when it was already there.

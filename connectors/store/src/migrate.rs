@@ -62,6 +62,36 @@ impl MigrationSet {
     }
 }
 
+/// `(set, version, name)` of the migrations of `sets` not yet applied to this database.
+pub async fn pending(
+    client: &Client,
+    sets: &[MigrationSet],
+) -> Result<Vec<(String, i32, String)>, StoreError> {
+    let exists: bool = client
+        .query_one(
+            "SELECT to_regclass('shahr.schema_migrations') IS NOT NULL",
+            &[],
+        )
+        .await?
+        .get(0);
+    let applied: Vec<(String, i32)> = if exists {
+        client
+            .query("SELECT set_name, version FROM shahr.schema_migrations", &[])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(sets
+        .iter()
+        .flat_map(|set| set.migrations.iter().map(move |m| (set.name, m)))
+        .filter(|(set, m)| !applied.iter().any(|(s, v)| s == set && *v == m.version))
+        .map(|(set, m)| (set.to_owned(), m.version, m.name.to_owned()))
+        .collect())
+}
+
 fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
