@@ -146,6 +146,12 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let config = load_config(cli)?;
     telemetry::init(&config.log_filter, config.log_format);
     let host = config.listen.ip();
+    if config.profile == Profile::Dev && !host.is_loopback() {
+        tracing::warn!(
+            "the dev profile accepts development tokens and serves GraphiQL; \
+             do not expose it beyond this machine (set SHAHR_PROFILE=prod)"
+        );
+    }
     if config.urbanism_database_url.is_some() {
         Databases::resolve(&config)
             .await?

@@ -215,7 +215,7 @@ pub fn mint_dev_token(
         national_id: national_id.map(String::from),
         district,
         iss: config.jwt_issuer.clone(),
-        aud: config.jwt_audience.clone(),
+        aud: super::Audience::One(config.jwt_audience.clone()),
         iat: now,
         exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
     };

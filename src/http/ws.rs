@@ -134,6 +134,8 @@ enum Step {
     Continue,
     Send(Vec<String>),
     Close(u16, String),
+    /// Send messages, then close (the legacy protocol's `connection_error`).
+    SendThenClose(Vec<String>, u16, String),
 }
 
 async fn serve(socket: WebSocketStream, protocol: Protocol, state: Arc<HttpState>) {
@@ -198,6 +200,14 @@ async fn serve(socket: WebSocketStream, protocol: Protocol, state: Arc<HttpState
                 }
             }
             Step::Close(code, reason) => break Some((code, reason)),
+            Step::SendThenClose(texts, code, reason) => {
+                for text in texts {
+                    if sink.send(Message::Text(text)).await.is_err() {
+                        break;
+                    }
+                }
+                break Some((code, reason));
+            }
         }
     };
     if let Some((code, reason)) = close {
@@ -258,7 +268,16 @@ impl Connection {
             }
             Err(err) => match self.protocol {
                 Protocol::TransportWs => Step::Close(4403, format!("Forbidden: {err}")),
-                Protocol::LegacyWs => Step::Close(4403, format!("Forbidden: {err}")),
+                // Legacy clients read the reason from a `connection_error` message.
+                Protocol::LegacyWs => Step::SendThenClose(
+                    vec![json!({
+                        "type": "connection_error",
+                        "payload": { "message": err.to_string(), "extensions": { "code": "UNAUTHENTICATED" } }
+                    })
+                    .to_string()],
+                    4403,
+                    format!("Forbidden: {err}"),
+                ),
             },
         }
     }

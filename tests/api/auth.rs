@@ -145,7 +145,9 @@ async fn production_accepts_identity_provider_tokens_and_refuses_development_one
     let key = EncodingKey::from_ed_der(der.as_bytes());
     let mut header = Header::new(Algorithm::EdDSA);
     header.kid = Some("idp-1".into());
-    let token = encode(&header, &claims(&app, 600), &key).expect("jwt");
+    let mut idp_claims = claims(&app, 600);
+    idp_claims["aud"] = json!(["account", app.config.jwt_audience]);
+    let token = encode(&header, &idp_claims, &key).expect("jwt");
     let (status, _, body) = viewer_status(&app, Some(&format!("Bearer {token}"))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["viewer"]["subject"], "citizen-1");

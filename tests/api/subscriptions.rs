@@ -96,6 +96,10 @@ async fn a_refused_token_in_connection_init_closes_with_4403() {
         let mut ws = app.websocket(protocol).await;
         ws.send(json!({ "type": "connection_init", "payload": { "Authorization": "Bearer not-a-jwt" } }))
             .await;
+        if protocol == "graphql-ws" {
+            let message = ws.next_json(WAIT).await;
+            assert_eq!(message["type"], "connection_error", "{message}");
+        }
         assert_eq!(ws.expect_close(WAIT).await.0, 4403, "{protocol}");
     }
 }
