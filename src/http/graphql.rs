@@ -37,6 +37,32 @@ struct GetParams {
     extensions: Option<String>,
 }
 
+/// Reads a GraphQL request from the query string (`query`, `operationName`, `variables`,
+/// `extensions`, the last two as JSON). The error is a message for a 400.
+pub(super) fn request_from_query_string(
+    req: &Request,
+) -> Result<async_graphql::Request, &'static str> {
+    let params = req
+        .params::<GetParams>()
+        .map_err(|_| "the query string is malformed")?;
+    let query = params
+        .query
+        .filter(|q| !q.trim().is_empty())
+        .ok_or("the `query` parameter is required")?;
+    let mut request = async_graphql::Request::new(query);
+    request.operation_name = params.operation_name;
+    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
+        let value = serde_json::from_str::<serde_json::Value>(&vars)
+            .map_err(|_| "`variables` is not valid JSON")?;
+        request.variables = Variables::from_json(value);
+    }
+    if let Some(ext) = params.extensions.filter(|v| !v.is_empty()) {
+        request.extensions =
+            serde_json::from_str(&ext).map_err(|_| "`extensions` is not valid JSON")?;
+    }
+    Ok(request)
+}
+
 /// GET `/graphql`: a WebSocket upgrade, or a query in the query string.
 #[handler]
 pub async fn get_or_upgrade(
@@ -50,15 +76,12 @@ pub async fn get_or_upgrade(
     let Some(rtype) = response_type(req.header(header::ACCEPT)) else {
         return not_acceptable();
     };
-    let params = match req.params::<GetParams>() {
-        Ok(p) => p,
-        Err(_) => return bad_request("the query string is malformed"),
-    };
-    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return bad_request("the `query` parameter is required");
+    let request = match request_from_query_string(req) {
+        Ok(r) => r,
+        Err(message) => return bad_request(message),
     };
     // Only queries may travel over GET: a link or an image tag must never change state.
-    if let Some(kind) = operation_kind(&query, params.operation_name.as_deref()) {
+    if let Some(kind) = operation_kind(&request.query, request.operation_name.as_deref()) {
         if kind != OperationType::Query {
             return Response::builder()
                 .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -71,20 +94,6 @@ pub async fn get_or_upgrade(
                     }]})
                     .to_string(),
                 );
-        }
-    }
-    let mut request = async_graphql::Request::new(query);
-    request.operation_name = params.operation_name;
-    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
-        match serde_json::from_str::<serde_json::Value>(&vars) {
-            Ok(value) => request.variables = Variables::from_json(value),
-            Err(_) => return bad_request("`variables` is not valid JSON"),
-        }
-    }
-    if let Some(ext) = params.extensions.filter(|v| !v.is_empty()) {
-        match serde_json::from_str(&ext) {
-            Ok(value) => request.extensions = value,
-            Err(_) => return bad_request("`extensions` is not valid JSON"),
         }
     }
     execute(req, &state, rtype, BatchRequest::Single(request)).await

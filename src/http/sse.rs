@@ -4,7 +4,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::Variables;
 use futures_util::StreamExt;
 use poem::{
     handler,
@@ -15,18 +14,14 @@ use poem::{
     },
     Body, IntoResponse, Request, Response,
 };
-use serde::Deserialize;
 
-use super::{error_response, graphql::viewer, negotiate::is_json_content, HttpState};
+use super::{
+    error_response,
+    graphql::{request_from_query_string, viewer},
+    negotiate::is_json_content,
+    HttpState,
+};
 use crate::{auth::Viewer, graphql::ExecutionInfo};
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct GetParams {
-    query: Option<String>,
-    operation_name: Option<String>,
-    variables: Option<String>,
-}
 
 fn accepts_event_stream(req: &Request) -> bool {
     match req.header(header::ACCEPT) {
@@ -52,34 +47,10 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let Ok(params) = req.params::<GetParams>() else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "the query string is malformed",
-        );
+    let request = match request_from_query_string(req) {
+        Ok(r) => r,
+        Err(message) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
-    let Some(query) = params.query.filter(|q| !q.trim().is_empty()) else {
-        return error_response(
-            StatusCode::BAD_REQUEST,
-            "BAD_REQUEST",
-            "the `query` parameter is required",
-        );
-    };
-    let mut request = async_graphql::Request::new(query);
-    request.operation_name = params.operation_name;
-    if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
-        match serde_json::from_str::<serde_json::Value>(&vars) {
-            Ok(value) => request.variables = Variables::from_json(value),
-            Err(_) => {
-                return error_response(
-                    StatusCode::BAD_REQUEST,
-                    "BAD_REQUEST",
-                    "`variables` is not valid JSON",
-                )
-            }
-        }
-    }
     stream(state.0.clone(), viewer, request)
 }
 

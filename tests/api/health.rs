@@ -5,19 +5,9 @@ use crate::helpers::TestApp;
 #[tokio::test]
 async fn healthz_and_readyz_answer_when_everything_is_up() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), 200);
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["status"], "ready");
@@ -37,23 +27,13 @@ async fn readyz_turns_503_when_a_database_is_unreachable() {
         })
         .spawn()
         .await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["urbanism"]["status"], "down", "{body}");
     assert_eq!(body["checks"]["citizen"]["status"], "up", "{body}");
     // Liveness is not readiness.
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/healthz").await;
     assert_eq!(response.status(), 200);
     // The query that needs the database fails cleanly; the rest of the graph answers.
     let body = app.query("{ serverTime districts { number } }").await;
@@ -81,12 +61,7 @@ async fn readyz_turns_503_when_redis_is_unreachable() {
         })
         .spawn()
         .await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["redis"]["status"], "down", "{body}");
@@ -99,15 +74,7 @@ async fn metrics_count_requests_by_operation_name_and_report_pools() {
         .await;
     app.query("query DistrictList { districts { number } }")
         .await;
-    let text = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("sent")
-        .text()
-        .await
-        .expect("text");
+    let text = app.get("/metrics").await.text().await.expect("text");
     assert!(
         text.contains(r#"shahr_graphql_requests_total{operation="DistrictList",outcome="ok"} 2"#),
         "{text}"
@@ -126,12 +93,7 @@ async fn metrics_count_requests_by_operation_name_and_report_pools() {
 #[tokio::test]
 async fn without_redis_the_in_process_bus_serves_and_readyz_says_so() {
     let app = TestApp::builder().without_redis().spawn().await;
-    let response = app
-        .client
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/readyz").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["redis"]["status"], "disabled", "{body}");

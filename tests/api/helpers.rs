@@ -193,25 +193,29 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let name = self.name.clone();
-        // Drop runs inside or outside a runtime: use a thread with its own runtime.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok((client, conn)) = tokio_postgres::connect(&admin_url(), NoTls).await {
-                    tokio::spawn(conn);
-                    let _ = client
-                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .await;
-                }
-            });
-        })
-        .join();
+        block_on_in_thread(async move {
+            if let Ok((client, conn)) = tokio_postgres::connect(&admin_url(), NoTls).await {
+                tokio::spawn(conn);
+                let _ = client
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await;
+            }
+        });
     }
+}
+
+/// Runs clean-up from `Drop`, which may run inside or outside a runtime: a thread of its own
+/// with a runtime of its own, waited for.
+fn block_on_in_thread(work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let _ = std::thread::spawn(move || {
+        if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            rt.block_on(work);
+        }
+    })
+    .join();
 }
 
 /// Shared databases for several instances of the gateway.
@@ -369,6 +373,15 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
+    /// A plain GET of `path`.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
     /// POSTs a GraphQL request with `Accept: application/graphql-response+json`.
     pub async fn post_graphql(&self, body: Value, token: Option<&str>) -> reqwest::Response {
         let mut req = self
@@ -473,17 +486,11 @@ impl Drop for TestApp {
 /// Removes every key under this test's prefix.
 fn delete_redis_keys(prefix: &str) {
     let pattern = format!("{prefix}*");
-    let _ = std::thread::spawn(move || {
-        let Ok(client) = redis::Client::open(redis_url()) else {
-            return;
-        };
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async move {
+    let Ok(client) = redis::Client::open(redis_url()) else {
+        return;
+    };
+    block_on_in_thread(async move {
+        {
             let Ok(mut conn) = client.get_multiplexed_async_connection().await else {
                 return;
             };
@@ -509,9 +516,8 @@ fn delete_redis_keys(prefix: &str) {
                 }
                 cursor = next;
             }
-        });
-    })
-    .join();
+        }
+    });
 }
 
 type Socket =

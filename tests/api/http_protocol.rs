@@ -286,12 +286,7 @@ async fn depth_and_complexity_limits_come_from_configuration() {
 #[tokio::test]
 async fn every_response_carries_a_request_id() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/healthz"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/healthz").await;
     let generated = response.headers()["x-request-id"]
         .to_str()
         .expect("ascii")
@@ -330,24 +325,14 @@ async fn production_hides_introspection_suggestions_and_graphiql() {
     assert_eq!(status, 400);
     let message = body["errors"][0]["message"].as_str().expect("message");
     assert!(!message.contains("Did you mean"), "{message}");
-    let response = app
-        .client
-        .get(app.url("/graphiql"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/graphiql").await;
     assert_eq!(response.status(), 404);
 }
 
 #[tokio::test]
 async fn graphiql_is_served_in_development() {
     let app = TestApp::spawn().await;
-    let response = app
-        .client
-        .get(app.url("/graphiql"))
-        .send()
-        .await
-        .expect("sent");
+    let response = app.get("/graphiql").await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.expect("html").contains("graphiql"));
 }

@@ -217,15 +217,7 @@ async fn sse_clients_receive_server_time_events() {
 async fn the_subscriber_gauge_follows_live_subscriptions() {
     let app = TestApp::spawn().await;
     let gauge = || async {
-        let text = app
-            .client
-            .get(app.url("/metrics"))
-            .send()
-            .await
-            .expect("sent")
-            .text()
-            .await
-            .expect("text");
+        let text = app.get("/metrics").await.text().await.expect("text");
         text.lines()
             .find(|l| l.starts_with(r#"shahr_subscribers{transport="graphql-transport-ws"}"#))
             .map(|l| l.rsplit(' ').next().unwrap_or("0").to_owned())
