@@ -3,6 +3,11 @@
 //!
 //! - [`text`]: Persian/Arabic digit and letter normalisation.
 //! - [`identifiers`]: national ids and other validated identifiers.
+//! - [`jalali`]: Jalali dates.
+//! - [`vocabulary`]: the closed sets of the domain (case and ruling states, kinds, roles) with
+//!   their Persian labels.
 
 pub mod identifiers;
+pub mod jalali;
 pub mod text;
+pub mod vocabulary;
