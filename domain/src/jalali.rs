@@ -73,7 +73,7 @@ impl JalaliDate {
             .ok();
         iso.and_then(|d| {
             NaiveDate::from_ymd_opt(
-                d.extended_year(),
+                d.year().extended_year(),
                 u32::from(d.month().ordinal),
                 u32::from(d.day_of_month().0),
             )
@@ -89,7 +89,7 @@ impl JalaliDate {
             Ok(iso) => {
                 let p: Date<Persian> = iso.to_calendar(Persian);
                 Self {
-                    year: p.extended_year(),
+                    year: p.year().extended_year(),
                     month: p.month().ordinal,
                     day: p.day_of_month().0,
                 }
