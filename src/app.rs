@@ -54,9 +54,10 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(config.event_buffer));
         let verifier = Arc::new(Verifier::from_config(&config)?);
+        let urbanism = UrbanismDb::new(urbanism_pool.clone());
         let schema = graphql::build_schema(
             Some(Deps {
-                urbanism: UrbanismDb::new(urbanism_pool.clone()),
+                urbanism: urbanism.clone(),
                 bus: bus.clone(),
                 server_time_interval: config.server_time_interval,
             }),
@@ -84,6 +85,7 @@ impl Application {
                 readiness_timeout: config.readiness_timeout,
             },
             databases: vec![("urbanism", urbanism_pool), ("citizen", citizen_pool)],
+            urbanism,
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

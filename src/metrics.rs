@@ -48,6 +48,12 @@ struct SourceLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LegacyLabels {
+    table: String,
+    column: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct TransportLabel {
     transport: String,
 }
@@ -84,6 +90,16 @@ pub struct Metrics {
     relayed: Family<SourceLabel, Counter>,
     known_operations: Mutex<HashSet<String>>,
     subscriber_total: AtomicI64,
+    urbanism_statements: Counter,
+    legacy_rejects: Family<LegacyLabels, Counter>,
+    seen: Mutex<SeenTotals>,
+}
+
+/// Last connector totals seen, so counters advance by the difference.
+#[derive(Default)]
+struct SeenTotals {
+    statements: u64,
+    rejects: std::collections::HashMap<(String, String), u64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -142,6 +158,18 @@ impl Metrics {
             "Outbox rows this instance published to the event bus",
             relayed.clone(),
         );
+        let urbanism_statements = Counter::default();
+        registry.register(
+            "urbanism_statements",
+            "SQL statements run against the urbanism database",
+            urbanism_statements.clone(),
+        );
+        let legacy_rejects = Family::<LegacyLabels, Counter>::default();
+        registry.register(
+            "legacy_rejects",
+            "Unreadable legacy values by table and column (column * = row skipped)",
+            legacy_rejects.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
             drop(subscribers.get_or_create(&TransportLabel {
@@ -163,6 +191,9 @@ impl Metrics {
             relayed,
             known_operations: Mutex::new(HashSet::new()),
             subscriber_total: AtomicI64::new(0),
+            urbanism_statements,
+            legacy_rejects,
+            seen: Mutex::new(SeenTotals::default()),
         }
     }
 
@@ -232,6 +263,29 @@ impl Metrics {
         SubscriberGuard {
             metrics: self.clone(),
             transport,
+        }
+    }
+
+    /// Brings the connector's totals (statements run, unreadable values) into the counters.
+    pub fn observe_connector(
+        &self,
+        statements: u64,
+        rejects: &[((&'static str, &'static str), u64)],
+    ) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        self.urbanism_statements
+            .inc_by(statements.saturating_sub(seen.statements));
+        seen.statements = seen.statements.max(statements);
+        for ((table, column), count) in rejects {
+            let key = ((*table).to_owned(), (*column).to_owned());
+            let before = seen.rejects.get(&key).copied().unwrap_or(0);
+            self.legacy_rejects
+                .get_or_create(&LegacyLabels {
+                    table: key.0.clone(),
+                    column: key.1.clone(),
+                })
+                .inc_by(count.saturating_sub(before));
+            seen.rejects.insert(key, (*count).max(before));
         }
     }
 

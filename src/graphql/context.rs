@@ -2,10 +2,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::{dataloader::DataLoader, Context};
+use async_graphql::Context;
 use shahr_urbanism::UrbanismDb;
 
-use super::{parcels::loaders::DistrictLoader, AppSchemaBuilder};
+use super::AppSchemaBuilder;
 use crate::{auth::Viewer, events::EventBus};
 
 /// The dependencies resolvers use. Cheap to clone.
@@ -20,10 +20,8 @@ pub struct Deps {
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {
-    // Loaders batch the keys requested in one tick into one query. They keep no cache
-    // (`DataLoader::new`), so sharing them across requests never serves stale or foreign data.
-    let districts = DataLoader::new(DistrictLoader(deps.urbanism.clone()), tokio::spawn);
-    builder.data(deps).data(districts)
+    let builder = super::loaders::register(builder, &deps.urbanism);
+    builder.data(deps)
 }
 
 /// Shorthand accessors for resolvers.

@@ -3,11 +3,16 @@
 //! This layer knows nothing of HTTP: the transport puts a [`Viewer`](crate::auth::Viewer) and
 //! an [`ExecutionInfo`] into each request's data and calls the schema.
 
+pub mod access;
 pub mod context;
 pub mod error;
 pub mod guard;
+pub mod loaders;
+pub mod me;
 pub mod node;
+pub mod pagination;
 pub mod parcels;
+pub mod rulings;
 pub mod scalars;
 pub mod system;
 
@@ -21,7 +26,13 @@ pub use guard::{ExecutionInfo, Limits};
 /// Every query field.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(system::SystemQuery, node::NodeQuery, parcels::ParcelsQuery);
+pub struct QueryRoot(
+    system::SystemQuery,
+    node::NodeQuery,
+    me::MeQuery,
+    parcels::ParcelsQuery,
+    rulings::RulingsQuery,
+);
 
 /// Every subscription field.
 #[derive(MergedSubscription, Default)]

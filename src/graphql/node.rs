@@ -1,9 +1,16 @@
 //! Global object identification: opaque ids and `node(id:)`.
 
-use async_graphql::{dataloader::DataLoader, Context, Interface, Object, ID};
+use async_graphql::{Context, Interface, Object, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 
-use super::parcels::{loaders::DistrictLoader, types::District};
+use super::{
+    access::visibility,
+    context::ContextExt,
+    error::ApiError,
+    loaders::{loader, CommissionLoader, DistrictLoader},
+    parcels::types::{District, Owner, Parcel},
+    rulings::types::{Commission, Ruling, ViolationCase},
+};
 
 /// Any object that can be fetched alone by its global id.
 #[derive(Interface)]
@@ -15,6 +22,16 @@ use super::parcels::{loaders::DistrictLoader, types::District};
 pub enum Node {
     /// A municipal district.
     District(District),
+    /// A parcel.
+    Parcel(Parcel),
+    /// An owner.
+    Owner(Owner),
+    /// A commission.
+    Commission(Commission),
+    /// A violation case.
+    ViolationCase(ViolationCase),
+    /// A ruling.
+    Ruling(Ruling),
 }
 
 /// Builds the global id of an object of type `kind` with key `key`.
@@ -46,20 +63,42 @@ impl NodeQuery {
         let Some((kind, key)) = parse_global_id(&id) else {
             return Ok(None);
         };
-        match kind.as_str() {
-            "District" => {
-                let Ok(number) = key.parse::<i16>() else {
-                    return Ok(None);
-                };
-                let loader = ctx.data_unchecked::<DataLoader<DistrictLoader>>();
-                Ok(loader
-                    .load_one(number)
-                    .await?
-                    .map(|d| Node::District(District(d))))
-            }
-            _ => Ok(None),
+        if kind == "District" {
+            let Ok(number) = key.parse::<i16>() else {
+                return Ok(None);
+            };
+            return Ok(loader::<DistrictLoader>(ctx)
+                .load_one(number)
+                .await?
+                .map(|d| Node::District(District(d))));
         }
+        let Ok(key) = key.parse::<i32>() else {
+            return Ok(None);
+        };
+        let db = &ctx.deps().urbanism;
+        let vis = visibility(ctx.viewer());
+        let node = match kind.as_str() {
+            "Commission" => loader::<CommissionLoader>(ctx)
+                .load_one(key)
+                .await?
+                .map(|c| Node::Commission(Commission(c))),
+            "Parcel" => {
+                first(db.parcels_by_ids(&[key], &vis).await)?.map(|p| Node::Parcel(Parcel(p)))
+            }
+            "Owner" => first(db.owners_by_ids(&[key], &vis).await)?.map(|o| Node::Owner(Owner(o))),
+            "ViolationCase" => first(db.cases_by_ids(&[key], &vis).await)?
+                .map(|c| Node::ViolationCase(ViolationCase(c))),
+            "Ruling" => {
+                first(db.rulings_by_ids(&[key], &vis).await)?.map(|r| Node::Ruling(Ruling(r)))
+            }
+            _ => None,
+        };
+        Ok(node)
     }
+}
+
+fn first<T>(found: Result<Vec<T>, shahr_store::StoreError>) -> Result<Option<T>, ApiError> {
+    Ok(found.map_err(ApiError::from)?.into_iter().next())
 }
 
 #[cfg(test)]

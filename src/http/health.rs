@@ -88,6 +88,10 @@ pub fn metrics(state: Data<&Arc<HttpState>>) -> Response {
     for (name, pool) in &state.databases {
         state.metrics.set_pool(name, pool.status());
     }
+    state.metrics.observe_connector(
+        state.urbanism.statements(),
+        &state.urbanism.rejects().snapshot(),
+    );
     Response::builder()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(state.metrics.render())

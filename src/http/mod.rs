@@ -61,6 +61,8 @@ pub struct HttpState {
     pub settings: HttpSettings,
     /// Pools checked by `/readyz`, with their names.
     pub databases: Vec<(&'static str, PgPool)>,
+    /// The urbanism connector, whose statement and reject counts `/metrics` reports.
+    pub urbanism: shahr_urbanism::UrbanismDb,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
     /// The event bus (its kind is reported by `/readyz`).

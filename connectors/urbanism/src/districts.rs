@@ -24,25 +24,17 @@ pub struct District {
 const COLUMNS: &str = "id_mantaghe, kod_mantaghe, onvan_mantaghe, sharh, \
                        masahat_hektar::float8, faal";
 
-fn clean(row: &Row) -> Option<District> {
+fn clean(db: &UrbanismDb, row: &Row) -> Option<District> {
     let key: i32 = row.get(0);
+    let r = db.reader("tbl_mantaghe", key);
     let code: String = row.get(1);
     let Some(number) = digits_only(&code).and_then(|d| d.parse::<i16>().ok()) else {
-        tracing::warn!(
-            table = "tbl_mantaghe",
-            id = key,
-            "district code is not a number; row skipped"
-        );
-        return None;
+        return r.skip(&format!("district code {code:?} is not a number"));
     };
     let name = match row.get::<_, Option<String>>(2) {
         Some(name) if !name.trim().is_empty() => normalise(&name),
         _ => {
-            tracing::warn!(
-                table = "tbl_mantaghe",
-                id = key,
-                "district has no name; using its number"
-            );
+            r.rejects.report("tbl_mantaghe", "onvan_mantaghe", key, "");
             format!("منطقه {number}")
         }
     };
@@ -61,10 +53,9 @@ fn clean(row: &Row) -> Option<District> {
 impl UrbanismDb {
     /// All districts, ordered by number. Legacy rows that cannot be read are skipped (and logged).
     pub async fn districts(&self) -> Result<Vec<District>, StoreError> {
-        let client = self.pool.get().await?;
         let sql = format!("SELECT {COLUMNS} FROM tbl_mantaghe");
-        let rows = client.query(&sql, &[]).await?;
-        let mut districts: Vec<District> = rows.iter().filter_map(clean).collect();
+        let rows = self.rows(&sql, &[]).await?;
+        let mut districts: Vec<District> = rows.iter().filter_map(|r| clean(self, r)).collect();
         districts.sort_by_key(|d| d.number);
         Ok(districts)
     }
@@ -76,21 +67,12 @@ impl UrbanismDb {
         if numbers.is_empty() {
             return Ok(Vec::new());
         }
-        let mut codes: Vec<String> = Vec::with_capacity(numbers.len() * 2);
-        for n in numbers {
-            let ascii = n.to_string();
-            codes.push(ascii.chars().map(persian_digit).collect());
-            codes.push(ascii);
-        }
-        let client = self.pool.get().await?;
-        let sql = format!("SELECT {COLUMNS} FROM tbl_mantaghe WHERE trim(kod_mantaghe) = ANY($1)");
-        let rows = client.query(&sql, &[&codes]).await?;
-        Ok(rows.iter().filter_map(clean).collect())
+        let codes: Vec<String> = numbers
+            .iter()
+            .flat_map(|n| crate::sql::code_spellings(u32::try_from(*n).unwrap_or(0), 1))
+            .collect();
+        let sql = format!("SELECT {COLUMNS} FROM tbl_mantaghe WHERE kod_mantaghe = ANY($1)");
+        let rows = self.rows(&sql, &[&codes]).await?;
+        Ok(rows.iter().filter_map(|r| clean(self, r)).collect())
     }
-}
-
-fn persian_digit(c: char) -> char {
-    c.to_digit(10)
-        .and_then(|d| char::from_u32(0x06F0 + d))
-        .unwrap_or(c)
 }

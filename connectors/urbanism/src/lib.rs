@@ -1,18 +1,35 @@
 //! Connector to the integrated urbanism system: the legacy PostgreSQL database we do not own.
 //!
-//! It reads legacy rows and turns them into clean records (ASCII digits, normalised letters,
-//! validated values). Rows it cannot interpret are logged with their key and skipped, never
-//! crashing a query. All reads are parameterised and batched (`= ANY($1)`); statement
-//! deadlines come from the pool's settings.
+//! The anti-corruption layer: it reads the legacy schema and hands out clean records
+//! ([`records`]). Rows it cannot interpret are logged with their key, counted
+//! ([`UrbanismDb::rejects`]) and skipped or left without the unreadable value, never crashing
+//! a query. Every read is parameterised and batched (`= ANY($1)`); statement deadlines come
+//! from the pool's settings; [`UrbanismDb::statements`] counts statements for proofs that
+//! nested queries do not multiply them.
 //!
 //! [`fixture`] holds the imitation legacy schema and demo data, for development and tests only.
 
+mod clean;
 pub mod districts;
 pub mod fixture;
+mod parcels;
+pub mod records;
+mod rulings;
+mod sql;
 
-use shahr_store::{migrate::MigrationSet, PgPool};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc,
+};
 
+use shahr_domain::identifiers::NationalId;
+use shahr_store::{migrate::MigrationSet, PgPool, StoreError};
+use tokio_postgres::{types::ToSql, Row};
+
+pub use clean::Rejects;
 pub use districts::District;
+pub use parcels::ParcelFilter;
+pub use rulings::RulingFilter;
 
 /// Our own objects (`shahr` schema) in the urbanism database, on top of the common set.
 pub const MIGRATIONS: MigrationSet = MigrationSet {
@@ -20,20 +37,117 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
     migrations: &[],
 };
 
+/// What a reader may see. Anything outside is indistinguishable from absent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visibility {
+    /// Everything (auditors, admins).
+    All,
+    /// Parcels of one district and what hangs off them (staff).
+    District(i16),
+    /// Parcels this person owns and what hangs off them (citizens).
+    Owner(NationalId),
+    /// Nothing.
+    Nothing,
+}
+
+/// A page request for keyset pagination.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    /// Most items.
+    pub first: usize,
+    /// Only items after this row id (in the list's order).
+    pub after: Option<i32>,
+}
+
+/// A page of items and whether more follow.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// True when items follow the last one.
+    pub has_next: bool,
+}
+
 /// Handle on the urbanism database.
 #[derive(Clone)]
 pub struct UrbanismDb {
     pool: PgPool,
+    statements: Arc<AtomicU64>,
+    rejects: Arc<Rejects>,
 }
 
 impl UrbanismDb {
     /// Wraps a pool whose deadlines are already configured.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            statements: Arc::new(AtomicU64::new(0)),
+            rejects: Arc::new(Rejects::default()),
+        }
     }
 
     /// The underlying pool (for readiness checks and metrics).
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
+
+    /// SQL statements run so far by this handle.
+    pub fn statements(&self) -> u64 {
+        self.statements.load(Ordering::Relaxed)
+    }
+
+    /// Unreadable legacy values met so far.
+    pub fn rejects(&self) -> &Rejects {
+        &self.rejects
+    }
+
+    /// Runs one statement (prepared and cached per connection) and counts it.
+    pub(crate) async fn rows(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, StoreError> {
+        let client = self.pool.get().await?;
+        let statement = client.prepare_cached(sql).await?;
+        self.statements.fetch_add(1, Ordering::Relaxed);
+        Ok(client.query(&statement, params).await?)
+    }
+
+    pub(crate) async fn run(&self, query: &sql::Query) -> Result<Vec<Row>, StoreError> {
+        self.rows(&query.sql, &query.params()).await
+    }
+
+    pub(crate) fn reader(&self, table: &'static str, key: i32) -> clean::RowReader<'_> {
+        clean::RowReader {
+            rejects: &self.rejects,
+            table,
+            key,
+        }
+    }
+}
+
+/// The SQL condition restricting parcel alias `p` to what `visibility` allows.
+pub(crate) fn visibility_sql(query: &mut sql::Query, visibility: &Visibility) -> String {
+    match visibility {
+        Visibility::All => "TRUE".into(),
+        Visibility::Nothing => "FALSE".into(),
+        Visibility::District(d) => {
+            let p = query.bind(sql::code_spellings(u32::try_from(*d).unwrap_or(0), 1));
+            format!("p.kod_mantaghe = ANY({p})")
+        }
+        Visibility::Owner(national_id) => {
+            let p = query.bind(sql::spellings(national_id.as_str()));
+            format!(
+                "EXISTS (SELECT 1 FROM tbl_malekiat vk JOIN tbl_malek vm ON vm.id_malek = vk.id_malek \
+                 WHERE vk.id_parvandeh = p.id_parvandeh AND vm.kod_melli = ANY({p}))"
+            )
+        }
+    }
+}
+
+/// Keeps `first + 1` rows to tell whether another page follows.
+pub(crate) fn paginate<T>(mut items: Vec<T>, first: usize) -> Page<T> {
+    let has_next = items.len() > first;
+    items.truncate(first);
+    Page { items, has_next }
 }

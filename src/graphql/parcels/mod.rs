@@ -1,6 +1,5 @@
-//! Places: districts now; parcels, owners and permits as the urbanism graph grows.
+//! Places: districts, parcels, owners, permits and certificates.
 
-pub mod loaders;
 pub mod resolvers;
 pub mod types;
 

@@ -1,0 +1,55 @@
+//! Who may see what. Every read of the urbanism graph is restricted at the root by the
+//! viewer's [`Visibility`]; nested objects hang off a visible root.
+
+use shahr_urbanism::Visibility;
+
+use super::error::{ApiError, ErrorCode};
+use crate::auth::{Principal, Role, Viewer};
+
+/// Roles that work a district's files.
+const DISTRICT_STAFF: [Role; 4] = [
+    Role::Inspector,
+    Role::CommissionSecretary,
+    Role::CommissionMember,
+    Role::UrbanismStaff,
+];
+
+/// What the viewer may see: auditors and admins everything, staff their district, citizens
+/// the parcels they own (and what hangs off them), anyone else nothing.
+pub fn visibility(viewer: &Viewer) -> Visibility {
+    let Some(p) = viewer.principal() else {
+        return Visibility::Nothing;
+    };
+    if p.roles.contains(&Role::Auditor) || p.roles.contains(&Role::Admin) {
+        return Visibility::All;
+    }
+    if p.roles.iter().any(|r| DISTRICT_STAFF.contains(r)) {
+        return p.district.map_or(Visibility::Nothing, Visibility::District);
+    }
+    if p.roles.contains(&Role::Citizen) {
+        if let Some(id) = &p.national_id {
+            return Visibility::Owner(id.clone());
+        }
+    }
+    Visibility::Nothing
+}
+
+/// True when the viewer may read personal data (national id, mobile) of a person with
+/// `national_id`: staff, auditors and admins, or the person themself.
+pub fn may_read_personal_data(viewer: &Viewer, national_id: Option<&str>) -> bool {
+    match viewer.principal() {
+        None => false,
+        Some(p) => {
+            p.roles.iter().any(|r| *r != Role::Citizen)
+                || national_id
+                    .is_some_and(|n| p.national_id.as_ref().is_some_and(|own| own.as_str() == n))
+        }
+    }
+}
+
+/// The signed-in principal, or `UNAUTHENTICATED`.
+pub fn signed_in(viewer: &Viewer) -> Result<&Principal, ApiError> {
+    viewer
+        .principal()
+        .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see this"))
+}

@@ -1,0 +1,143 @@
+//! Batched loaders over the urbanism connector. Each turns all keys requested in one tick
+//! into one SQL statement, so the statements per request depend on the query's shape, not on
+//! list sizes. Loaders keep no cache: they are shared across requests and never serve stale
+//! or foreign data. Nested loads need no visibility check: they hang off a visible root.
+
+use std::collections::HashMap;
+
+use async_graphql::{dataloader::DataLoader, dataloader::Loader, Context};
+use shahr_urbanism::{records::*, District, UrbanismDb, Visibility};
+
+use super::error::ApiError;
+
+/// Declares a loader of one record per id.
+macro_rules! by_id {
+    ($(#[$doc:meta])* $name:ident, $key:ty, $value:ty, |$db:ident, $keys:ident| $load:expr, |$item:ident| $id:expr) => {
+        $(#[$doc])*
+        pub struct $name(pub UrbanismDb);
+
+        impl Loader<$key> for $name {
+            type Value = $value;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $value>, ApiError> {
+                let $db = &self.0;
+                let $keys = keys;
+                let items: Vec<$value> = $load.await?;
+                Ok(items.into_iter().map(|$item| ($id, $item)).collect())
+            }
+        }
+    };
+}
+
+/// Declares a loader of the records hanging off each key.
+macro_rules! grouped {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub UrbanismDb);
+
+        impl Loader<i32> for $name {
+            type Value = Vec<$value>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, Vec<$value>>, ApiError> {
+                Ok(self.0.$method(keys).await?)
+            }
+        }
+    };
+}
+
+by_id!(
+    /// Districts by number.
+    DistrictLoader, i16, District, |db, keys| db.districts_by_number(keys), |d| d.number
+);
+by_id!(
+    /// Parcels by id (nested: no visibility filter).
+    ParcelLoader, i32, Parcel, |db, keys| db.parcels_by_ids(keys, &Visibility::All), |p| p.id
+);
+by_id!(
+    /// Cases by id (nested).
+    CaseLoader, i32, ViolationCase, |db, keys| db.cases_by_ids(keys, &Visibility::All), |c| c.id
+);
+by_id!(
+    /// Commissions by id (public).
+    CommissionLoader, i32, Commission, |db, keys| db.commissions_by_ids(keys), |c| c.id
+);
+grouped!(
+    /// Owners and shares per parcel.
+    OwnershipsLoader, Ownership, ownerships_by_parcel
+);
+grouped!(
+    /// Permits per parcel.
+    PermitsLoader, Permit, permits_by_parcel
+);
+grouped!(
+    /// Certificates per parcel.
+    CertificatesLoader, Certificate, certificates_by_parcel
+);
+grouped!(
+    /// Cases per parcel.
+    CasesByParcelLoader, ViolationCase, cases_by_parcel
+);
+grouped!(
+    /// Items per case.
+    ItemsLoader, ViolationItem, items_by_case
+);
+grouped!(
+    /// Rulings per case.
+    RulingsByCaseLoader, Ruling, rulings_by_case
+);
+grouped!(
+    /// Members per commission.
+    MembersLoader, CommissionMember, members_by_commission
+);
+grouped!(
+    /// Service records per ruling.
+    NotificationsLoader, Notification, notifications_by_ruling
+);
+grouped!(
+    /// Objections per ruling.
+    ObjectionsLoader, Objection, objections_by_ruling
+);
+
+/// Registers every loader on the schema.
+pub(super) fn register(
+    builder: super::AppSchemaBuilder,
+    db: &UrbanismDb,
+) -> super::AppSchemaBuilder {
+    macro_rules! add {
+        ($b:expr, $($loader:ident),+) => {
+            $b$(.data(DataLoader::new($loader(db.clone()), tokio::spawn)))+
+        };
+    }
+    add!(
+        builder,
+        DistrictLoader,
+        ParcelLoader,
+        CaseLoader,
+        CommissionLoader,
+        OwnershipsLoader,
+        PermitsLoader,
+        CertificatesLoader,
+        CasesByParcelLoader,
+        ItemsLoader,
+        RulingsByCaseLoader,
+        MembersLoader,
+        NotificationsLoader,
+        ObjectionsLoader
+    )
+}
+
+/// The loader `L` registered on the schema.
+pub fn loader<'a, L: Send + Sync + 'static>(ctx: &Context<'a>) -> &'a DataLoader<L> {
+    ctx.data_unchecked::<DataLoader<L>>()
+}
+
+/// Loads one key and returns an empty list when nothing hangs off it.
+pub async fn many<L, T>(ctx: &Context<'_>, key: i32) -> async_graphql::Result<Vec<T>>
+where
+    L: Loader<i32, Value = Vec<T>, Error = ApiError> + Send + Sync + 'static,
+    T: Clone + Send + Sync + 'static,
+{
+    Ok(loader::<L>(ctx).load_one(key).await?.unwrap_or_default())
+}

@@ -1,0 +1,6 @@
+//! Article 100: commissions, violation cases, rulings, service and objections.
+
+pub mod resolvers;
+pub mod types;
+
+pub use resolvers::RulingsQuery;
