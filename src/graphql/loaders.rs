@@ -1,14 +1,15 @@
-//! Batched loaders over the urbanism connector. Each turns all keys requested in one tick
-//! into one SQL statement, so the statements per request depend on the query's shape, not on
-//! list sizes. Loaders keep no cache: they are shared across requests and never serve stale
-//! or foreign data. Nested loads need no visibility check: they hang off a visible root.
+//! Batched loaders over the urbanism connector. Through [`Batcher`], each turns all keys
+//! requested in one poll pass into one SQL statement, so the statements per request depend on
+//! the query's shape, not on list sizes. Loaders keep no cache: they are shared across
+//! requests and never serve stale or foreign data. Nested loads need no visibility check:
+//! they hang off a visible root.
 
 use std::collections::HashMap;
 
-use async_graphql::{dataloader::DataLoader, dataloader::Loader, Context};
+use async_graphql::{dataloader::Loader, Context};
 use shahr_urbanism::{records::*, District, UrbanismDb, Visibility};
 
-use super::error::ApiError;
+use super::{batch::Batcher, error::ApiError};
 
 /// Declares a loader of one record per id.
 macro_rules! by_id {
@@ -107,7 +108,7 @@ pub(super) fn register(
 ) -> super::AppSchemaBuilder {
     macro_rules! add {
         ($b:expr, $($loader:ident),+) => {
-            $b$(.data(DataLoader::new($loader(db.clone()), tokio::spawn)))+
+            $b$(.data(Batcher::new($loader(db.clone()))))+
         };
     }
     add!(
@@ -128,9 +129,13 @@ pub(super) fn register(
     )
 }
 
-/// The loader `L` registered on the schema.
-pub fn loader<'a, L: Send + Sync + 'static>(ctx: &Context<'a>) -> &'a DataLoader<L> {
-    ctx.data_unchecked::<DataLoader<L>>()
+/// The batcher of loader `L` registered on the schema.
+pub fn loader<'a, K, L>(ctx: &Context<'a>) -> &'a Batcher<K, L>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    L: Loader<K, Error = ApiError>,
+{
+    ctx.data_unchecked::<Batcher<K, L>>()
 }
 
 /// Loads one key and returns an empty list when nothing hangs off it.
@@ -139,5 +144,8 @@ where
     L: Loader<i32, Value = Vec<T>, Error = ApiError> + Send + Sync + 'static,
     T: Clone + Send + Sync + 'static,
 {
-    Ok(loader::<L>(ctx).load_one(key).await?.unwrap_or_default())
+    Ok(loader::<i32, L>(ctx)
+        .load_one(key)
+        .await?
+        .unwrap_or_default())
 }

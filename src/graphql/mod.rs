@@ -4,6 +4,7 @@
 //! an [`ExecutionInfo`] into each request's data and calls the schema.
 
 pub mod access;
+pub mod batch;
 pub mod context;
 pub mod error;
 pub mod guard;

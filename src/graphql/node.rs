@@ -67,7 +67,7 @@ impl NodeQuery {
             let Ok(number) = key.parse::<i16>() else {
                 return Ok(None);
             };
-            return Ok(loader::<DistrictLoader>(ctx)
+            return Ok(loader::<i16, DistrictLoader>(ctx)
                 .load_one(number)
                 .await?
                 .map(|d| Node::District(District(d))));
@@ -78,7 +78,7 @@ impl NodeQuery {
         let db = &ctx.deps().urbanism;
         let vis = visibility(ctx.viewer());
         let node = match kind.as_str() {
-            "Commission" => loader::<CommissionLoader>(ctx)
+            "Commission" => loader::<i32, CommissionLoader>(ctx)
                 .load_one(key)
                 .await?
                 .map(|c| Node::Commission(Commission(c))),

@@ -410,17 +410,73 @@ impl TestApp {
         body
     }
 
-    /// A development token for this instance.
+    /// A development token for this instance (district 9 for staff roles).
     pub fn token(&self, roles: &[Role], national_id: Option<&str>, ttl: Duration) -> String {
+        self.token_for(roles, national_id, Some(9), ttl)
+    }
+
+    /// A development token with an explicit district.
+    pub fn token_for(
+        &self,
+        roles: &[Role],
+        national_id: Option<&str>,
+        district: Option<i16>,
+        ttl: Duration,
+    ) -> String {
         mint_dev_token(
             &self.config.dev_jwt_secret().expect("dev profile"),
             &self.config,
             roles.to_vec(),
             national_id.map(|n| NationalId::parse(n).expect("valid national id")),
-            Some(9),
+            district,
             ttl,
         )
         .expect("token minted")
+    }
+
+    /// A one-hour token of a citizen with this national id.
+    pub fn citizen(&self, national_id: &str) -> String {
+        self.token_for(
+            &[Role::Citizen],
+            Some(national_id),
+            None,
+            Duration::from_secs(3600),
+        )
+    }
+
+    /// A one-hour token of urbanism staff of `district`.
+    pub fn staff(&self, district: i16) -> String {
+        self.token_for(
+            &[Role::UrbanismStaff],
+            None,
+            Some(district),
+            Duration::from_secs(3600),
+        )
+    }
+
+    /// A one-hour auditor token (sees everything).
+    pub fn auditor(&self) -> String {
+        self.token_for(&[Role::Auditor], None, None, Duration::from_secs(3600))
+    }
+
+    /// Runs a query as `token`; the response must be 200.
+    pub async fn query_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.query_with(query, variables, Some(token)).await
+    }
+
+    /// The value of a counter or gauge line in `/metrics` (0 when absent).
+    pub async fn metric(&self, series: &str) -> f64 {
+        let text = self
+            .get("/metrics")
+            .await
+            .text()
+            .await
+            .expect("metrics text");
+        text.lines()
+            .find(|l| l.starts_with(series) && l[series.len()..].starts_with(' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
     }
 
     pub fn relay_role(&self, source: Source) -> RelayRole {

@@ -2,6 +2,7 @@
 //! databases (see `helpers`). One test binary, so they share a build and run in parallel.
 
 mod auth;
+mod authorization;
 mod cli;
 mod districts;
 mod events;
@@ -9,3 +10,4 @@ mod health;
 mod helpers;
 mod http_protocol;
 mod subscriptions;
+mod urbanism;

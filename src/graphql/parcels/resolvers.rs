@@ -104,7 +104,7 @@ impl ParcelsQuery {
         let Ok(number) = i16::try_from(number) else {
             return Ok(None);
         };
-        Ok(loader::<DistrictLoader>(ctx)
+        Ok(loader::<i16, DistrictLoader>(ctx)
             .load_one(number)
             .await?
             .map(District))

@@ -91,7 +91,7 @@ impl Parcel {
         let Some(number) = self.0.district else {
             return Ok(None);
         };
-        Ok(loader::<DistrictLoader>(ctx)
+        Ok(loader::<i16, DistrictLoader>(ctx)
             .load_one(number)
             .await?
             .map(District))

@@ -50,7 +50,7 @@ impl Commission {
         let Some(n) = self.0.district else {
             return Ok(None);
         };
-        Ok(loader::<crate::graphql::loaders::DistrictLoader>(ctx)
+        Ok(loader::<i16, crate::graphql::loaders::DistrictLoader>(ctx)
             .load_one(n)
             .await?
             .map(District))
@@ -196,7 +196,7 @@ impl ViolationCase {
 
     /// The parcel.
     async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Parcel>> {
-        Ok(loader::<ParcelLoader>(ctx)
+        Ok(loader::<i32, ParcelLoader>(ctx)
             .load_one(self.0.parcel_id)
             .await?
             .map(Parcel))
@@ -207,7 +207,7 @@ impl ViolationCase {
         let Some(id) = self.0.commission_id else {
             return Ok(None);
         };
-        Ok(loader::<CommissionLoader>(ctx)
+        Ok(loader::<i32, CommissionLoader>(ctx)
             .load_one(id)
             .await?
             .map(Commission))
@@ -390,7 +390,7 @@ impl Ruling {
 
     /// The case ruled on.
     async fn case(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ViolationCase>> {
-        Ok(loader::<CaseLoader>(ctx)
+        Ok(loader::<i32, CaseLoader>(ctx)
             .load_one(self.0.case_id)
             .await?
             .map(ViolationCase))
@@ -401,7 +401,7 @@ impl Ruling {
         let Some(id) = self.0.commission_id else {
             return Ok(None);
         };
-        Ok(loader::<CommissionLoader>(ctx)
+        Ok(loader::<i32, CommissionLoader>(ctx)
             .load_one(id)
             .await?
             .map(Commission))
