@@ -9,7 +9,7 @@ use shahr_domain::identifiers::NationalId;
 use crate::{
     auth::{mint_dev_token, Role},
     config::{Config, Profile},
-    database::Databases,
+    database::{Databases, SeedOptions},
     telemetry, Application,
 };
 
@@ -41,11 +41,25 @@ pub enum Command {
     Migrate,
     /// Load the imitation legacy schema and demo data into the urbanism database
     /// (development and tests only; refused in the prod profile).
-    Seed,
+    Seed(SeedArgs),
     /// Print the GraphQL schema (SDL), as committed in schema.graphql.
     Schema,
     /// Mint a development token (dev profile only) and print it alone on stdout.
     Token(TokenArgs),
+}
+
+/// Arguments of `seed`.
+#[derive(Debug, Args)]
+pub struct SeedArgs {
+    /// Add a generated city: 1 is about 20,000 parcels, 10 about 200,000 (fractions allowed).
+    #[arg(long, value_name = "N")]
+    pub scale: Option<f64>,
+    /// Seed of the generator; the same seed gives the same city.
+    #[arg(long, default_value_t = 1, value_name = "SEED")]
+    pub seed: u64,
+    /// Drop the fixture's tables first (development databases only).
+    #[arg(long)]
+    pub reset: bool,
 }
 
 /// Arguments of `token`.
@@ -99,18 +113,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("migrations applied");
             Ok(())
         }
-        Some(Command::Seed) => {
+        Some(Command::Seed(args)) => {
             let config = load_config(&cli)?;
             telemetry::init(&config.log_filter, config.log_format);
             if config.profile == Profile::Prod {
                 bail!("seed loads demo data and is refused with profile prod");
             }
-            let databases = Databases::resolve(&config).await?;
-            if databases.seed().await? {
-                eprintln!("demo data loaded");
-            } else {
-                eprintln!("demo data already present; nothing to do");
+            if let Some(scale) = args.scale {
+                if !(scale > 0.0 && scale <= 100.0) {
+                    bail!("--scale must be above 0 and at most 100");
+                }
             }
+            let databases = Databases::resolve(&config).await?;
+            let done = databases
+                .seed(SeedOptions {
+                    reset: args.reset,
+                    scale: args.scale,
+                    seed: args.seed,
+                })
+                .await?;
+            eprintln!("{done}");
             Ok(())
         }
         Some(Command::Schema) => {

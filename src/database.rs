@@ -27,6 +27,20 @@ pub fn citizen_migrations() -> [MigrationSet; 1] {
     [migrate::COMMON]
 }
 
+/// What `seed` does.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SeedOptions {
+    /// Drop the fixture's tables first.
+    pub reset: bool,
+    /// Add a generated city of this scale (1.0 is about 20,000 parcels).
+    pub scale: Option<f64>,
+    /// Seed of the generator: the same seed gives the same city.
+    pub seed: u64,
+}
+
+/// The scale of the city the embedded default generates on first start.
+pub const EMBEDDED_CITY_SCALE: f64 = 0.1;
+
 /// The two databases, and the embedded cluster when it serves them.
 pub struct Databases {
     /// The urbanism database.
@@ -94,8 +108,19 @@ impl Databases {
             embedded: Some(cluster),
         };
         databases.migrate().await?;
-        if databases.seed().await? {
-            println!("embedded PostgreSQL: demo data loaded");
+        let loaded = {
+            let client = connect(&databases.urbanism).await?;
+            shahr_urbanism::fixture::is_loaded(&client).await?
+        };
+        if !loaded {
+            let done = databases
+                .seed(SeedOptions {
+                    reset: false,
+                    scale: Some(EMBEDDED_CITY_SCALE),
+                    seed: 1,
+                })
+                .await?;
+            println!("embedded PostgreSQL: {done}");
         }
         Ok(databases)
     }
@@ -135,12 +160,59 @@ impl Databases {
         }
     }
 
-    /// Loads the legacy fixture and its demo data; false when it was already there.
-    pub async fn seed(&self) -> anyhow::Result<bool> {
+    /// Loads the legacy fixture (reference data and sample files) when absent; with `city`,
+    /// adds a generated city. Returns a line saying what was done.
+    pub async fn seed(&self, options: SeedOptions) -> anyhow::Result<String> {
+        use shahr_urbanism::{fixture, generator};
         let mut client = connect(&self.urbanism).await?;
-        shahr_urbanism::fixture::load(&mut client)
+        if options.reset {
+            fixture::reset(&client)
+                .await
+                .context("cannot drop the fixture tables")?;
+        }
+        let loaded = fixture::load(&mut client)
             .await
-            .context("cannot load the urbanism fixture")
+            .context("cannot load the urbanism fixture")?;
+        let Some(scale) = options.scale else {
+            return Ok(if loaded {
+                "demo data loaded".into()
+            } else {
+                "demo data already present; nothing to do".into()
+            });
+        };
+        let existing = fixture::parcel_count(&client).await?;
+        if existing > 100 {
+            anyhow::bail!(
+                "the urbanism database already holds {existing} parcels; add --reset to replace them with a generated city"
+            );
+        }
+        let bar = indicatif::ProgressBar::new(1).with_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar.set_message("generating");
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        let started = std::time::Instant::now();
+        let generated =
+            generator::generate(&mut client, scale, options.seed, |table, done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+                bar.set_message(format!("writing {table}"));
+            })
+            .await
+            .context("cannot write the generated city")?;
+        bar.finish_and_clear();
+        let rows: Vec<String> = generated
+            .rows
+            .iter()
+            .map(|(t, n)| format!("{t} {n}"))
+            .collect();
+        Ok(format!(
+            "generated city (scale {scale}, seed {}) in {:.1}s: {}",
+            options.seed,
+            started.elapsed().as_secs_f64(),
+            rows.join(", ")
+        ))
     }
 }
 

@@ -67,19 +67,3 @@ async fn a_district_is_found_by_number_and_again_by_its_global_id() {
         .await;
     assert_eq!(unknown["data"]["node"], json!(null));
 }
-
-#[tokio::test]
-async fn response_fields_follow_the_order_of_the_query() {
-    let app = TestApp::spawn().await;
-    let response = app
-        .post_graphql(
-            json!({ "query": "{ district(number: 1) { name number id } }" }),
-            None,
-        )
-        .await;
-    let text = response.text().await.expect("body");
-    let name = text.find("\"name\"").expect("name");
-    let number = text.find("\"number\"").expect("number");
-    let id = text.find("\"id\"").expect("id");
-    assert!(name < number && number < id, "{text}");
-}

@@ -90,7 +90,8 @@ impl Kind {
         }
         if self == Kind::Urbanism {
             hash.update(shahr_urbanism::fixture::SCHEMA_SQL.as_bytes());
-            hash.update(shahr_urbanism::fixture::DATA_SQL.as_bytes());
+            hash.update(shahr_urbanism::fixture::REFERENCE_SQL.as_bytes());
+            hash.update(shahr_urbanism::fixture::SAMPLES_SQL.as_bytes());
         }
         let digest = hex::encode(hash.finalize());
         format!("shahr_tpl_{}_{}", self.name(), &digest[..16])

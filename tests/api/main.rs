@@ -9,5 +9,6 @@ mod events;
 mod health;
 mod helpers;
 mod http_protocol;
+mod seed;
 mod subscriptions;
 mod urbanism;

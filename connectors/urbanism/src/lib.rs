@@ -12,6 +12,7 @@
 mod clean;
 pub mod districts;
 pub mod fixture;
+pub mod generator;
 mod parcels;
 pub mod records;
 mod rulings;
