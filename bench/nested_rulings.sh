@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# The nested list query of the quality bar on a generated city of scale 10 (about 200,000
+# parcels): 64 concurrent clients against the release build. Prints one JSON summary line
+# (requests/s, p50/p99, the gateway's CPU and RSS) and appends it to
+# bench/results/nested_rulings.jsonl.
+#
+#   bench/nested_rulings.sh            # BENCH_DATABASE_URL, BENCH_SCALE, BENCH_SECONDS,
+#                                      # BENCH_CONCURRENCY override the defaults
+set -euo pipefail
+cd "$(dirname "$0")/.."
+admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+scale="${BENCH_SCALE:-10}"
+seconds="${BENCH_SECONDS:-20}"
+concurrency="${BENCH_CONCURRENCY:-64}"
+base="${admin%/*}"
+urbanism="$base/shahr_bench_urbanism"
+citizen="$base/shahr_bench_citizen"
+
+cargo build --release -q -p shahr-gateway --bin shahr-gateway
+cargo build --release -q -p shahr-loadgen
+target="${CARGO_TARGET_DIR:-target}/release"
+
+for db in shahr_bench_urbanism shahr_bench_citizen; do
+  psql "$admin" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
+    || psql "$admin" -qc "CREATE DATABASE $db"
+done
+export SHAHR_URBANISM_DATABASE_URL="$urbanism" SHAHR_CITIZEN_DATABASE_URL="$citizen"
+"$target/shahr-gateway" migrate >/dev/null 2>&1
+want=$(python3 -c "print(int(20000 * $scale * 0.95))")
+have=$(psql "$urbanism" -qAtc "SELECT count(*) FROM tbl_parvandeh" 2>/dev/null || echo 0)
+if [ "$have" -lt "$want" ]; then
+  "$target/shahr-gateway" seed --reset --scale "$scale" --seed 1
+fi
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+SHAHR_LISTEN="127.0.0.1:$port" SHAHR_DB_POOL_SIZE="${BENCH_POOL:-32}" SHAHR_LOG_FILTER=warn \
+  "$target/shahr-gateway" serve >/dev/null 2>&1 &
+pid=$!
+trap 'kill -INT $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
+token=$("$target/shahr-gateway" token --role auditor --ttl 1h)
+query='{ rulings(first: 50) { edges { node { number kind fine issuedOnJalali case { caseNumber parcel { renovationCode owners { shareDang owner { fullName } } } items { note builtAreaM2 } } commission { name } } } } }'
+
+ticks=$(getconf CLK_TCK)
+cpu_before=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+summary=$("$target/shahr-loadgen" --url "http://127.0.0.1:$port/graphql" --token "$token" \
+  --query "$query" --concurrency "$concurrency" --duration "$seconds" --warmup 3 --name nested_rulings)
+cpu_after=$(awk '{print $14 + $15}' "/proc/$pid/stat")
+rss_kib=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+cpu_pct=$(python3 -c "print(round(100 * ($cpu_after - $cpu_before) / $ticks / ($seconds + 3), 1))")
+line=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.update(date=sys.argv[2], scale=float(sys.argv[3]), gateway_cpu_percent=float(sys.argv[4]), gateway_rss_kib=int(sys.argv[5]), cores=int(sys.argv[6])); print(json.dumps(d))" \
+  "$summary" "$(date -u +%FT%TZ)" "$scale" "$cpu_pct" "$rss_kib" "$(nproc)")
+echo "$line"
+echo "$line" >> bench/results/nested_rulings.jsonl
