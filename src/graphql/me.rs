@@ -20,6 +20,7 @@ pub struct Me {
     info: ViewerInfo,
 }
 
+/// The signed-in person.
 #[Object]
 impl Me {
     /// Who the token says you are.
@@ -104,6 +105,7 @@ impl Me {
 #[derive(Default)]
 pub struct MeQuery;
 
+/// The `me` query.
 #[Object]
 impl MeQuery {
     /// The signed-in person and what is theirs: parcels they own, cases and rulings on those

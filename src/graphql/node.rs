@@ -51,6 +51,7 @@ pub fn parse_global_id(id: &str) -> Option<(String, String)> {
 #[derive(Default)]
 pub struct NodeQuery;
 
+/// The `node` query.
 #[Object]
 impl NodeQuery {
     /// Fetches any object by its global id. Null when no such object exists or the viewer may

@@ -29,6 +29,7 @@ impl TotalCount {
     }
 }
 
+/// A lazily computed total.
 #[Object]
 impl TotalCount {
     /// How many items match, across all pages.

@@ -257,3 +257,71 @@ fn the_embedded_default_serves_demo_data_and_stops_cleanly_on_ctrl_c() {
         "the private cluster was stopped"
     );
 }
+
+/// Names of definitions in the SDL that have no description, in `type.field` form.
+fn undocumented(sdl: &str) -> Vec<String> {
+    let (mut in_block, mut described) = (false, false);
+    let mut current = String::new();
+    let mut missing = Vec::new();
+    for line in sdl.lines() {
+        let s = line.trim();
+        if in_block {
+            if s.ends_with("\"\"\"") {
+                in_block = false;
+                described = true;
+            }
+            continue;
+        }
+        if let Some(rest) = s.strip_prefix("\"\"\"") {
+            if rest.len() >= 3 && rest.ends_with("\"\"\"") {
+                described = true;
+            } else {
+                in_block = true;
+            }
+            continue;
+        }
+        let skip = s.is_empty()
+            || s.starts_with('}')
+            || s.starts_with(')')
+            || s.starts_with("schema")
+            || s.starts_with("query:")
+            || s.starts_with("subscription:")
+            || s.starts_with("mutation:")
+            || s.starts_with("directive");
+        if skip {
+            continue;
+        }
+        let top = [
+            "type ",
+            "enum ",
+            "input ",
+            "interface ",
+            "scalar ",
+            "union ",
+        ];
+        if top.iter().any(|t| line.starts_with(t)) {
+            current = s.split_whitespace().nth(1).unwrap_or_default().to_owned();
+        }
+        // Connection types come from async-graphql, which offers no way to describe them.
+        if !described && !current.ends_with("Connection") {
+            missing.push(format!("{current}: {s}"));
+        }
+        described = false;
+    }
+    missing
+}
+
+#[test]
+fn every_type_field_argument_and_enum_value_has_a_description() {
+    assert_eq!(
+        undocumented("\"\"\"\nA thing.\n\"\"\"\ntype A {\n\tx: Int\n}\n"),
+        vec!["A: x: Int".to_owned()],
+        "the checker itself catches a bare field"
+    );
+    let missing = undocumented(&shahr_gateway::graphql::sdl());
+    assert!(
+        missing.is_empty(),
+        "undocumented in the schema:\n{}",
+        missing.join("\n")
+    );
+}

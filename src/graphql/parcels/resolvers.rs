@@ -81,6 +81,7 @@ impl ParcelFilterInput {
 #[derive(Default)]
 pub struct ParcelsQuery;
 
+/// Queries about places.
 #[Object]
 impl ParcelsQuery {
     /// Tabriz's municipal districts, ordered by number. Public: no sign-in needed.

@@ -23,6 +23,7 @@ use crate::graphql::{
 #[derive(Clone)]
 pub struct District(pub shahr_urbanism::District);
 
+/// A municipal district of Tabriz (*mantagheh*). District 9 is the citizen-sourcing pilot.
 #[Object]
 impl District {
     /// Opaque global id; pass it to `node(id:)`.
@@ -74,6 +75,8 @@ pub struct RegistryPlate {
 #[derive(Clone)]
 pub struct Parcel(pub records::Parcel);
 
+/// A property file (*parvandeh*) in the integrated urbanism system: one parcel of land and
+/// what stands on it.
 #[Object]
 impl Parcel {
     /// Opaque global id; pass it to `node(id:)`.
@@ -209,6 +212,8 @@ impl Parcel {
 #[derive(Clone)]
 pub struct Owner(pub records::Owner);
 
+/// A person or legal entity that owns parcels. National id and mobile are shown only to
+/// staff and to the person themself.
 #[Object]
 impl Owner {
     /// Opaque global id; pass it to `node(id:)`.
@@ -254,6 +259,7 @@ impl Owner {
 /// An owner's share of a parcel.
 pub struct Ownership(pub records::Ownership);
 
+/// An owner's share of a parcel.
 #[Object]
 impl Ownership {
     /// The owner.
@@ -287,6 +293,7 @@ impl Ownership {
 /// A building permit (*parvaneh*).
 pub struct Permit(pub records::Permit);
 
+/// A building permit (*parvaneh*).
 #[Object]
 impl Permit {
     /// Opaque id, stable across requests.
@@ -363,6 +370,7 @@ impl Permit {
 /// A completion (*payan-kar*) or no-violation (*adam-e khalaf*) certificate.
 pub struct Certificate(pub records::Certificate);
 
+/// A completion (*payan-kar*) or no-violation (*adam-e khalaf*) certificate.
 #[Object]
 impl Certificate {
     /// Opaque id, stable across requests.

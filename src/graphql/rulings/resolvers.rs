@@ -69,6 +69,7 @@ impl RulingFilterInput {
 #[derive(Default)]
 pub struct RulingsQuery;
 
+/// Queries about commissions, cases and rulings.
 #[Object]
 impl RulingsQuery {
     /// The Article 100 commissions (13 in Tabriz), primary and appeal. Public.

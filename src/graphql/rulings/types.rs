@@ -23,6 +23,9 @@ use crate::graphql::{
 #[derive(Clone)]
 pub struct Commission(pub records::Commission);
 
+/// An Article 100 commission: three voting members (Ministry of Interior, judiciary, city
+/// council) and a municipal representative without a vote. Primary commissions serve a
+/// district; appeal commissions the whole city.
 #[Object]
 impl Commission {
     /// Opaque global id; pass it to `node(id:)`.
@@ -74,6 +77,7 @@ impl Commission {
 /// A person holding a commission seat.
 pub struct CommissionMember(pub records::CommissionMember);
 
+/// A person holding a commission seat.
 #[Object]
 impl CommissionMember {
     /// Opaque id, stable across requests.
@@ -137,6 +141,7 @@ impl CommissionMember {
 #[derive(Clone)]
 pub struct ViolationCase(pub records::ViolationCase);
 
+/// An Article 100 violation case (*parvandeh-ye takhalof*) on a parcel.
 #[Object]
 impl ViolationCase {
     /// Opaque global id; pass it to `node(id:)` or `violationCase(id:)`.
@@ -235,6 +240,7 @@ impl ViolationCase {
 /// One violation in a case: a floor, what was permitted, what was built.
 pub struct ViolationItem(pub records::ViolationItem);
 
+/// One violation in a case: a floor, what was permitted, what was built.
 #[Object]
 impl ViolationItem {
     /// Opaque id, stable across requests.
@@ -311,6 +317,7 @@ impl ViolationItem {
 #[derive(Clone)]
 pub struct Ruling(pub records::Ruling);
 
+/// A commission's ruling (*ray*) on a case.
 #[Object]
 impl Ruling {
     /// Opaque global id; pass it to `node(id:)` or `ruling(id:)`.
@@ -430,6 +437,8 @@ impl Ruling {
 /// it starts the objection window.
 pub struct Notification(pub records::Notification);
 
+/// Service of a ruling on the owner (*eblagh*). Each mode recorded here is legal service:
+/// it starts the objection window.
 #[Object]
 impl Notification {
     /// Opaque id, stable across requests.
@@ -482,6 +491,7 @@ impl Notification {
 /// An objection to a ruling (Note 10), by the owner or the municipality.
 pub struct Objection(pub records::Objection);
 
+/// An objection to a ruling (Note 10), by the owner or the municipality.
 #[Object]
 impl Objection {
     /// Opaque id, stable across requests.

@@ -59,6 +59,7 @@ impl From<&Viewer> for ViewerInfo {
 #[derive(Default)]
 pub struct SystemQuery;
 
+/// Queries about the gateway and the viewer.
 #[Object]
 impl SystemQuery {
     /// Who is asking. Anonymous when no token was sent.
