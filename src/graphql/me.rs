@@ -14,7 +14,6 @@ use super::{
     system::ViewerInfo,
 };
 
-/// The signed-in person.
 pub struct Me {
     own: Visibility,
     info: ViewerInfo,

@@ -17,7 +17,6 @@ pub const DEFAULT_PAGE_SIZE: usize = 20;
 /// Most items per page.
 pub const MAX_PAGE_SIZE: usize = 100;
 
-/// A lazily computed total.
 pub struct TotalCount(Box<dyn Fn() -> BoxFuture<'static, Result<i64, StoreError>> + Send + Sync>);
 
 impl TotalCount {

@@ -19,7 +19,6 @@ use crate::graphql::{
     },
 };
 
-/// A municipal district of Tabriz (*mantagheh*). District 9 is the citizen-sourcing pilot.
 #[derive(Clone)]
 pub struct District(pub shahr_urbanism::District);
 
@@ -70,8 +69,6 @@ pub struct RegistryPlate {
     pub display: Option<String>,
 }
 
-/// A property file (*parvandeh*) in the integrated urbanism system: one parcel of land and
-/// what stands on it.
 #[derive(Clone)]
 pub struct Parcel(pub records::Parcel);
 
@@ -207,8 +204,6 @@ impl Parcel {
     }
 }
 
-/// A person or legal entity that owns parcels. National id and mobile are shown only to
-/// staff and to the person themself.
 #[derive(Clone)]
 pub struct Owner(pub records::Owner);
 
@@ -256,7 +251,6 @@ impl Owner {
     }
 }
 
-/// An owner's share of a parcel.
 pub struct Ownership(pub records::Ownership);
 
 /// An owner's share of a parcel.
@@ -290,7 +284,6 @@ impl Ownership {
     }
 }
 
-/// A building permit (*parvaneh*).
 pub struct Permit(pub records::Permit);
 
 /// A building permit (*parvaneh*).
@@ -367,7 +360,6 @@ impl Permit {
     }
 }
 
-/// A completion (*payan-kar*) or no-violation (*adam-e khalaf*) certificate.
 pub struct Certificate(pub records::Certificate);
 
 /// A completion (*payan-kar*) or no-violation (*adam-e khalaf*) certificate.

@@ -17,9 +17,6 @@ use crate::graphql::{
     scalars::{jalali, Date, NationalIdScalar, Rial},
 };
 
-/// An Article 100 commission: three voting members (Ministry of Interior, judiciary, city
-/// council) and a municipal representative without a vote. Primary commissions serve a
-/// district; appeal commissions the whole city.
 #[derive(Clone)]
 pub struct Commission(pub records::Commission);
 
@@ -74,7 +71,6 @@ impl Commission {
     }
 }
 
-/// A person holding a commission seat.
 pub struct CommissionMember(pub records::CommissionMember);
 
 /// A person holding a commission seat.
@@ -137,7 +133,6 @@ impl CommissionMember {
     }
 }
 
-/// An Article 100 violation case (*parvandeh-ye takhalof*) on a parcel.
 #[derive(Clone)]
 pub struct ViolationCase(pub records::ViolationCase);
 
@@ -237,7 +232,6 @@ impl ViolationCase {
     }
 }
 
-/// One violation in a case: a floor, what was permitted, what was built.
 pub struct ViolationItem(pub records::ViolationItem);
 
 /// One violation in a case: a floor, what was permitted, what was built.
@@ -313,7 +307,6 @@ impl ViolationItem {
     }
 }
 
-/// A commission's ruling (*ray*) on a case.
 #[derive(Clone)]
 pub struct Ruling(pub records::Ruling);
 
@@ -433,8 +426,6 @@ impl Ruling {
     }
 }
 
-/// Service of a ruling on the owner (*eblagh*). Each mode recorded here is legal service:
-/// it starts the objection window.
 pub struct Notification(pub records::Notification);
 
 /// Service of a ruling on the owner (*eblagh*). Each mode recorded here is legal service:
@@ -488,7 +479,6 @@ impl Notification {
     }
 }
 
-/// An objection to a ruling (Note 10), by the owner or the municipality.
 pub struct Objection(pub records::Objection);
 
 /// An objection to a ruling (Note 10), by the owner or the municipality.
