@@ -58,6 +58,7 @@ impl Application {
         let schema = graphql::build_schema(
             Some(Deps {
                 urbanism: urbanism.clone(),
+                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone()),
                 bus: bus.clone(),
                 server_time_interval: config.server_time_interval,
             }),

@@ -23,8 +23,8 @@ pub fn urbanism_migrations() -> [MigrationSet; 2] {
 }
 
 /// The migration sets of the citizen database.
-pub fn citizen_migrations() -> [MigrationSet; 1] {
-    [migrate::COMMON]
+pub fn citizen_migrations() -> [MigrationSet; 2] {
+    [migrate::COMMON, shahr_citizen::MIGRATIONS]
 }
 
 /// What `seed` does.

@@ -4,10 +4,12 @@
 //! - [`text`]: Persian/Arabic digit and letter normalisation.
 //! - [`identifiers`]: national ids and other validated identifiers.
 //! - [`jalali`]: Jalali dates.
+//! - [`requests`]: the moves of a citizen's service request.
 //! - [`vocabulary`]: the closed sets of the domain (case and ruling states, kinds, roles) with
 //!   their Persian labels.
 
 pub mod identifiers;
 pub mod jalali;
+pub mod requests;
 pub mod text;
 pub mod vocabulary;

@@ -282,6 +282,55 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Where a citizen's service request stands.
+    RequestState {
+        /// Filed by the citizen; waiting for staff.
+        Submitted => "ثبت شده",
+        /// Documents are missing; waiting for the citizen.
+        DocumentsIncomplete => "نقص مدارک",
+        /// A site inspection is scheduled.
+        InspectionScheduled => "تعیین وقت بازدید",
+        /// Checked against the detailed plan.
+        UnderReview => "در حال بررسی",
+        /// Fees computed; waiting for payment.
+        FeePayable => "در انتظار پرداخت",
+        /// Fees paid.
+        Paid => "پرداخت شده",
+        /// Approved.
+        Approved => "تأیید شده",
+        /// Refused, with a reason.
+        Rejected => "رد شده",
+        /// The permit or certificate was issued.
+        Issued => "صادر شده",
+        /// Withdrawn by the citizen.
+        Withdrawn => "انصراف داده شده",
+    }
+}
+
+impl RequestState {
+    /// The stored spelling (`UNDER_REVIEW`).
+    pub fn as_code(self) -> &'static str {
+        match self {
+            RequestState::Submitted => "SUBMITTED",
+            RequestState::DocumentsIncomplete => "DOCUMENTS_INCOMPLETE",
+            RequestState::InspectionScheduled => "INSPECTION_SCHEDULED",
+            RequestState::UnderReview => "UNDER_REVIEW",
+            RequestState::FeePayable => "FEE_PAYABLE",
+            RequestState::Paid => "PAID",
+            RequestState::Approved => "APPROVED",
+            RequestState::Rejected => "REJECTED",
+            RequestState::Issued => "ISSUED",
+            RequestState::Withdrawn => "WITHDRAWN",
+        }
+    }
+
+    /// Reads the stored spelling.
+    pub fn from_code(code: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|s| s.as_code() == code)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,8 @@ use crate::{auth::Viewer, events::EventBus};
 pub struct Deps {
     /// The integrated urbanism system.
     pub urbanism: UrbanismDb,
+    /// The citizen-request store.
+    pub citizen: shahr_citizen::CitizenDb,
     /// The event bus subscriptions read from.
     pub bus: Arc<dyn EventBus>,
     /// Interval of `serverTime` ticks.
@@ -20,9 +22,13 @@ pub struct Deps {
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {
-    let builder = super::loaders::register(builder, &deps.urbanism);
+    let builder = super::loaders::register(builder, &deps.urbanism, &deps.citizen);
     builder.data(deps)
 }
+
+/// The `Idempotency-Key` HTTP header, put in the request data by the transport.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey(pub String);
 
 /// Shorthand accessors for resolvers.
 pub trait ContextExt {
@@ -30,6 +36,8 @@ pub trait ContextExt {
     fn deps(&self) -> &Deps;
     /// The viewer (anonymous when the transport put none).
     fn viewer(&self) -> &Viewer;
+    /// The `Idempotency-Key` header of the HTTP request, if any.
+    fn idempotency_header(&self) -> Option<&str>;
 }
 
 impl ContextExt for Context<'_> {
@@ -40,5 +48,9 @@ impl ContextExt for Context<'_> {
     fn viewer(&self) -> &Viewer {
         static ANONYMOUS: Viewer = Viewer::Anonymous;
         self.data_opt::<Viewer>().unwrap_or(&ANONYMOUS)
+    }
+
+    fn idempotency_header(&self) -> Option<&str> {
+        self.data_opt::<IdempotencyKey>().map(|k| k.0.as_str())
     }
 }

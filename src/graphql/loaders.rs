@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 
 use async_graphql::{dataloader::Loader, Context};
+use shahr_citizen::{CitizenDb, HistoryEntry, Service, ServiceRequest};
 use shahr_urbanism::{records::*, District, UrbanismDb, Visibility};
 
 use super::{batch::Batcher, error::ApiError};
@@ -101,10 +102,67 @@ grouped!(
     ObjectionsLoader, Objection, objections_by_ruling
 );
 
+/// Parcels by canonical renovation code (the join from the citizen store).
+pub struct ParcelByCodeLoader(pub UrbanismDb);
+
+impl Loader<String> for ParcelByCodeLoader {
+    type Value = Parcel;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Parcel>, ApiError> {
+        let parcels = self.0.parcels_by_renovation_codes(keys).await?;
+        Ok(parcels
+            .into_iter()
+            .map(|p| (p.renovation_code.as_str().to_owned(), p))
+            .collect())
+    }
+}
+
+/// Catalogue services by code.
+pub struct ServiceLoader(pub CitizenDb);
+
+impl Loader<String> for ServiceLoader {
+    type Value = Service;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, Service>, ApiError> {
+        let services = self.0.services_by_codes(keys).await?;
+        Ok(services.into_iter().map(|s| (s.code.clone(), s)).collect())
+    }
+}
+
+/// State history per request.
+pub struct HistoryLoader(pub CitizenDb);
+
+impl Loader<i64> for HistoryLoader {
+    type Value = Vec<HistoryEntry>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, Vec<HistoryEntry>>, ApiError> {
+        Ok(self.0.history_by_request(keys).await?)
+    }
+}
+
+/// Requests per parcel (by canonical renovation code).
+pub struct RequestsByParcelLoader(pub CitizenDb);
+
+impl Loader<String> for RequestsByParcelLoader {
+    type Value = Vec<ServiceRequest>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[String],
+    ) -> Result<HashMap<String, Vec<ServiceRequest>>, ApiError> {
+        Ok(self.0.requests_by_parcel(keys).await?)
+    }
+}
+
 /// Registers every loader on the schema.
 pub(super) fn register(
     builder: super::AppSchemaBuilder,
     db: &UrbanismDb,
+    citizen: &CitizenDb,
 ) -> super::AppSchemaBuilder {
     macro_rules! add {
         ($b:expr, $($loader:ident),+) => {
@@ -125,8 +183,12 @@ pub(super) fn register(
         RulingsByCaseLoader,
         MembersLoader,
         NotificationsLoader,
-        ObjectionsLoader
+        ObjectionsLoader,
+        ParcelByCodeLoader
     )
+    .data(Batcher::new(ServiceLoader(citizen.clone())))
+    .data(Batcher::new(HistoryLoader(citizen.clone())))
+    .data(Batcher::new(RequestsByParcelLoader(citizen.clone())))
 }
 
 /// The batcher of loader `L` registered on the schema.

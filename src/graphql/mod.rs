@@ -13,13 +13,14 @@ pub mod me;
 pub mod node;
 pub mod pagination;
 pub mod parcels;
+pub mod requests;
 pub mod rulings;
 pub mod scalars;
 pub mod system;
 
 use std::sync::Arc;
 
-use async_graphql::{EmptyMutation, MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::Deps;
 pub use guard::{ExecutionInfo, Limits};
@@ -33,7 +34,13 @@ pub struct QueryRoot(
     me::MeQuery,
     parcels::ParcelsQuery,
     rulings::RulingsQuery,
+    requests::RequestsQuery,
 );
+
+/// Every mutation field.
+#[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(requests::RequestsMutation);
 
 /// Every subscription field.
 #[derive(MergedSubscription, Default)]
@@ -41,17 +48,16 @@ pub struct QueryRoot(
 pub struct SubscriptionRoot(system::SystemSubscription);
 
 /// The gateway's schema type.
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, SubscriptionRoot>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// The builder of [`AppSchema`].
-pub type AppSchemaBuilder =
-    async_graphql::SchemaBuilder<QueryRoot, EmptyMutation, SubscriptionRoot>;
+pub type AppSchemaBuilder = async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema. Without `deps` it serves only its SDL (the `schema` command).
 pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
-        EmptyMutation,
+        MutationRoot::default(),
         SubscriptionRoot::default(),
     )
     .limit_depth(limits.max_depth)

@@ -23,7 +23,7 @@ use super::{
 };
 use crate::{
     auth::{AuthError, Viewer},
-    graphql::ExecutionInfo,
+    graphql::{context::IdempotencyKey, ExecutionInfo},
     metrics::Outcome,
 };
 
@@ -180,9 +180,13 @@ async fn execute(
         Err(err) => return err.into_response(),
     };
     let request_id = req.data::<RequestId>().cloned();
+    let idempotency_key = req.header("idempotency-key").map(|k| k.trim().to_owned());
     let prepare = |r: async_graphql::Request| -> (async_graphql::Request, Arc<ExecutionInfo>) {
         let info = ExecutionInfo::new();
         let mut r = r.data(viewer.clone()).data(info.clone());
+        if let Some(key) = &idempotency_key {
+            r = r.data(IdempotencyKey(key.clone()));
+        }
         if let Some(id) = &request_id {
             r = r.data(id.clone());
         }

@@ -3,10 +3,12 @@
 //! - [`pool`]: connection pools where every checkout, connect and statement has a deadline.
 //! - [`migrate`]: versioned migrations of our own `shahr` schema (never a legacy table).
 //! - [`outbox`]: the transactional outbox every mutation writes its events to.
+//! - [`audit`]: the append-only, hash-chained audit log every mutation writes to.
 //! - [`listener`]: a dedicated connection for `LISTEN` and session advisory locks (relay election).
 //!
 //! Nothing here knows about GraphQL or HTTP.
 
+pub mod audit;
 pub mod error;
 pub mod listener;
 pub mod migrate;

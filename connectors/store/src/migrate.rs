@@ -30,14 +30,22 @@ pub struct MigrationSet {
     pub migrations: &'static [Migration],
 }
 
-/// The objects every store has in its `shahr` schema: the outbox and its notification trigger.
+/// The objects every store has in its `shahr` schema: the outbox (with its notification
+/// trigger) and the hash-chained audit log.
 pub const COMMON: MigrationSet = MigrationSet {
     name: "common",
-    migrations: &[Migration {
-        version: 1,
-        name: "outbox",
-        sql: include_str!("../migrations/common/0001_outbox.sql"),
-    }],
+    migrations: &[
+        Migration {
+            version: 1,
+            name: "outbox",
+            sql: include_str!("../migrations/common/0001_outbox.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "audit_log",
+            sql: include_str!("../migrations/common/0002_audit_log.sql"),
+        },
+    ],
 };
 
 /// Lock key serialising concurrent `migrate` runs against one database.

@@ -139,6 +139,26 @@ impl UrbanismDb {
         Ok(self.run(&q).await?.iter().find_map(|r| self.parcel(r)))
     }
 
+    /// Parcels by canonical renovation code (any legacy digit spelling), one statement; keyed
+    /// by the canonical code.
+    pub async fn parcels_by_renovation_codes(
+        &self,
+        codes: &[String],
+    ) -> Result<Vec<Parcel>, StoreError> {
+        let spellings: Vec<String> = codes
+            .iter()
+            .flat_map(|c| [c.clone(), persian_digits(c)])
+            .collect();
+        let sql =
+            format!("SELECT {PARCEL_COLUMNS} FROM tbl_parvandeh p WHERE p.kod_nosazi = ANY($1)");
+        Ok(self
+            .rows(&sql, &[&spellings])
+            .await?
+            .iter()
+            .filter_map(|r| self.parcel(r))
+            .collect())
+    }
+
     fn parcel_where(&self, q: &mut Query, filter: &ParcelFilter, visibility: &Visibility) {
         let vis = visibility_sql(q, visibility);
         q.push(&format!(" WHERE {vis}"));

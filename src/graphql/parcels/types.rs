@@ -9,9 +9,10 @@ use crate::graphql::{
     context::ContextExt,
     loaders::{
         loader, many, CasesByParcelLoader, CertificatesLoader, DistrictLoader, OwnershipsLoader,
-        PermitsLoader,
+        PermitsLoader, RequestsByParcelLoader,
     },
     node::global_id,
+    requests::{resolvers::may_see, types::ServiceRequest},
     rulings::types::ViolationCase,
     scalars::{
         jalali, Date, LegalIdScalar, MobileScalar, NationalIdScalar, PostalCodeScalar,
@@ -188,6 +189,20 @@ impl Parcel {
             .await?
             .into_iter()
             .map(Certificate)
+            .collect())
+    }
+
+    /// Service requests filed for this parcel in the citizen-sourcing store, newest first
+    /// (citizens see their own; staff all).
+    async fn requests(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<ServiceRequest>> {
+        let all = loader::<String, RequestsByParcelLoader>(ctx)
+            .load_one(self.0.renovation_code.as_str().to_owned())
+            .await?
+            .unwrap_or_default();
+        Ok(all
+            .into_iter()
+            .filter(|r| may_see(ctx.viewer(), r))
+            .map(ServiceRequest)
             .collect())
     }
 

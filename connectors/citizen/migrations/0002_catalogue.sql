@@ -1,0 +1,37 @@
+-- The first catalogue of urban-planning services, enabled in District 9 (the pilot).
+INSERT INTO shahr.services (code, name_fa, description_fa, steps, required_documents, fee_rials, fee_per_m2_rials, sla_hours, sort_order) VALUES
+    ('land_use_inquiry', 'استعلام کاربری و ضوابط', 'پاسخ به استعلام کاربری، تراکم و ضوابط طرح تفصیلی ملک.',
+        ARRAY['SUBMITTED', 'UNDER_REVIEW', 'ISSUED'],
+        '[{"code": "deed", "nameFa": "سند مالکیت", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg", "image/png"]}]',
+        500000, 0, '{"SUBMITTED": 24, "UNDER_REVIEW": 72}', 10),
+    ('building_permit_new', 'صدور پروانه ساختمانی', 'پروانه احداث بنای جدید: بازدید، بررسی طرح، محاسبه عوارض، پرداخت و صدور.',
+        ARRAY['SUBMITTED', 'INSPECTION_SCHEDULED', 'UNDER_REVIEW', 'FEE_PAYABLE', 'PAID', 'APPROVED', 'ISSUED'],
+        '[{"code": "deed", "nameFa": "سند مالکیت", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg", "image/png"]},
+          {"code": "plans", "nameFa": "نقشه‌های معماری", "required": true, "maxBytes": 20971520, "contentTypes": ["application/pdf"]},
+          {"code": "engineer_contract", "nameFa": "قرارداد مهندس ناظر", "required": false, "maxBytes": 5242880, "contentTypes": ["application/pdf"]}]',
+        2000000, 150000, '{"SUBMITTED": 48, "INSPECTION_SCHEDULED": 120, "UNDER_REVIEW": 168, "FEE_PAYABLE": 720, "PAID": 48, "APPROVED": 72}', 20),
+    ('building_permit_renewal', 'تمدید پروانه ساختمانی', 'تمدید پروانه‌ای که مهلت آن گذشته است.',
+        ARRAY['SUBMITTED', 'UNDER_REVIEW', 'FEE_PAYABLE', 'PAID', 'ISSUED'],
+        '[{"code": "permit", "nameFa": "پروانه قبلی", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg"]}]',
+        1000000, 20000, '{"SUBMITTED": 48, "UNDER_REVIEW": 120, "FEE_PAYABLE": 720, "PAID": 48}', 30),
+    ('completion_certificate', 'گواهی پایان کار', 'پس از بازدید و تطبیق بنا با پروانه.',
+        ARRAY['SUBMITTED', 'INSPECTION_SCHEDULED', 'UNDER_REVIEW', 'FEE_PAYABLE', 'PAID', 'ISSUED'],
+        '[{"code": "permit", "nameFa": "پروانه ساختمانی", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg"]},
+          {"code": "engineer_report", "nameFa": "گزارش پایان کار مهندس ناظر", "required": true, "maxBytes": 10485760, "contentTypes": ["application/pdf"]}]',
+        1500000, 0, '{"SUBMITTED": 48, "INSPECTION_SCHEDULED": 120, "UNDER_REVIEW": 120, "FEE_PAYABLE": 720, "PAID": 48}', 40),
+    ('no_violation_certificate', 'گواهی عدم خلاف', 'برای نقل و انتقال قطعی در دفاتر اسناد رسمی (تبصره ۸ ماده ۱۰۰).',
+        ARRAY['SUBMITTED', 'INSPECTION_SCHEDULED', 'UNDER_REVIEW', 'ISSUED'],
+        '[{"code": "deed", "nameFa": "سند مالکیت", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg", "image/png"]}]',
+        800000, 0, '{"SUBMITTED": 48, "INSPECTION_SCHEDULED": 96, "UNDER_REVIEW": 96}', 50),
+    ('demolition_permit', 'پروانه تخریب', 'تخریب بنای موجود پیش از نوسازی.',
+        ARRAY['SUBMITTED', 'INSPECTION_SCHEDULED', 'UNDER_REVIEW', 'FEE_PAYABLE', 'PAID', 'ISSUED'],
+        '[{"code": "deed", "nameFa": "سند مالکیت", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf", "image/jpeg", "image/png"]}]',
+        700000, 10000, '{"SUBMITTED": 48, "INSPECTION_SCHEDULED": 96, "UNDER_REVIEW": 96, "FEE_PAYABLE": 720, "PAID": 48}', 60),
+    ('subdivision', 'تفکیک و افراز', 'تفکیک عرصه یا افراز ملک مشاع.',
+        ARRAY['SUBMITTED', 'INSPECTION_SCHEDULED', 'UNDER_REVIEW', 'FEE_PAYABLE', 'PAID', 'APPROVED', 'ISSUED'],
+        '[{"code": "deed", "nameFa": "سند مالکیت", "required": true, "maxBytes": 5242880, "contentTypes": ["application/pdf"]},
+          {"code": "survey", "nameFa": "نقشه UTM", "required": true, "maxBytes": 20971520, "contentTypes": ["application/pdf"]}]',
+        3000000, 50000, '{"SUBMITTED": 48, "INSPECTION_SCHEDULED": 120, "UNDER_REVIEW": 240, "FEE_PAYABLE": 720, "PAID": 48, "APPROVED": 72}', 70);
+
+INSERT INTO shahr.service_districts (service_code, district)
+SELECT code, 9 FROM shahr.services;

@@ -1,0 +1,398 @@
+//! The citizen-sourcing store (*shahrvand-separi*): a PostgreSQL database we own, migrated by
+//! `shahr-gateway migrate`. It holds the service catalogue (data, not code), citizens'
+//! requests and their state history. Every change writes its outbox event and its audit entry
+//! in the same transaction.
+
+mod records;
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rand::Rng;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shahr_domain::vocabulary::RequestState;
+use shahr_store::{
+    audit,
+    migrate::{Migration, MigrationSet},
+    outbox, PgPool, StoreError,
+};
+use tokio_postgres::Row;
+
+pub use records::{HistoryEntry, NewRequest, RequiredDocument, Service, ServiceRequest};
+
+/// The citizen database's own migrations, on top of the common set.
+pub const MIGRATIONS: MigrationSet = MigrationSet {
+    name: "citizen",
+    migrations: &[
+        Migration {
+            version: 1,
+            name: "requests",
+            sql: include_str!("../migrations/0001_requests.sql"),
+        },
+        Migration {
+            version: 2,
+            name: "catalogue",
+            sql: include_str!("../migrations/0002_catalogue.sql"),
+        },
+    ],
+};
+
+/// Why a submission was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    /// The same idempotency key was used with another payload.
+    #[error("the idempotency key was used for another request")]
+    IdempotencyKeyReused,
+    /// No such service, or it is not offered.
+    #[error("no such service")]
+    UnknownService,
+    /// The service is not enabled in the parcel's district.
+    #[error("the service is not offered in district {0}")]
+    NotInDistrict(i16),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Who does something, for history and audit.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// Token subject.
+    pub subject: String,
+    /// Role acted in.
+    pub role: String,
+}
+
+/// A submission's outcome.
+#[derive(Debug, Clone)]
+pub struct Submitted {
+    /// The request.
+    pub request: ServiceRequest,
+    /// False when an earlier submission with the same key and payload was returned.
+    pub created: bool,
+}
+
+/// Handle on the citizen database.
+#[derive(Clone)]
+pub struct CitizenDb {
+    pool: PgPool,
+}
+
+const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.required_documents, \
+    s.fee_rials, s.fee_per_m2_rials, s.sla_hours, s.active, \
+    COALESCE((SELECT array_agg(d.district ORDER BY d.district) FROM shahr.service_districts d WHERE d.service_code = s.code), '{}')";
+
+const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
+    service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash";
+
+/// Letters and digits a person cannot confuse (no 0/O, 1/I/L).
+const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+fn tracking_code(district: i16) -> String {
+    let mut rng = rand::thread_rng();
+    let tail: String = (0..6)
+        .map(|_| char::from(TRACKING_ALPHABET[rng.gen_range(0..TRACKING_ALPHABET.len())]))
+        .collect();
+    format!("{district}-{tail}")
+}
+
+/// The hash identifying a submission's payload, for idempotency.
+pub fn payload_hash(request: &NewRequest) -> String {
+    let canonical = json!([request.service_code, request.renovation_code, request.form]);
+    hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+}
+
+impl CitizenDb {
+    /// Wraps a pool whose deadlines are already configured.
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    /// The pool.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn service(row: &Row) -> Service {
+        records::service_from_row(row)
+    }
+
+    /// Active services, ordered for display; only those enabled in `district` when given.
+    pub async fn services(&self, district: Option<i16>) -> Result<Vec<Service>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = match district {
+            Some(d) => {
+                let sql = format!(
+                    "SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.active AND EXISTS \
+                     (SELECT 1 FROM shahr.service_districts x WHERE x.service_code = s.code AND x.district = $1) \
+                     ORDER BY s.sort_order, s.code"
+                );
+                client.query(&sql, &[&d]).await?
+            }
+            None => {
+                let sql = format!(
+                    "SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.active ORDER BY s.sort_order, s.code"
+                );
+                client.query(&sql, &[]).await?
+            }
+        };
+        Ok(rows.iter().map(Self::service).collect())
+    }
+
+    /// Services by code, one statement.
+    pub async fn services_by_codes(&self, codes: &[String]) -> Result<Vec<Service>, StoreError> {
+        let client = self.pool.get().await?;
+        let sql = format!("SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.code = ANY($1)");
+        let rows = client.query(&sql, &[&codes]).await?;
+        Ok(rows.iter().map(Self::service).collect())
+    }
+
+    /// Files a request: checks the service and district, honours the idempotency key, and in
+    /// one transaction writes the request, its first history row, an outbox event and an
+    /// audit entry.
+    pub async fn submit(&self, new: &NewRequest, actor: &Actor) -> Result<Submitted, SubmitError> {
+        let hash = payload_hash(new);
+        if let Some(existing) = self.by_idempotency_key(&actor.subject, new).await? {
+            return if existing.payload_hash == hash {
+                Ok(Submitted {
+                    request: existing,
+                    created: false,
+                })
+            } else {
+                Err(SubmitError::IdempotencyKeyReused)
+            };
+        }
+        let service = self
+            .services_by_codes(std::slice::from_ref(&new.service_code))
+            .await?
+            .into_iter()
+            .next()
+            .filter(|s| s.active)
+            .ok_or(SubmitError::UnknownService)?;
+        if !service.districts.contains(&new.district) {
+            return Err(SubmitError::NotInDistrict(new.district));
+        }
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        for _ in 0..5 {
+            let tx = client.transaction().await.map_err(StoreError::from)?;
+            let code = tracking_code(new.district);
+            let inserted = tx
+                .query_one(
+                    &format!(
+                        "INSERT INTO shahr.requests (tracking_code, citizen_subject, citizen_national_id, renovation_code, \
+                         district, service_code, form, state, idempotency_key, payload_hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {REQUEST_COLUMNS}"
+                    ),
+                    &[
+                        &code,
+                        &actor.subject,
+                        &new.citizen_national_id,
+                        &new.renovation_code,
+                        &new.district,
+                        &new.service_code,
+                        &new.form,
+                        &RequestState::Submitted.as_code(),
+                        &new.idempotency_key,
+                        &hash,
+                    ],
+                )
+                .await;
+            let row = match inserted.map_err(StoreError::from) {
+                Ok(row) => row,
+                Err(StoreError::UniqueViolation { constraint })
+                    if constraint.contains("tracking_code") =>
+                {
+                    continue; // a tracking code collision: draw again
+                }
+                Err(StoreError::UniqueViolation { .. }) => {
+                    // The same key submitted concurrently: the other transaction won.
+                    drop(tx);
+                    let existing = self
+                        .by_idempotency_key(&actor.subject, new)
+                        .await?
+                        .ok_or(SubmitError::IdempotencyKeyReused)?;
+                    return if existing.payload_hash == hash {
+                        Ok(Submitted {
+                            request: existing,
+                            created: false,
+                        })
+                    } else {
+                        Err(SubmitError::IdempotencyKeyReused)
+                    };
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let request = records::request_from_row(&row);
+            tx.execute(
+                "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state) VALUES ($1, $2, $3, NULL, $4)",
+                &[&request.id, &actor.subject, &actor.role, &RequestState::Submitted.as_code()],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            outbox::enqueue(
+                &*tx,
+                "request.submitted",
+                &json!({
+                    "trackingCode": request.tracking_code,
+                    "requestId": request.id,
+                    "service": request.service_code,
+                    "district": request.district,
+                    "citizenNationalId": request.citizen_national_id,
+                    "state": RequestState::Submitted.as_code(),
+                }),
+            )
+            .await?;
+            audit::append(
+                &*tx,
+                &audit::Entry {
+                    actor: actor.subject.clone(),
+                    role: actor.role.clone(),
+                    operation: "submitServiceRequest".into(),
+                    target_ids: vec![
+                        request.tracking_code.clone(),
+                        request.renovation_code.clone(),
+                    ],
+                    outcome: "ok".into(),
+                    detail: json!({ "service": request.service_code }),
+                },
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(Submitted {
+                request,
+                created: true,
+            });
+        }
+        Err(StoreError::Data("could not draw a free tracking code".into()).into())
+    }
+
+    async fn by_idempotency_key(
+        &self,
+        subject: &str,
+        new: &NewRequest,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        let Some(key) = &new.idempotency_key else {
+            return Ok(None);
+        };
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_subject = $1 AND idempotency_key = $2"),
+                &[&subject, key],
+            )
+            .await?;
+        Ok(row.as_ref().map(records::request_from_row))
+    }
+
+    /// The request with this tracking code.
+    pub async fn request_by_tracking_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1"),
+                &[&code],
+            )
+            .await?;
+        Ok(row.as_ref().map(records::request_from_row))
+    }
+
+    /// A citizen's requests, newest first, `first` after row id `after`; plus whether more follow.
+    pub async fn requests_of_citizen(
+        &self,
+        national_id: &str,
+        first: usize,
+        after: Option<i64>,
+    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
+        let client = self.pool.get().await?;
+        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_national_id = $1 \
+                     AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+                ),
+                &[&national_id, &after, &limit],
+            )
+            .await?;
+        let more = rows.len() > first;
+        Ok((
+            rows.iter()
+                .take(first)
+                .map(records::request_from_row)
+                .collect(),
+            more,
+        ))
+    }
+
+    /// How many requests a citizen has.
+    pub async fn count_of_citizen(&self, national_id: &str) -> Result<i64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one(
+                "SELECT count(*) FROM shahr.requests WHERE citizen_national_id = $1",
+                &[&national_id],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// Requests on each parcel (by renovation code), newest first; one statement.
+    pub async fn requests_by_parcel(
+        &self,
+        renovation_codes: &[String],
+    ) -> Result<HashMap<String, Vec<ServiceRequest>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE renovation_code = ANY($1) ORDER BY renovation_code, id DESC"
+                ),
+                &[&renovation_codes],
+            )
+            .await?;
+        let mut out: HashMap<String, Vec<ServiceRequest>> = HashMap::new();
+        for request in rows.iter().map(records::request_from_row) {
+            out.entry(request.renovation_code.clone())
+                .or_default()
+                .push(request);
+        }
+        Ok(out)
+    }
+
+    /// State history of each request, oldest first; one statement.
+    pub async fn history_by_request(
+        &self,
+        request_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<HistoryEntry>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT request_id, at, actor, role, from_state, to_state, comment FROM shahr.request_history \
+                 WHERE request_id = ANY($1) ORDER BY request_id, id",
+                &[&request_ids],
+            )
+            .await?;
+        let mut out: HashMap<i64, Vec<HistoryEntry>> = HashMap::new();
+        for row in &rows {
+            let at: DateTime<Utc> = row.get(1);
+            let entry = HistoryEntry {
+                at,
+                actor: row.get(2),
+                role: row.get(3),
+                from: row
+                    .get::<_, Option<String>>(4)
+                    .as_deref()
+                    .and_then(RequestState::from_code),
+                to: RequestState::from_code(row.get::<_, &str>(5))
+                    .unwrap_or(RequestState::Submitted),
+                comment: row.get(6),
+            };
+            out.entry(row.get(0)).or_default().push(entry);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,143 @@
+//! The hash-chained audit log (`shahr.audit_log`).
+//!
+//! [`append`] writes an entry in the caller's transaction: it takes a transaction-scoped
+//! advisory lock (so entries chain in commit order without gaps), reads the last entry and
+//! links to it. [`verify`] recomputes the whole chain.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use sha2::{Digest, Sha256};
+use tokio_postgres::{Client, GenericClient};
+
+use crate::StoreError;
+
+/// Serialises appends within a database.
+const AUDIT_LOCK: i64 = 0x5348_4148_525f_4155; // "SHAHR_AU"
+
+/// The hash before the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One audited action.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Who acted (token subject, or `anonymous`).
+    pub actor: String,
+    /// The role the action was taken in.
+    pub role: String,
+    /// The operation, e.g. `submitServiceRequest`.
+    pub operation: String,
+    /// Ids of the objects acted on.
+    pub target_ids: Vec<String>,
+    /// `ok` or an error code.
+    pub outcome: String,
+    /// Anything else worth keeping (never secrets).
+    pub detail: serde_json::Value,
+}
+
+/// The canonical bytes an entry's hash covers.
+fn canonical(seq: i64, at: &DateTime<Utc>, entry: &Entry, prev_hash: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!([
+        seq,
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        entry.actor,
+        entry.role,
+        entry.operation,
+        entry.target_ids,
+        entry.outcome,
+        entry.detail,
+        prev_hash,
+    ]))
+    .unwrap_or_default()
+}
+
+fn digest(prev_hash: &str, bytes: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(prev_hash.as_bytes());
+    hash.update(bytes);
+    hex::encode(hash.finalize())
+}
+
+/// Appends `entry` in the caller's transaction; returns its sequence number.
+pub async fn append(tx: &impl GenericClient, entry: &Entry) -> Result<i64, StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
+        .await?;
+    let last = tx
+        .query_opt(
+            "SELECT seq, hash FROM shahr.audit_log ORDER BY seq DESC LIMIT 1",
+            &[],
+        )
+        .await?;
+    let (seq, prev_hash) = match last {
+        Some(row) => (row.get::<_, i64>(0) + 1, row.get::<_, String>(1)),
+        None => (1, GENESIS.to_owned()),
+    };
+    // Microseconds: what PostgreSQL stores, so the hash can be recomputed from the row.
+    let at = Utc::now().trunc_subsecs(6);
+    let hash = digest(&prev_hash, &canonical(seq, &at, entry, &prev_hash));
+    tx.execute(
+        "INSERT INTO shahr.audit_log (seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &seq,
+            &at,
+            &entry.actor,
+            &entry.role,
+            &entry.operation,
+            &entry.target_ids,
+            &entry.outcome,
+            &entry.detail,
+            &prev_hash,
+            &hash,
+        ],
+    )
+    .await?;
+    Ok(seq)
+}
+
+/// The outcome of a chain verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Entries checked.
+    pub entries: i64,
+    /// The first entry whose hash or link does not match, if any.
+    pub first_broken: Option<i64>,
+}
+
+/// Recomputes the chain from the first entry.
+pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
+    let rows = client
+        .query(
+            "SELECT seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash
+             FROM shahr.audit_log ORDER BY seq",
+            &[],
+        )
+        .await?;
+    let mut expected_prev = GENESIS.to_owned();
+    let mut expected_seq = 1i64;
+    for row in &rows {
+        let seq: i64 = row.get(0);
+        let entry = Entry {
+            actor: row.get(2),
+            role: row.get(3),
+            operation: row.get(4),
+            target_ids: row.get(5),
+            outcome: row.get(6),
+            detail: row.get(7),
+        };
+        let prev: String = row.get(8);
+        let hash: String = row.get(9);
+        let at: DateTime<Utc> = row.get(1);
+        let recomputed = digest(&prev, &canonical(seq, &at, &entry, &prev));
+        if seq != expected_seq || prev != expected_prev || hash != recomputed {
+            return Ok(Verification {
+                entries: rows.len() as i64,
+                first_broken: Some(seq),
+            });
+        }
+        expected_prev = hash;
+        expected_seq += 1;
+    }
+    Ok(Verification {
+        entries: rows.len() as i64,
+        first_broken: None,
+    })
+}

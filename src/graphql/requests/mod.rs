@@ -1,0 +1,6 @@
+//! Citizen-sourcing (*shahrvand-separi*): the service catalogue and citizens' requests.
+
+pub mod resolvers;
+pub mod types;
+
+pub use resolvers::{RequestsMutation, RequestsQuery};

@@ -1,0 +1,243 @@
+//! Queries and mutations of citizen-sourcing.
+
+use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
+use shahr_citizen::{Actor, NewRequest, SubmitError};
+use shahr_domain::identifiers::RenovationCode;
+use shahr_urbanism::Visibility;
+
+use super::types::{Service, ServiceRequest};
+use crate::{
+    auth::{Role, Viewer},
+    graphql::{
+        access::{signed_in, visibility},
+        context::ContextExt,
+        error::{ApiError, ErrorCode},
+        pagination::{page_request, Conn, TotalCount},
+        parcels::resolvers::district_arg,
+    },
+};
+
+/// True when the viewer may see `request`: its citizen, staff of its district, auditors and
+/// admins.
+pub(crate) fn may_see(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) -> bool {
+    match visibility(viewer) {
+        Visibility::All => true,
+        Visibility::District(d) => d == request.district,
+        Visibility::Owner(_) | Visibility::Nothing => viewer
+            .principal()
+            .and_then(|p| p.national_id.as_ref())
+            .is_some_and(|n| n.as_str() == request.citizen_national_id),
+    }
+}
+
+/// Queries of citizen-sourcing.
+#[derive(Default)]
+pub struct RequestsQuery;
+
+#[Object]
+impl RequestsQuery {
+    /// The services citizens can request online in a district (District 9 first, the pilot).
+    /// Public.
+    async fn service_catalog(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The district (1-10).")] district: i32,
+    ) -> async_graphql::Result<Vec<Service>> {
+        let district = district_arg("district", Some(district))?;
+        let services = ctx
+            .deps()
+            .citizen
+            .services(district)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(services.into_iter().map(Service).collect())
+    }
+
+    /// A request by its tracking code. Null when there is none or the viewer may not see it
+    /// (its citizen, staff of its district, auditors and admins may).
+    async fn service_request(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The tracking code, e.g. `9-4K7M2P`.")] tracking_code: String,
+    ) -> async_graphql::Result<Option<ServiceRequest>> {
+        let code = tracking_code.trim().to_uppercase();
+        let found = ctx
+            .deps()
+            .citizen
+            .request_by_tracking_code(&code)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(found
+            .filter(|r| may_see(ctx.viewer(), r))
+            .map(ServiceRequest))
+    }
+
+    /// The signed-in citizen's requests, newest first.
+    async fn my_requests(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<Conn<ServiceRequest>> {
+        let principal = signed_in(ctx.viewer())?;
+        let request = page_request("ServiceRequest", first, after)?;
+        let Some(national_id) = principal
+            .national_id
+            .as_ref()
+            .map(|n| n.as_str().to_owned())
+        else {
+            let empty = shahr_urbanism::Page {
+                items: Vec::new(),
+                has_next: false,
+            };
+            let total = TotalCount::new(|| Box::pin(async { Ok(0) }));
+            return Ok(crate::graphql::pagination::connection(
+                "ServiceRequest",
+                request,
+                empty,
+                |r: &shahr_citizen::ServiceRequest| i32::try_from(r.id).unwrap_or(i32::MAX),
+                ServiceRequest,
+                total,
+            ));
+        };
+        let db = ctx.deps().citizen.clone();
+        let (items, has_next) = db
+            .requests_of_citizen(&national_id, request.first, request.after.map(i64::from))
+            .await
+            .map_err(ApiError::from)?;
+        let total = TotalCount::new(move || {
+            let (db, id) = (db.clone(), national_id.clone());
+            Box::pin(async move { db.count_of_citizen(&id).await })
+        });
+        Ok(crate::graphql::pagination::connection(
+            "ServiceRequest",
+            request,
+            shahr_urbanism::Page { items, has_next },
+            |r| i32::try_from(r.id).unwrap_or(i32::MAX),
+            ServiceRequest,
+            total,
+        ))
+    }
+}
+
+/// What to file.
+#[derive(InputObject)]
+pub struct SubmitServiceRequestInput {
+    /// The service's `code` from the catalogue.
+    pub service_code: String,
+    /// The parcel's renovation code; it must be registered to you in the urbanism system.
+    pub renovation_code: String,
+    /// Answers to the service's form.
+    pub form: Option<Json<serde_json::Value>>,
+    /// Any unique string (e.g. a UUID) so that a retried submission files only once; the
+    /// `Idempotency-Key` HTTP header does the same.
+    pub idempotency_key: Option<String>,
+}
+
+/// The result of `submitServiceRequest`.
+#[derive(SimpleObject)]
+pub struct SubmitServiceRequestPayload {
+    /// The request.
+    pub request: ServiceRequest,
+    /// False when this was a retry and the earlier request is returned.
+    pub created: bool,
+}
+
+/// Mutations of citizen-sourcing.
+#[derive(Default)]
+pub struct RequestsMutation;
+
+#[Object]
+impl RequestsMutation {
+    /// Files a request for a service on a parcel you own. Idempotent with a key: the same key
+    /// and input return the same request; the same key with another input fails with
+    /// `IDEMPOTENCY_KEY_REUSED`.
+    async fn submit_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: SubmitServiceRequestInput,
+    ) -> async_graphql::Result<SubmitServiceRequestPayload> {
+        let principal = signed_in(ctx.viewer())?;
+        let national_id = principal
+            .national_id
+            .as_ref()
+            .filter(|_| principal.roles.contains(&Role::Citizen))
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Forbidden,
+                    "only a citizen signed in with a national id can file a request",
+                )
+            })?;
+        let code = RenovationCode::parse(&input.renovation_code).map_err(|e| {
+            ApiError::bad_input("input.renovationCode", format!("the renovation code {e}"))
+        })?;
+        let key = input
+            .idempotency_key
+            .clone()
+            .or_else(|| ctx.idempotency_header().map(str::to_owned));
+        if key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 128) {
+            return Err(ApiError::bad_input(
+                "input.idempotencyKey",
+                "the key must be 1 to 128 characters",
+            )
+            .into());
+        }
+        let parcel = ctx
+            .deps()
+            .urbanism
+            .parcel_by_renovation_code(&code, &Visibility::Owner(national_id.clone()))
+            .await
+            .map_err(ApiError::from)?
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::NotFound,
+                    "no parcel with this renovation code is registered to you",
+                )
+                .with("field", "input.renovationCode".into())
+            })?;
+        let district = parcel.district.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Conflict,
+                "the urbanism system has no district for this parcel",
+            )
+        })?;
+        let new = NewRequest {
+            service_code: input.service_code.trim().to_owned(),
+            renovation_code: code.as_str().to_owned(),
+            district,
+            citizen_national_id: national_id.as_str().to_owned(),
+            form: input
+                .form
+                .map(|f| f.0)
+                .unwrap_or_else(|| serde_json::json!({})),
+            idempotency_key: key,
+        };
+        let actor = Actor {
+            subject: principal.subject.clone(),
+            role: Role::Citizen.as_str().to_owned(),
+        };
+        let submitted = ctx
+            .deps()
+            .citizen
+            .submit(&new, &actor)
+            .await
+            .map_err(|e| match e {
+                SubmitError::IdempotencyKeyReused => ApiError::new(
+                    ErrorCode::IdempotencyKeyReused,
+                    "this idempotency key was used for another request",
+                ),
+                SubmitError::UnknownService => {
+                    ApiError::bad_input("input.serviceCode", "no such service in the catalogue")
+                }
+                SubmitError::NotInDistrict(d) => ApiError::bad_input(
+                    "input.serviceCode",
+                    format!("this service is not offered in district {d} yet"),
+                ),
+                SubmitError::Store(e) => ApiError::from(e),
+            })?;
+        Ok(SubmitServiceRequestPayload {
+            request: ServiceRequest(submitted.request),
+            created: submitted.created,
+        })
+    }
+}

@@ -1,0 +1,222 @@
+//! GraphQL objects of citizen-sourcing.
+
+use async_graphql::{Context, Json, Object, SimpleObject, ID};
+use shahr_citizen as citizen;
+use shahr_domain::vocabulary::RequestState;
+
+use crate::graphql::{
+    loaders::{loader, HistoryLoader, ParcelByCodeLoader, ServiceLoader},
+    node::global_id,
+    parcels::types::Parcel,
+    scalars::{jalali, DateTime, RenovationCodeScalar, Rial},
+};
+
+/// A document a service asks for.
+#[derive(SimpleObject)]
+pub struct RequiredDocument {
+    /// Stable code to refer to it (`deed`, `plans`).
+    pub code: String,
+    /// Its name in Persian.
+    pub name: String,
+    /// False when the request may proceed without it.
+    pub required: bool,
+    /// The largest accepted file, in bytes.
+    pub max_bytes: i64,
+    /// Accepted media types (`application/pdf`, `image/jpeg`).
+    pub content_types: Vec<String>,
+}
+
+/// A workflow step of a service with its service-level target.
+#[derive(SimpleObject)]
+pub struct ServiceStep {
+    /// The state.
+    pub state: RequestState,
+    /// The state in Persian.
+    pub label: String,
+    /// How long the step should take, in hours; null when there is no target.
+    pub sla_hours: Option<i64>,
+}
+
+pub struct Service(pub citizen::Service);
+
+/// An urban-planning service citizens can request online. The catalogue is data: services
+/// and the districts they are offered in change without a release.
+#[Object]
+impl Service {
+    /// Stable code, used when submitting (`building_permit_new`).
+    async fn code(&self) -> &str {
+        &self.0.code
+    }
+
+    /// Name in Persian.
+    async fn name(&self) -> &str {
+        &self.0.name_fa
+    }
+
+    /// Description in Persian.
+    async fn description(&self) -> &str {
+        &self.0.description_fa
+    }
+
+    /// The steps a request goes through, in order.
+    async fn steps(&self) -> Vec<ServiceStep> {
+        self.0
+            .steps
+            .iter()
+            .map(|s| ServiceStep {
+                state: *s,
+                label: s.label_fa().to_owned(),
+                sla_hours: self.0.sla_hours.get(s).copied(),
+            })
+            .collect()
+    }
+
+    /// Documents to upload.
+    async fn required_documents(&self) -> Vec<RequiredDocument> {
+        self.0
+            .required_documents
+            .iter()
+            .map(|d| RequiredDocument {
+                code: d.code.clone(),
+                name: d.name_fa.clone(),
+                required: d.required,
+                max_bytes: d.max_bytes,
+                content_types: d.content_types.clone(),
+            })
+            .collect()
+    }
+
+    /// Fixed fee.
+    async fn fee(&self) -> Rial {
+        Rial(self.0.fee_rials)
+    }
+
+    /// Fee per square metre of land, added to the fixed fee.
+    async fn fee_per_square_metre(&self) -> Rial {
+        Rial(self.0.fee_per_m2_rials)
+    }
+
+    /// Districts where the service is offered.
+    async fn districts(&self) -> Vec<i32> {
+        self.0.districts.iter().map(|d| i32::from(*d)).collect()
+    }
+}
+
+/// One change of a request's state.
+#[derive(SimpleObject)]
+pub struct RequestStateChange {
+    /// When.
+    pub at: DateTime,
+    /// `at` as a Jalali date.
+    pub at_jalali: String,
+    /// The role the change was made in (`citizen`, `urbanism_staff`).
+    pub actor_role: String,
+    /// The state before; null for the submission.
+    pub from: Option<RequestState>,
+    /// The state after.
+    pub to: RequestState,
+    /// The state after, in Persian.
+    pub to_label: String,
+    /// Comment or reason.
+    pub comment: Option<String>,
+}
+
+pub struct ServiceRequest(pub citizen::ServiceRequest);
+
+/// A citizen's request for an urban-planning service.
+#[Object]
+impl ServiceRequest {
+    /// Opaque id, stable across requests.
+    async fn id(&self) -> ID {
+        global_id("ServiceRequest", self.0.id)
+    }
+
+    /// The short code the citizen quotes to staff (`9-4K7M2P`).
+    async fn tracking_code(&self) -> &str {
+        &self.0.tracking_code
+    }
+
+    /// The service requested.
+    async fn service(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Service>> {
+        Ok(loader::<String, ServiceLoader>(ctx)
+            .load_one(self.0.service_code.clone())
+            .await?
+            .map(Service))
+    }
+
+    /// Where the request stands.
+    async fn state(&self) -> RequestState {
+        self.0.state
+    }
+
+    /// `state` in Persian.
+    async fn state_label(&self) -> &'static str {
+        self.0.state.label_fa()
+    }
+
+    /// The parcel's renovation code.
+    async fn renovation_code(&self) -> RenovationCodeScalar {
+        RenovationCodeScalar(self.0.renovation_code.clone())
+    }
+
+    /// The parcel, from the integrated urbanism system.
+    async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Parcel>> {
+        Ok(loader::<String, ParcelByCodeLoader>(ctx)
+            .load_one(self.0.renovation_code.clone())
+            .await?
+            .map(Parcel))
+    }
+
+    /// The district the request is handled in.
+    async fn district(&self) -> i32 {
+        i32::from(self.0.district)
+    }
+
+    /// The citizen's answers to the service's form.
+    async fn form(&self) -> Json<serde_json::Value> {
+        Json(self.0.form.clone())
+    }
+
+    /// The fee, once computed.
+    async fn fee(&self) -> Option<Rial> {
+        self.0.fee_rials.map(Rial)
+    }
+
+    /// When it was filed.
+    async fn submitted_at(&self) -> DateTime {
+        DateTime(self.0.submitted_at)
+    }
+
+    /// `submittedAt` as a Jalali date.
+    async fn submitted_at_jalali(&self) -> String {
+        jalali(
+            self.0
+                .submitted_at
+                .with_timezone(&crate::graphql::scalars::tehran())
+                .date_naive(),
+        )
+    }
+
+    /// Its state changes, oldest first.
+    async fn history(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<RequestStateChange>> {
+        let entries = loader::<i64, HistoryLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(entries
+            .into_iter()
+            .map(|h| RequestStateChange {
+                at_jalali: jalali(
+                    h.at.with_timezone(&crate::graphql::scalars::tehran())
+                        .date_naive(),
+                ),
+                at: DateTime(h.at),
+                actor_role: h.role,
+                from: h.from,
+                to: h.to,
+                to_label: h.to.label_fa().to_owned(),
+                comment: h.comment,
+            })
+            .collect())
+    }
+}
