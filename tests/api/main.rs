@@ -1,6 +1,7 @@
 //! Black-box tests of the whole gateway: the real application on port 0 against fresh
 //! databases (see `helpers`). One test binary, so they share a build and run in parallel.
 
+mod audit;
 mod auth;
 mod authorization;
 mod cli;
@@ -9,6 +10,7 @@ mod events;
 mod health;
 mod helpers;
 mod http_protocol;
+mod requests;
 mod seed;
 mod subscriptions;
 mod urbanism;

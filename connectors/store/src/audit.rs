@@ -112,8 +112,7 @@ pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
         )
         .await?;
     let mut expected_prev = GENESIS.to_owned();
-    let mut expected_seq = 1i64;
-    for row in &rows {
+    for (expected_seq, row) in (1i64..).zip(rows.iter()) {
         let seq: i64 = row.get(0);
         let entry = Entry {
             actor: row.get(2),
@@ -134,7 +133,6 @@ pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
             });
         }
         expected_prev = hash;
-        expected_seq += 1;
     }
     Ok(Verification {
         entries: rows.len() as i64,

@@ -1,0 +1,57 @@
+//! The audit log is append-only and tamper-evident.
+
+use serde_json::json;
+use shahr_store::audit::{self, Entry};
+
+use crate::helpers::{Kind, TestDatabase};
+
+fn entry(n: usize) -> Entry {
+    Entry {
+        actor: format!("dev:{n}"),
+        role: "urbanism_staff".into(),
+        operation: "test".into(),
+        target_ids: vec![n.to_string()],
+        outcome: "ok".into(),
+        detail: json!({ "n": n }),
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_verifies_refuses_changes_and_exposes_tampering() {
+    let db = TestDatabase::create(Kind::Citizen).await;
+    let mut client = db.client().await;
+    for n in 0..5 {
+        let tx = client.transaction().await.expect("tx");
+        assert_eq!(
+            audit::append(&tx, &entry(n)).await.expect("append"),
+            n as i64 + 1
+        );
+        tx.commit().await.expect("commit");
+    }
+    let v = audit::verify(&client).await.expect("verify");
+    assert_eq!((v.entries, v.first_broken), (5, None));
+
+    for statement in [
+        "UPDATE shahr.audit_log SET outcome = 'FORBIDDEN' WHERE seq = 3",
+        "DELETE FROM shahr.audit_log WHERE seq = 5",
+        "TRUNCATE shahr.audit_log",
+    ] {
+        let err = client.batch_execute(statement).await.expect_err(statement);
+        assert!(
+            err.to_string().contains("append-only") || format!("{err:?}").contains("append-only"),
+            "{err:?}"
+        );
+    }
+
+    // Someone with the database owner's rights changes one byte behind the trigger's back.
+    client
+        .batch_execute(
+            "ALTER TABLE shahr.audit_log DISABLE TRIGGER audit_log_append_only;
+             UPDATE shahr.audit_log SET detail = '{\"n\": 9}' WHERE seq = 3;
+             ALTER TABLE shahr.audit_log ENABLE TRIGGER audit_log_append_only;",
+        )
+        .await
+        .expect("tamper");
+    let v = audit::verify(&client).await.expect("verify");
+    assert_eq!(v.first_broken, Some(3), "the changed entry is found");
+}
