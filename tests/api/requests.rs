@@ -324,3 +324,131 @@ async fn a_retried_submission_files_once_and_a_reused_key_is_refused() {
         .get(0);
     assert_eq!(count, 1);
 }
+
+const MOVE: &str = "mutation($code: String!, $comment: String) {
+    a: advanceServiceRequest(input: { trackingCode: $code, comment: $comment }) { request { state fee history { to } } } }";
+
+async fn file(app: &TestApp, service: &str) -> String {
+    let b = app.citizen(CITIZEN_B);
+    let body = app.query_as(&b, SUBMIT, input(service, PARCEL_B, None, json!({}))).await;
+    body["data"]["submitServiceRequest"]["request"]["trackingCode"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+async fn run_move(app: &TestApp, token: &str, mutation: &str, code: &str, comment: Option<&str>) -> Value {
+    let q = format!(
+        "mutation($code: String!, $comment: String) {{ m: {mutation}(input: {{ trackingCode: $code, comment: $comment }}) {{ request {{ state fee history {{ to comment }} }} }} }}"
+    );
+    app.query_as(token, &q, json!({ "code": code, "comment": comment })).await
+}
+
+#[tokio::test]
+async fn a_permit_request_goes_from_submission_to_issue() {
+    let app = TestApp::spawn().await;
+    let code = file(&app, "building_permit_new").await;
+    let staff = app.staff(9);
+    let mut states = vec!["SUBMITTED".to_owned()];
+    let mut last = Value::Null;
+    for _ in 0..6 {
+        last = app.query_as(&staff, MOVE, json!({ "code": code, "comment": "ok" })).await;
+        let state = last["data"]["a"]["request"]["state"].as_str().unwrap_or_else(|| panic!("{last}")).to_owned();
+        if state == "FEE_PAYABLE" {
+            // 2,000,000 + 150,000 per m² of the parcel's 180 m².
+            assert_eq!(last["data"]["a"]["request"]["fee"], "29000000");
+        }
+        states.push(state);
+    }
+    assert_eq!(
+        states,
+        vec!["SUBMITTED", "INSPECTION_SCHEDULED", "UNDER_REVIEW", "FEE_PAYABLE", "PAID", "APPROVED", "ISSUED"]
+    );
+    assert_eq!(last["data"]["a"]["request"]["history"].as_array().map(Vec::len), Some(7));
+    let more = app.query_as(&staff, MOVE, json!({ "code": code })).await;
+    assert_eq!(more["errors"][0]["extensions"]["code"], "CONFLICT", "{more}");
+    assert_eq!(more["errors"][0]["extensions"]["currentState"], "ISSUED");
+    let client = app.databases.citizen.client().await;
+    let v = shahr_store::audit::verify(&client).await.expect("verify");
+    assert_eq!((v.entries, v.first_broken), (7, None), "submission and six moves, chained");
+}
+
+#[tokio::test]
+async fn each_refused_transition_says_why_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(9);
+    let b = app.citizen(CITIZEN_B);
+    let code = file(&app, "building_permit_new").await;
+
+    let body = run_move(&app, &staff, "rejectServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.comment", "a reason is required: {body}");
+    let body = run_move(&app, &b, "resubmitServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "SUBMITTED", "{body}");
+    for (who, token) in [("staff of district 1", app.staff(1)), ("the citizen", b.clone()), ("another citizen", app.citizen(CITIZEN_A))] {
+        let body = run_move(&app, &token, "advanceServiceRequest", &code, None).await;
+        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{who}: {body}");
+    }
+    let body = run_move(&app, &app.citizen(CITIZEN_A), "withdrawServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "only its citizen withdraws");
+
+    // Documents missing, back to the citizen, then back to staff.
+    let body = run_move(&app, &staff, "returnServiceRequestForDocuments", &code, Some("سند ناخوانا است")).await;
+    assert_eq!(body["data"]["m"]["request"]["state"], "DOCUMENTS_INCOMPLETE", "{body}");
+    let body = run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "DOCUMENTS_INCOMPLETE");
+    let body = run_move(&app, &b, "resubmitServiceRequest", &code, None).await;
+    assert_eq!(body["data"]["m"]["request"]["state"], "SUBMITTED");
+
+    // Paid requests cannot be withdrawn; rejected ones cannot move at all.
+    for _ in 0..4 {
+        run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
+    }
+    let body = run_move(&app, &b, "withdrawServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "PAID", "{body}");
+    let body = run_move(&app, &staff, "rejectServiceRequest", &code, Some("خلاف ضوابط")).await;
+    assert_eq!(body["data"]["m"]["request"]["state"], "REJECTED");
+    let body = run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "REJECTED");
+
+    let other = file(&app, "land_use_inquiry").await;
+    let body = run_move(&app, &b, "withdrawServiceRequest", &other, Some("منصرف شدم")).await;
+    assert_eq!(body["data"]["m"]["request"]["state"], "WITHDRAWN", "{body}");
+}
+
+#[tokio::test]
+async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() {
+    let app = TestApp::spawn().await;
+    let first = file(&app, "land_use_inquiry").await;
+    let second = file(&app, "building_permit_new").await;
+    let staff = app.staff(9);
+    let q = "query($s: RequestState) { requestQueue(district: 9, state: $s) { totalCount
+             edges { node { trackingCode state assignedTo dueAt isOverdue } } } }";
+    let body = app.query_as(&staff, q, json!({ "s": null })).await;
+    let queue = &body["data"]["requestQueue"];
+    assert_eq!(queue["totalCount"], 2, "{body}");
+    assert_eq!(queue["edges"][0]["node"]["trackingCode"], first.as_str(), "oldest first");
+    assert_eq!(queue["edges"][0]["node"]["isOverdue"], false);
+    assert!(queue["edges"][0]["node"]["dueAt"].is_string());
+
+    // The first request has waited 30 days in SUBMITTED (SLA 24 hours).
+    let client = app.databases.citizen.client().await;
+    client
+        .execute(
+            "UPDATE shahr.requests SET state_since = now() - interval '30 days' WHERE tracking_code = $1",
+            &[&first],
+        )
+        .await
+        .expect("age");
+    let body = app.query_as(&staff, q, json!({ "s": "SUBMITTED" })).await;
+    assert_eq!(body["data"]["requestQueue"]["edges"][0]["node"]["isOverdue"], true, "{body}");
+
+    let assign = "mutation($c: String!) { assignServiceRequest(input: { trackingCode: $c, assignee: \"dev:staff-7\" }) {
+                  request { assignedTo history { comment } } } }";
+    let body = app.query_as(&staff, assign, json!({ "c": second })).await;
+    assert_eq!(body["data"]["assignServiceRequest"]["request"]["assignedTo"], "dev:staff-7", "{body}");
+
+    let body = app.query_as(&app.staff(1), q, json!({ "s": null })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let body = app.query_as(&app.citizen(CITIZEN_B), q, json!({ "s": null })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}

@@ -35,8 +35,41 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "catalogue",
             sql: include_str!("../migrations/0002_catalogue.sql"),
         },
+        Migration {
+            version: 3,
+            name: "state_since",
+            sql: include_str!("../migrations/0003_state_since.sql"),
+        },
     ],
 };
+
+/// Why a state change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum TransitionError {
+    /// No such request.
+    #[error("no such request")]
+    NotFound,
+    /// The caller may not act on this request.
+    #[error("not allowed")]
+    Forbidden,
+    /// The move is not legal from the current state.
+    #[error(transparent)]
+    Illegal(#[from] shahr_domain::requests::IllegalMove),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A state change someone asks for.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// The move.
+    pub action: shahr_domain::requests::Move,
+    /// Comment or reason, kept in the history.
+    pub comment: Option<String>,
+    /// The parcel's land area, to compute the fee when the request reaches `FEE_PAYABLE`.
+    pub parcel_area_m2: Option<f64>,
+}
 
 /// Why a submission was refused.
 #[derive(Debug, thiserror::Error)]
@@ -84,7 +117,7 @@ const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.r
     COALESCE((SELECT array_agg(d.district ORDER BY d.district) FROM shahr.service_districts d WHERE d.service_code = s.code), '{}')";
 
 const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
-    service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash";
+    service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash, state_since";
 
 /// Letters and digits a person cannot confuse (no 0/O, 1/I/L).
 const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
@@ -283,6 +316,196 @@ impl CitizenDb {
             )
             .await?;
         Ok(row.as_ref().map(records::request_from_row))
+    }
+
+    /// Applies a move in one transaction: the row is locked, `allowed` decides whether the
+    /// actor may act on it, the domain rules decide the new state; the history row, the outbox
+    /// event and the audit entry are written with it.
+    pub async fn change_state(
+        &self,
+        tracking_code: &str,
+        change: &Change,
+        actor: &Actor,
+        allowed: impl Fn(&ServiceRequest) -> bool,
+    ) -> Result<ServiceRequest, TransitionError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let row = tx
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
+                &[&tracking_code],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(TransitionError::NotFound)?;
+        let current = records::request_from_row(&row);
+        if !allowed(&current) {
+            return Err(TransitionError::NotFound);
+        }
+        let service = self
+            .services_by_codes(std::slice::from_ref(&current.service_code))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(TransitionError::NotFound)?;
+        let next = shahr_domain::requests::apply(&service.steps, current.state, change.action)?;
+        let fee = if next == RequestState::FeePayable {
+            let area = change.parcel_area_m2.unwrap_or(0.0).max(0.0);
+            Some(service.fee_rials + (service.fee_per_m2_rials as f64 * area).round() as i64)
+        } else {
+            current.fee_rials
+        };
+        let updated = tx
+            .query_one(
+                &format!(
+                    "UPDATE shahr.requests SET state = $2, fee_rials = $3, updated_at = now(), state_since = now()                      WHERE id = $1 RETURNING {REQUEST_COLUMNS}"
+                ),
+                &[&current.id, &next.as_code(), &fee],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        let updated = records::request_from_row(&updated);
+        self.record_change(&tx, &current, &updated, actor, change.comment.as_deref(), "changeServiceRequestState")
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(updated)
+    }
+
+    /// Assigns a request to a staff member (by subject), with history, outbox and audit.
+    pub async fn assign(
+        &self,
+        tracking_code: &str,
+        assignee: &str,
+        actor: &Actor,
+        allowed: impl Fn(&ServiceRequest) -> bool,
+    ) -> Result<ServiceRequest, TransitionError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let row = tx
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
+                &[&tracking_code],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(TransitionError::NotFound)?;
+        let current = records::request_from_row(&row);
+        if !allowed(&current) {
+            return Err(TransitionError::NotFound);
+        }
+        if shahr_domain::requests::is_terminal(current.state) {
+            return Err(shahr_domain::requests::IllegalMove {
+                current: current.state,
+                attempted: "be assigned",
+            }
+            .into());
+        }
+        let updated = tx
+            .query_one(
+                &format!("UPDATE shahr.requests SET assigned_to = $2, updated_at = now() WHERE id = $1 RETURNING {REQUEST_COLUMNS}"),
+                &[&current.id, &assignee],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        let updated = records::request_from_row(&updated);
+        let comment = format!("assigned to {assignee}");
+        self.record_change(&tx, &current, &updated, actor, Some(&comment), "assignServiceRequest")
+            .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(updated)
+    }
+
+    async fn record_change(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        before: &ServiceRequest,
+        after: &ServiceRequest,
+        actor: &Actor,
+        comment: Option<&str>,
+        operation: &str,
+    ) -> Result<(), StoreError> {
+        tx.execute(
+            "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state, comment) VALUES ($1, $2, $3, $4, $5, $6)",
+            &[&after.id, &actor.subject, &actor.role, &before.state.as_code(), &after.state.as_code(), &comment],
+        )
+        .await?;
+        outbox::enqueue(
+            &**tx,
+            "request.status_changed",
+            &json!({
+                "trackingCode": after.tracking_code,
+                "requestId": after.id,
+                "district": after.district,
+                "citizenNationalId": after.citizen_national_id,
+                "from": before.state.as_code(),
+                "to": after.state.as_code(),
+                "assignedTo": after.assigned_to,
+            }),
+        )
+        .await?;
+        audit::append(
+            &**tx,
+            &audit::Entry {
+                actor: actor.subject.clone(),
+                role: actor.role.clone(),
+                operation: operation.into(),
+                target_ids: vec![after.tracking_code.clone()],
+                outcome: "ok".into(),
+                detail: json!({ "from": before.state.as_code(), "to": after.state.as_code(), "comment": comment }),
+            },
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// A district's queue: requests in `state` (or in any open state), oldest first.
+    pub async fn queue(
+        &self,
+        district: i16,
+        state: Option<RequestState>,
+        first: usize,
+        after: Option<i64>,
+    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
+        let client = self.pool.get().await?;
+        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
+        let states: Vec<&str> = match state {
+            Some(s) => vec![s.as_code()],
+            None => RequestState::ALL
+                .iter()
+                .filter(|s| !shahr_domain::requests::is_terminal(**s))
+                .map(|s| s.as_code())
+                .collect(),
+        };
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE district = $1 AND state = ANY($2)                      AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4"
+                ),
+                &[&district, &states, &after, &limit],
+            )
+            .await?;
+        let more = rows.len() > first;
+        Ok((rows.iter().take(first).map(records::request_from_row).collect(), more))
+    }
+
+    /// How many requests a queue holds.
+    pub async fn queue_count(&self, district: i16, state: Option<RequestState>) -> Result<i64, StoreError> {
+        let client = self.pool.get().await?;
+        let states: Vec<&str> = match state {
+            Some(s) => vec![s.as_code()],
+            None => RequestState::ALL
+                .iter()
+                .filter(|s| !shahr_domain::requests::is_terminal(**s))
+                .map(|s| s.as_code())
+                .collect(),
+        };
+        Ok(client
+            .query_one(
+                "SELECT count(*) FROM shahr.requests WHERE district = $1 AND state = ANY($2)",
+                &[&district, &states],
+            )
+            .await?
+            .get(0))
     }
 
     /// The request with this tracking code.

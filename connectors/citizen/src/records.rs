@@ -126,6 +126,8 @@ pub struct ServiceRequest {
     pub updated_at: DateTime<Utc>,
     /// Hash of the submitted payload.
     pub payload_hash: String,
+    /// When it entered its current state (the step's SLA clock starts here).
+    pub state_since: DateTime<Utc>,
 }
 
 pub(crate) fn request_from_row(row: &Row) -> ServiceRequest {
@@ -143,6 +145,7 @@ pub(crate) fn request_from_row(row: &Row) -> ServiceRequest {
         submitted_at: row.get(10),
         updated_at: row.get(11),
         payload_hash: row.get(12),
+        state_since: row.get(13),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Queries and mutations of citizen-sourcing.
 
 use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
-use shahr_citizen::{Actor, NewRequest, SubmitError};
-use shahr_domain::identifiers::RenovationCode;
+use shahr_citizen::{Actor, Change, NewRequest, SubmitError, TransitionError};
+use shahr_domain::{identifiers::RenovationCode, requests::Move, vocabulary::RequestState};
 use shahr_urbanism::Visibility;
 
 use super::types::{Service, ServiceRequest};
@@ -11,7 +11,7 @@ use crate::{
     graphql::{
         access::{signed_in, visibility},
         context::ContextExt,
-        error::{ApiError, ErrorCode},
+        error::{ApiError, ApiResult, ErrorCode},
         pagination::{page_request, Conn, TotalCount},
         parcels::resolvers::district_arg,
     },
@@ -70,6 +70,47 @@ impl RequestsQuery {
         Ok(found
             .filter(|r| may_see(ctx.viewer(), r))
             .map(ServiceRequest))
+    }
+
+    /// A district's work queue for staff: open requests (or those in `state`), oldest first,
+    /// with assignment and SLA (`dueAt`, `isOverdue`). Staff of the district, auditors and
+    /// admins.
+    async fn request_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The district (1-10).")] district: i32,
+        #[graphql(desc = "Only requests in this state; all open states when absent.")] state: Option<RequestState>,
+        #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<Conn<ServiceRequest>> {
+        let district = district_arg("district", Some(district))?.unwrap_or_default();
+        let allowed = match visibility(ctx.viewer()) {
+            Visibility::All => true,
+            Visibility::District(d) => d == district,
+            _ => false,
+        };
+        if !allowed {
+            signed_in(ctx.viewer())?;
+            return Err(ApiError::new(ErrorCode::Forbidden, "only staff of this district see its queue").into());
+        }
+        let request = page_request("ServiceRequest", first, after)?;
+        let db = ctx.deps().citizen.clone();
+        let (items, has_next) = db
+            .queue(district, state, request.first, request.after.map(i64::from))
+            .await
+            .map_err(ApiError::from)?;
+        let total = TotalCount::new(move || {
+            let db = db.clone();
+            Box::pin(async move { db.queue_count(district, state).await })
+        });
+        Ok(crate::graphql::pagination::connection(
+            "ServiceRequest",
+            request,
+            shahr_urbanism::Page { items, has_next },
+            |r| i32::try_from(r.id).unwrap_or(i32::MAX),
+            ServiceRequest,
+            total,
+        ))
     }
 
     /// The signed-in citizen's requests, newest first.
@@ -141,6 +182,110 @@ pub struct SubmitServiceRequestPayload {
     pub request: ServiceRequest,
     /// False when this was a retry and the earlier request is returned.
     pub created: bool,
+}
+
+/// Names a request and says why.
+#[derive(InputObject)]
+pub struct ServiceRequestMoveInput {
+    /// The request's tracking code.
+    pub tracking_code: String,
+    /// A comment kept in the request's history (required for rejections).
+    pub comment: Option<String>,
+}
+
+/// Assigns a request.
+#[derive(InputObject)]
+pub struct AssignServiceRequestInput {
+    /// The request's tracking code.
+    pub tracking_code: String,
+    /// The staff member's sign-in subject.
+    pub assignee: String,
+}
+
+/// The changed request.
+#[derive(SimpleObject)]
+pub struct ServiceRequestPayload {
+    /// The request after the change.
+    pub request: ServiceRequest,
+}
+
+fn staff_may_act(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) -> bool {
+    let Some(p) = viewer.principal() else {
+        return false;
+    };
+    if p.roles.contains(&Role::Admin) {
+        return true;
+    }
+    p.roles.contains(&Role::UrbanismStaff) && p.district == Some(request.district)
+}
+
+fn citizen_may_act(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) -> bool {
+    viewer
+        .principal()
+        .and_then(|p| p.national_id.as_ref())
+        .is_some_and(|n| n.as_str() == request.citizen_national_id)
+}
+
+fn transition_error(e: TransitionError) -> ApiError {
+    match e {
+        TransitionError::NotFound | TransitionError::Forbidden => {
+            ApiError::new(ErrorCode::NotFound, "no such request")
+        }
+        TransitionError::Illegal(illegal) => ApiError::new(ErrorCode::Conflict, illegal.to_string())
+            .with("currentState", illegal.current.as_code().into()),
+        TransitionError::Store(e) => ApiError::from(e),
+    }
+}
+
+fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
+    let p = signed_in(viewer)?;
+    Ok(Actor {
+        subject: p.subject.clone(),
+        role: role.as_str().to_owned(),
+    })
+}
+
+async fn change(
+    ctx: &Context<'_>,
+    input: ServiceRequestMoveInput,
+    action: Move,
+    as_role: Role,
+) -> async_graphql::Result<ServiceRequestPayload> {
+    let actor = actor_for(ctx.viewer(), as_role)?;
+    let code = input.tracking_code.trim().to_uppercase();
+    let comment = input.comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
+        return Err(ApiError::bad_input("input.comment", "at most 1000 characters").into());
+    }
+    if action == Move::Reject && comment.is_none() {
+        return Err(ApiError::bad_input("input.comment", "a rejection needs a reason").into());
+    }
+    let deps = ctx.deps();
+    // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system.
+    let area = match deps.citizen.request_by_tracking_code(&code).await.map_err(ApiError::from)? {
+        Some(r) if action == Move::Advance => match RenovationCode::parse(&r.renovation_code) {
+            Ok(rc) => deps
+                .urbanism
+                .parcel_by_renovation_code(&rc, &Visibility::All)
+                .await
+                .map_err(ApiError::from)?
+                .and_then(|p| p.area_m2),
+            Err(_) => None,
+        },
+        _ => None,
+    };
+    let viewer = ctx.viewer().clone();
+    let allowed = move |r: &shahr_citizen::ServiceRequest| match as_role {
+        Role::Citizen => citizen_may_act(&viewer, r),
+        _ => staff_may_act(&viewer, r),
+    };
+    let change = Change { action, comment, parcel_area_m2: area };
+    let updated = deps
+        .citizen
+        .change_state(&code, &change, &actor, allowed)
+        .await
+        .map_err(transition_error)?;
+    Ok(ServiceRequestPayload { request: ServiceRequest(updated) })
 }
 
 /// Mutations of citizen-sourcing.
@@ -239,5 +384,75 @@ impl RequestsMutation {
             request: ServiceRequest(submitted.request),
             created: submitted.created,
         })
+    }
+
+    /// Staff of the request's district: moves it to the next step of its service (at
+    /// `FEE_PAYABLE` the fee is computed from the parcel's area). `CONFLICT` with
+    /// `currentState` when the request cannot move on.
+    async fn advance_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceRequestMoveInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        change(ctx, input, Move::Advance, Role::UrbanismStaff).await
+    }
+
+    /// Staff: documents are missing; the request goes back to the citizen.
+    async fn return_service_request_for_documents(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceRequestMoveInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        change(ctx, input, Move::DocumentsIncomplete, Role::UrbanismStaff).await
+    }
+
+    /// Staff: refuses the request; `comment` (the reason) is required.
+    async fn reject_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceRequestMoveInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        change(ctx, input, Move::Reject, Role::UrbanismStaff).await
+    }
+
+    /// The citizen: documents completed; the request goes back to staff.
+    async fn resubmit_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceRequestMoveInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        change(ctx, input, Move::Resubmit, Role::Citizen).await
+    }
+
+    /// The citizen: gives up the request (not after payment or approval).
+    async fn withdraw_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: ServiceRequestMoveInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        change(ctx, input, Move::Withdraw, Role::Citizen).await
+    }
+
+    /// Staff of the request's district: assigns it to a colleague (their sign-in subject).
+    async fn assign_service_request(
+        &self,
+        ctx: &Context<'_>,
+        input: AssignServiceRequestInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        let actor = actor_for(ctx.viewer(), Role::UrbanismStaff)?;
+        let assignee = input.assignee.trim().to_owned();
+        if assignee.is_empty() || assignee.len() > 200 {
+            return Err(ApiError::bad_input("input.assignee", "give the colleague's sign-in subject").into());
+        }
+        let viewer = ctx.viewer().clone();
+        let updated = ctx
+            .deps()
+            .citizen
+            .assign(&input.tracking_code.trim().to_uppercase(), &assignee, &actor, move |r| {
+                staff_may_act(&viewer, r)
+            })
+            .await
+            .map_err(transition_error)?;
+        Ok(ServiceRequestPayload { request: ServiceRequest(updated) })
     }
 }

@@ -123,6 +123,20 @@ pub struct RequestStateChange {
 
 pub struct ServiceRequest(pub citizen::ServiceRequest);
 
+impl ServiceRequest {
+    async fn deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
+        if shahr_domain::requests::is_terminal(self.0.state) {
+            return Ok(None);
+        }
+        let service = loader::<String, ServiceLoader>(ctx)
+            .load_one(self.0.service_code.clone())
+            .await?;
+        Ok(service
+            .and_then(|s| s.sla_hours.get(&self.0.state).copied())
+            .map(|hours| self.0.state_since + chrono::Duration::hours(hours)))
+    }
+}
+
 /// A citizen's request for an urban-planning service.
 #[Object]
 impl ServiceRequest {
@@ -175,6 +189,27 @@ impl ServiceRequest {
     /// The citizen's answers to the service's form.
     async fn form(&self) -> Json<serde_json::Value> {
         Json(self.0.form.clone())
+    }
+
+    /// The staff member working on it (their sign-in subject), if assigned.
+    async fn assigned_to(&self) -> Option<&str> {
+        self.0.assigned_to.as_deref()
+    }
+
+    /// When it entered its current state; the step's SLA clock starts here.
+    async fn state_since(&self) -> DateTime {
+        DateTime(self.0.state_since)
+    }
+
+    /// When the current step should be done by, from the service's SLA; null when the step
+    /// has no target or the request is closed.
+    async fn due_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime>> {
+        Ok(self.deadline(ctx).await?.map(DateTime))
+    }
+
+    /// True when the current step has run past its SLA.
+    async fn is_overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
+        Ok(self.deadline(ctx).await?.is_some_and(|due| due < chrono::Utc::now()))
     }
 
     /// The fee, once computed.
