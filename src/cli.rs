@@ -125,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let databases = Databases::resolve(&config).await?;
+            databases.migrate().await?;
             let done = databases
                 .seed(SeedOptions {
                     reset: args.reset,

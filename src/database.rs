@@ -202,17 +202,35 @@ impl Databases {
             .await
             .context("cannot write the generated city")?;
         bar.finish_and_clear();
+        let demo = self.seed_demo_requests().await?;
         let rows: Vec<String> = generated
             .rows
             .iter()
             .map(|(t, n)| format!("{t} {n}"))
             .collect();
         Ok(format!(
-            "generated city (scale {scale}, seed {}) in {:.1}s: {}",
+            "generated city (scale {scale}, seed {}) in {:.1}s: {}; {demo} demo service requests",
             options.seed,
             started.elapsed().as_secs_f64(),
             rows.join(", ")
         ))
+    }
+
+    /// Demo service requests in every state, for owners of District 9 (the pilot).
+    async fn seed_demo_requests(&self) -> anyhow::Result<usize> {
+        const PILOT: i16 = 9;
+        let urbanism = shahr_urbanism::UrbanismDb::new(self.urbanism.build_pool()?);
+        let owners: Vec<(String, String)> = urbanism
+            .owners_in_district(PILOT, 60)
+            .await?
+            .into_iter()
+            .map(|(n, c)| (n.as_str().to_owned(), c.as_str().to_owned()))
+            .collect();
+        let citizen = shahr_citizen::CitizenDb::new(self.citizen.build_pool()?);
+        citizen
+            .seed_demo_requests(&owners, PILOT, 3)
+            .await
+            .context("cannot write demo service requests")
     }
 }
 

@@ -330,18 +330,27 @@ const MOVE: &str = "mutation($code: String!, $comment: String) {
 
 async fn file(app: &TestApp, service: &str) -> String {
     let b = app.citizen(CITIZEN_B);
-    let body = app.query_as(&b, SUBMIT, input(service, PARCEL_B, None, json!({}))).await;
+    let body = app
+        .query_as(&b, SUBMIT, input(service, PARCEL_B, None, json!({})))
+        .await;
     body["data"]["submitServiceRequest"]["request"]["trackingCode"]
         .as_str()
         .unwrap_or_else(|| panic!("{body}"))
         .to_owned()
 }
 
-async fn run_move(app: &TestApp, token: &str, mutation: &str, code: &str, comment: Option<&str>) -> Value {
+async fn run_move(
+    app: &TestApp,
+    token: &str,
+    mutation: &str,
+    code: &str,
+    comment: Option<&str>,
+) -> Value {
     let q = format!(
         "mutation($code: String!, $comment: String) {{ m: {mutation}(input: {{ trackingCode: $code, comment: $comment }}) {{ request {{ state fee history {{ to comment }} }} }} }}"
     );
-    app.query_as(token, &q, json!({ "code": code, "comment": comment })).await
+    app.query_as(token, &q, json!({ "code": code, "comment": comment }))
+        .await
 }
 
 #[tokio::test]
@@ -352,8 +361,13 @@ async fn a_permit_request_goes_from_submission_to_issue() {
     let mut states = vec!["SUBMITTED".to_owned()];
     let mut last = Value::Null;
     for _ in 0..6 {
-        last = app.query_as(&staff, MOVE, json!({ "code": code, "comment": "ok" })).await;
-        let state = last["data"]["a"]["request"]["state"].as_str().unwrap_or_else(|| panic!("{last}")).to_owned();
+        last = app
+            .query_as(&staff, MOVE, json!({ "code": code, "comment": "ok" }))
+            .await;
+        let state = last["data"]["a"]["request"]["state"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{last}"))
+            .to_owned();
         if state == "FEE_PAYABLE" {
             // 2,000,000 + 150,000 per m² of the parcel's 180 m².
             assert_eq!(last["data"]["a"]["request"]["fee"], "29000000");
@@ -362,15 +376,35 @@ async fn a_permit_request_goes_from_submission_to_issue() {
     }
     assert_eq!(
         states,
-        vec!["SUBMITTED", "INSPECTION_SCHEDULED", "UNDER_REVIEW", "FEE_PAYABLE", "PAID", "APPROVED", "ISSUED"]
+        vec![
+            "SUBMITTED",
+            "INSPECTION_SCHEDULED",
+            "UNDER_REVIEW",
+            "FEE_PAYABLE",
+            "PAID",
+            "APPROVED",
+            "ISSUED"
+        ]
     );
-    assert_eq!(last["data"]["a"]["request"]["history"].as_array().map(Vec::len), Some(7));
+    assert_eq!(
+        last["data"]["a"]["request"]["history"]
+            .as_array()
+            .map(Vec::len),
+        Some(7)
+    );
     let more = app.query_as(&staff, MOVE, json!({ "code": code })).await;
-    assert_eq!(more["errors"][0]["extensions"]["code"], "CONFLICT", "{more}");
+    assert_eq!(
+        more["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{more}"
+    );
     assert_eq!(more["errors"][0]["extensions"]["currentState"], "ISSUED");
     let client = app.databases.citizen.client().await;
     let v = shahr_store::audit::verify(&client).await.expect("verify");
-    assert_eq!((v.entries, v.first_broken), (7, None), "submission and six moves, chained");
+    assert_eq!(
+        (v.entries, v.first_broken),
+        (7, None),
+        "submission and six moves, chained"
+    );
 }
 
 #[tokio::test]
@@ -381,21 +415,57 @@ async fn each_refused_transition_says_why_and_changes_nothing() {
     let code = file(&app, "building_permit_new").await;
 
     let body = run_move(&app, &staff, "rejectServiceRequest", &code, None).await;
-    assert_eq!(body["errors"][0]["extensions"]["field"], "input.comment", "a reason is required: {body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.comment",
+        "a reason is required: {body}"
+    );
     let body = run_move(&app, &b, "resubmitServiceRequest", &code, None).await;
-    assert_eq!(body["errors"][0]["extensions"]["currentState"], "SUBMITTED", "{body}");
-    for (who, token) in [("staff of district 1", app.staff(1)), ("the citizen", b.clone()), ("another citizen", app.citizen(CITIZEN_A))] {
+    assert_eq!(
+        body["errors"][0]["extensions"]["currentState"], "SUBMITTED",
+        "{body}"
+    );
+    for (who, token) in [
+        ("staff of district 1", app.staff(1)),
+        ("the citizen", b.clone()),
+        ("another citizen", app.citizen(CITIZEN_A)),
+    ] {
         let body = run_move(&app, &token, "advanceServiceRequest", &code, None).await;
-        assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "{who}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+            "{who}: {body}"
+        );
     }
-    let body = run_move(&app, &app.citizen(CITIZEN_A), "withdrawServiceRequest", &code, None).await;
-    assert_eq!(body["errors"][0]["extensions"]["code"], "NOT_FOUND", "only its citizen withdraws");
+    let body = run_move(
+        &app,
+        &app.citizen(CITIZEN_A),
+        "withdrawServiceRequest",
+        &code,
+        None,
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "only its citizen withdraws"
+    );
 
     // Documents missing, back to the citizen, then back to staff.
-    let body = run_move(&app, &staff, "returnServiceRequestForDocuments", &code, Some("سند ناخوانا است")).await;
-    assert_eq!(body["data"]["m"]["request"]["state"], "DOCUMENTS_INCOMPLETE", "{body}");
+    let body = run_move(
+        &app,
+        &staff,
+        "returnServiceRequestForDocuments",
+        &code,
+        Some("سند ناخوانا است"),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["m"]["request"]["state"], "DOCUMENTS_INCOMPLETE",
+        "{body}"
+    );
     let body = run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
-    assert_eq!(body["errors"][0]["extensions"]["currentState"], "DOCUMENTS_INCOMPLETE");
+    assert_eq!(
+        body["errors"][0]["extensions"]["currentState"],
+        "DOCUMENTS_INCOMPLETE"
+    );
     let body = run_move(&app, &b, "resubmitServiceRequest", &code, None).await;
     assert_eq!(body["data"]["m"]["request"]["state"], "SUBMITTED");
 
@@ -404,14 +474,31 @@ async fn each_refused_transition_says_why_and_changes_nothing() {
         run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
     }
     let body = run_move(&app, &b, "withdrawServiceRequest", &code, None).await;
-    assert_eq!(body["errors"][0]["extensions"]["currentState"], "PAID", "{body}");
-    let body = run_move(&app, &staff, "rejectServiceRequest", &code, Some("خلاف ضوابط")).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["currentState"], "PAID",
+        "{body}"
+    );
+    let body = run_move(
+        &app,
+        &staff,
+        "rejectServiceRequest",
+        &code,
+        Some("خلاف ضوابط"),
+    )
+    .await;
     assert_eq!(body["data"]["m"]["request"]["state"], "REJECTED");
     let body = run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
     assert_eq!(body["errors"][0]["extensions"]["currentState"], "REJECTED");
 
     let other = file(&app, "land_use_inquiry").await;
-    let body = run_move(&app, &b, "withdrawServiceRequest", &other, Some("منصرف شدم")).await;
+    let body = run_move(
+        &app,
+        &b,
+        "withdrawServiceRequest",
+        &other,
+        Some("منصرف شدم"),
+    )
+    .await;
     assert_eq!(body["data"]["m"]["request"]["state"], "WITHDRAWN", "{body}");
 }
 
@@ -426,7 +513,11 @@ async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() 
     let body = app.query_as(&staff, q, json!({ "s": null })).await;
     let queue = &body["data"]["requestQueue"];
     assert_eq!(queue["totalCount"], 2, "{body}");
-    assert_eq!(queue["edges"][0]["node"]["trackingCode"], first.as_str(), "oldest first");
+    assert_eq!(
+        queue["edges"][0]["node"]["trackingCode"],
+        first.as_str(),
+        "oldest first"
+    );
     assert_eq!(queue["edges"][0]["node"]["isOverdue"], false);
     assert!(queue["edges"][0]["node"]["dueAt"].is_string());
 
@@ -440,15 +531,23 @@ async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() 
         .await
         .expect("age");
     let body = app.query_as(&staff, q, json!({ "s": "SUBMITTED" })).await;
-    assert_eq!(body["data"]["requestQueue"]["edges"][0]["node"]["isOverdue"], true, "{body}");
+    assert_eq!(
+        body["data"]["requestQueue"]["edges"][0]["node"]["isOverdue"], true,
+        "{body}"
+    );
 
     let assign = "mutation($c: String!) { assignServiceRequest(input: { trackingCode: $c, assignee: \"dev:staff-7\" }) {
                   request { assignedTo history { comment } } } }";
     let body = app.query_as(&staff, assign, json!({ "c": second })).await;
-    assert_eq!(body["data"]["assignServiceRequest"]["request"]["assignedTo"], "dev:staff-7", "{body}");
+    assert_eq!(
+        body["data"]["assignServiceRequest"]["request"]["assignedTo"], "dev:staff-7",
+        "{body}"
+    );
 
     let body = app.query_as(&app.staff(1), q, json!({ "s": null })).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
-    let body = app.query_as(&app.citizen(CITIZEN_B), q, json!({ "s": null })).await;
+    let body = app
+        .query_as(&app.citizen(CITIZEN_B), q, json!({ "s": null }))
+        .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }

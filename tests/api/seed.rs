@@ -120,6 +120,13 @@ async fn seed_refuses_to_pile_a_second_city_on_the_first_unless_reset() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("generated city"));
+    let client = citizen.client().await;
+    let states: i64 = client
+        .query_one("SELECT count(DISTINCT state) FROM shahr.requests", &[])
+        .await
+        .expect("states")
+        .get(0);
+    assert_eq!(states, 10, "demo requests in every state");
     let out = run(&["--scale", "0.02"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--reset"));

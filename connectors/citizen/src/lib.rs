@@ -365,8 +365,15 @@ impl CitizenDb {
             .await
             .map_err(StoreError::from)?;
         let updated = records::request_from_row(&updated);
-        self.record_change(&tx, &current, &updated, actor, change.comment.as_deref(), "changeServiceRequestState")
-            .await?;
+        self.record_change(
+            &tx,
+            &current,
+            &updated,
+            actor,
+            change.comment.as_deref(),
+            "changeServiceRequestState",
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(updated)
     }
@@ -409,8 +416,15 @@ impl CitizenDb {
             .map_err(StoreError::from)?;
         let updated = records::request_from_row(&updated);
         let comment = format!("assigned to {assignee}");
-        self.record_change(&tx, &current, &updated, actor, Some(&comment), "assignServiceRequest")
-            .await?;
+        self.record_change(
+            &tx,
+            &current,
+            &updated,
+            actor,
+            Some(&comment),
+            "assignServiceRequest",
+        )
+        .await?;
         tx.commit().await.map_err(StoreError::from)?;
         Ok(updated)
     }
@@ -485,11 +499,21 @@ impl CitizenDb {
             )
             .await?;
         let more = rows.len() > first;
-        Ok((rows.iter().take(first).map(records::request_from_row).collect(), more))
+        Ok((
+            rows.iter()
+                .take(first)
+                .map(records::request_from_row)
+                .collect(),
+            more,
+        ))
     }
 
     /// How many requests a queue holds.
-    pub async fn queue_count(&self, district: i16, state: Option<RequestState>) -> Result<i64, StoreError> {
+    pub async fn queue_count(
+        &self,
+        district: i16,
+        state: Option<RequestState>,
+    ) -> Result<i64, StoreError> {
         let client = self.pool.get().await?;
         let states: Vec<&str> = match state {
             Some(s) => vec![s.as_code()],
@@ -506,6 +530,86 @@ impl CitizenDb {
             )
             .await?
             .get(0))
+    }
+
+    /// Demo data: requests in every state for these (national id, renovation code) owners of
+    /// `district`, with plausible histories. Writes no audit entries: nobody acted.
+    pub async fn seed_demo_requests(
+        &self,
+        owners: &[(String, String)],
+        district: i16,
+        per_state: usize,
+    ) -> Result<usize, StoreError> {
+        use rand::SeedableRng;
+        if owners.is_empty() {
+            return Ok(0);
+        }
+        let services = self.services(Some(district)).await?;
+        let Some(permit) = services
+            .iter()
+            .find(|s| s.steps.len() >= 7)
+            .or(services.first())
+        else {
+            return Ok(0);
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(9);
+        let mut client = self.pool.get().await?;
+        let tx = client.transaction().await?;
+        let mut written = 0;
+        for (n, state) in RequestState::ALL
+            .iter()
+            .flat_map(|s| std::iter::repeat_n(*s, per_state))
+            .enumerate()
+        {
+            let path: Vec<RequestState> = match permit.steps.iter().position(|s| *s == state) {
+                Some(i) => permit.steps[..=i].to_vec(),
+                None => vec![RequestState::Submitted, state],
+            };
+            let (national_id, renovation_code) = &owners[n % owners.len()];
+            let days_ago = rng.gen_range(1..60);
+            let new = NewRequest {
+                service_code: permit.code.clone(),
+                renovation_code: renovation_code.clone(),
+                district,
+                citizen_national_id: national_id.clone(),
+                form: json!({ "demo": true }),
+                idempotency_key: None,
+            };
+            let fee = (path.contains(&RequestState::FeePayable))
+                .then_some(permit.fee_rials + permit.fee_per_m2_rials * 200);
+            let row = tx
+                .query_one(
+                    "INSERT INTO shahr.requests (tracking_code, citizen_subject, citizen_national_id, renovation_code, district,                      service_code, form, state, payload_hash, fee_rials, submitted_at, updated_at, state_since)                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() - make_interval(days => $11),                      now() - make_interval(days => $12), now() - make_interval(days => $12)) RETURNING id",
+                    &[
+                        &tracking_code(district),
+                        &format!("dev:{national_id}"),
+                        national_id,
+                        renovation_code,
+                        &district,
+                        &permit.code,
+                        &new.form,
+                        &state.as_code(),
+                        &payload_hash(&new),
+                        &fee,
+                        &days_ago,
+                        &(days_ago / 2),
+                    ],
+                )
+                .await?;
+            let id: i64 = row.get(0);
+            let mut from: Option<&str> = None;
+            for step in &path {
+                tx.execute(
+                    "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state) VALUES ($1, $2, $3, $4, $5)",
+                    &[&id, &"dev:demo", &if from.is_none() { "citizen" } else { "urbanism_staff" }, &from, &step.as_code()],
+                )
+                .await?;
+                from = Some(step.as_code());
+            }
+            written += 1;
+        }
+        tx.commit().await?;
+        Ok(written)
     }
 
     /// The request with this tracking code.

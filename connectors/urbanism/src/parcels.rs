@@ -159,6 +159,32 @@ impl UrbanismDb {
             .collect())
     }
 
+    /// Up to `limit` (owner national id, renovation code) pairs of natural persons owning
+    /// parcels in `district`, both validated; for demo data.
+    pub async fn owners_in_district(
+        &self,
+        district: i16,
+        limit: i64,
+    ) -> Result<Vec<(NationalId, RenovationCode)>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT m.kod_melli, p.kod_nosazi FROM tbl_parvandeh p \
+                 JOIN tbl_malekiat mk ON mk.id_parvandeh = p.id_parvandeh \
+                 JOIN tbl_malek m ON m.id_malek = mk.id_malek \
+                 WHERE p.kod_mantaghe = ANY($1) AND m.noe_shakhs = '1' ORDER BY p.id_parvandeh LIMIT $2",
+                &[&code_spellings(u32::try_from(district).unwrap_or(0), 1), &limit],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| {
+                let id = NationalId::parse(r.get::<_, Option<&str>>(0)?).ok()?;
+                let code = RenovationCode::parse(r.get::<_, Option<&str>>(1)?).ok()?;
+                Some((id, code))
+            })
+            .collect())
+    }
+
     fn parcel_where(&self, q: &mut Query, filter: &ParcelFilter, visibility: &Visibility) {
         let vis = visibility_sql(q, visibility);
         q.push(&format!(" WHERE {vis}"));

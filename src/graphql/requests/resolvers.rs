@@ -79,7 +79,8 @@ impl RequestsQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The district (1-10).")] district: i32,
-        #[graphql(desc = "Only requests in this state; all open states when absent.")] state: Option<RequestState>,
+        #[graphql(desc = "Only requests in this state; all open states when absent.")]
+        state: Option<RequestState>,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<Conn<ServiceRequest>> {
@@ -91,7 +92,11 @@ impl RequestsQuery {
         };
         if !allowed {
             signed_in(ctx.viewer())?;
-            return Err(ApiError::new(ErrorCode::Forbidden, "only staff of this district see its queue").into());
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only staff of this district see its queue",
+            )
+            .into());
         }
         let request = page_request("ServiceRequest", first, after)?;
         let db = ctx.deps().citizen.clone();
@@ -231,8 +236,10 @@ fn transition_error(e: TransitionError) -> ApiError {
         TransitionError::NotFound | TransitionError::Forbidden => {
             ApiError::new(ErrorCode::NotFound, "no such request")
         }
-        TransitionError::Illegal(illegal) => ApiError::new(ErrorCode::Conflict, illegal.to_string())
-            .with("currentState", illegal.current.as_code().into()),
+        TransitionError::Illegal(illegal) => {
+            ApiError::new(ErrorCode::Conflict, illegal.to_string())
+                .with("currentState", illegal.current.as_code().into())
+        }
         TransitionError::Store(e) => ApiError::from(e),
     }
 }
@@ -253,7 +260,10 @@ async fn change(
 ) -> async_graphql::Result<ServiceRequestPayload> {
     let actor = actor_for(ctx.viewer(), as_role)?;
     let code = input.tracking_code.trim().to_uppercase();
-    let comment = input.comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let comment = input
+        .comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
         return Err(ApiError::bad_input("input.comment", "at most 1000 characters").into());
     }
@@ -262,7 +272,12 @@ async fn change(
     }
     let deps = ctx.deps();
     // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system.
-    let area = match deps.citizen.request_by_tracking_code(&code).await.map_err(ApiError::from)? {
+    let area = match deps
+        .citizen
+        .request_by_tracking_code(&code)
+        .await
+        .map_err(ApiError::from)?
+    {
         Some(r) if action == Move::Advance => match RenovationCode::parse(&r.renovation_code) {
             Ok(rc) => deps
                 .urbanism
@@ -279,13 +294,19 @@ async fn change(
         Role::Citizen => citizen_may_act(&viewer, r),
         _ => staff_may_act(&viewer, r),
     };
-    let change = Change { action, comment, parcel_area_m2: area };
+    let change = Change {
+        action,
+        comment,
+        parcel_area_m2: area,
+    };
     let updated = deps
         .citizen
         .change_state(&code, &change, &actor, allowed)
         .await
         .map_err(transition_error)?;
-    Ok(ServiceRequestPayload { request: ServiceRequest(updated) })
+    Ok(ServiceRequestPayload {
+        request: ServiceRequest(updated),
+    })
 }
 
 /// Mutations of citizen-sourcing.
@@ -442,17 +463,26 @@ impl RequestsMutation {
         let actor = actor_for(ctx.viewer(), Role::UrbanismStaff)?;
         let assignee = input.assignee.trim().to_owned();
         if assignee.is_empty() || assignee.len() > 200 {
-            return Err(ApiError::bad_input("input.assignee", "give the colleague's sign-in subject").into());
+            return Err(ApiError::bad_input(
+                "input.assignee",
+                "give the colleague's sign-in subject",
+            )
+            .into());
         }
         let viewer = ctx.viewer().clone();
         let updated = ctx
             .deps()
             .citizen
-            .assign(&input.tracking_code.trim().to_uppercase(), &assignee, &actor, move |r| {
-                staff_may_act(&viewer, r)
-            })
+            .assign(
+                &input.tracking_code.trim().to_uppercase(),
+                &assignee,
+                &actor,
+                move |r| staff_may_act(&viewer, r),
+            )
             .await
             .map_err(transition_error)?;
-        Ok(ServiceRequestPayload { request: ServiceRequest(updated) })
+        Ok(ServiceRequestPayload {
+            request: ServiceRequest(updated),
+        })
     }
 }

@@ -124,7 +124,10 @@ pub struct RequestStateChange {
 pub struct ServiceRequest(pub citizen::ServiceRequest);
 
 impl ServiceRequest {
-    async fn deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
+    async fn deadline(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
         if shahr_domain::requests::is_terminal(self.0.state) {
             return Ok(None);
         }
@@ -209,7 +212,10 @@ impl ServiceRequest {
 
     /// True when the current step has run past its SLA.
     async fn is_overdue(&self, ctx: &Context<'_>) -> async_graphql::Result<bool> {
-        Ok(self.deadline(ctx).await?.is_some_and(|due| due < chrono::Utc::now()))
+        Ok(self
+            .deadline(ctx)
+            .await?
+            .is_some_and(|due| due < chrono::Utc::now()))
     }
 
     /// The fee, once computed.
