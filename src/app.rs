@@ -84,9 +84,20 @@ impl Application {
                 ws_init_timeout: config.ws_init_timeout,
                 ws_max_message_bytes: config.ws_max_message_bytes,
                 readiness_timeout: config.readiness_timeout,
+                max_upload_bytes: config.max_upload_bytes,
             },
-            databases: vec![("urbanism", urbanism_pool), ("citizen", citizen_pool)],
+            databases: vec![
+                ("urbanism", urbanism_pool),
+                ("citizen", citizen_pool.clone()),
+            ],
             urbanism,
+            citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone()),
+            blobs: Arc::new(shahr_citizen::blobs::DirectoryBlobStore::new(
+                config
+                    .upload_dir
+                    .clone()
+                    .unwrap_or_else(|| crate::embedded::state_dir().join("uploads")),
+            )),
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

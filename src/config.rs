@@ -84,6 +84,10 @@ pub struct Config {
     pub data_dir: Option<PathBuf>,
     /// Directory holding `initdb`, `pg_ctl` and `postgres`; found automatically when unset.
     pub postgres_bin_dir: Option<PathBuf>,
+    /// Directory where uploaded files are kept (the blob store of the embedded default).
+    pub upload_dir: Option<PathBuf>,
+    /// Largest file accepted by `POST /uploads`, in bytes.
+    pub max_upload_bytes: usize,
     /// Most connections in each database pool.
     pub db_pool_size: usize,
     /// Deadline for opening a database connection.
@@ -166,6 +170,8 @@ impl Default for Config {
             redis_key_prefix: "shahr:".into(),
             data_dir: None,
             postgres_bin_dir: None,
+            upload_dir: None,
+            max_upload_bytes: 20 * 1024 * 1024,
             db_pool_size: 16,
             db_connect_timeout: Duration::from_secs(5),
             db_checkout_timeout: Duration::from_secs(3),
@@ -239,6 +245,7 @@ impl Config {
             ("max_depth", self.max_depth),
             ("event_buffer", self.event_buffer),
             ("ws_max_message_bytes", self.ws_max_message_bytes),
+            ("max_upload_bytes", self.max_upload_bytes),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");

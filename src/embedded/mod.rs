@@ -4,4 +4,4 @@
 
 mod postgres;
 
-pub use postgres::EmbeddedPostgres;
+pub use postgres::{state_dir, EmbeddedPostgres};

@@ -67,16 +67,22 @@ fn find_bin_dir(configured: Option<&Path>) -> anyhow::Result<PathBuf> {
     bail!(MISSING_BINARIES)
 }
 
-/// Where the cluster lives when `--data-dir` is not given.
-pub fn default_data_dir() -> PathBuf {
+/// The gateway's own data directory: `/var/lib/shahr-gateway` as root, else under
+/// `$XDG_DATA_HOME` (or `~/.local/share`).
+pub fn state_dir() -> PathBuf {
     if nix::unistd::geteuid().is_root() {
-        return PathBuf::from("/var/lib/shahr-gateway/postgres");
+        return PathBuf::from("/var/lib/shahr-gateway");
     }
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
         .unwrap_or_else(std::env::temp_dir);
-    base.join("shahr-gateway/postgres")
+    base.join("shahr-gateway")
+}
+
+/// Where the cluster lives when `--data-dir` is not given.
+pub fn default_data_dir() -> PathBuf {
+    state_dir().join("postgres")
 }
 
 fn free_port() -> anyhow::Result<u16> {

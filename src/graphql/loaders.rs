@@ -143,6 +143,21 @@ impl Loader<i64> for HistoryLoader {
     }
 }
 
+/// Attached documents per request.
+pub struct DocumentsLoader(pub CitizenDb);
+
+impl Loader<i64> for DocumentsLoader {
+    type Value = Vec<shahr_citizen::AttachedDocument>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[i64],
+    ) -> Result<HashMap<i64, Vec<shahr_citizen::AttachedDocument>>, ApiError> {
+        Ok(self.0.documents_by_request(keys).await?)
+    }
+}
+
 /// Requests per parcel (by canonical renovation code).
 pub struct RequestsByParcelLoader(pub CitizenDb);
 
@@ -188,6 +203,7 @@ pub(super) fn register(
     )
     .data(Batcher::new(ServiceLoader(citizen.clone())))
     .data(Batcher::new(HistoryLoader(citizen.clone())))
+    .data(Batcher::new(DocumentsLoader(citizen.clone())))
     .data(Batcher::new(RequestsByParcelLoader(citizen.clone())))
 }
 

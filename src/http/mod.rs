@@ -11,6 +11,7 @@ mod health;
 mod negotiate;
 mod request_id;
 mod sse;
+mod uploads;
 mod ws;
 
 use std::{sync::Arc, time::Duration};
@@ -47,6 +48,8 @@ pub struct HttpSettings {
     pub ws_max_message_bytes: usize,
     /// Deadline of each readiness check.
     pub readiness_timeout: Duration,
+    /// Largest upload.
+    pub max_upload_bytes: usize,
 }
 
 /// Everything the routes need.
@@ -63,6 +66,10 @@ pub struct HttpState {
     pub databases: Vec<(&'static str, PgPool)>,
     /// The urbanism connector, whose statement and reject counts `/metrics` reports.
     pub urbanism: shahr_urbanism::UrbanismDb,
+    /// The citizen store (uploads' metadata).
+    pub citizen: shahr_citizen::CitizenDb,
+    /// Where uploaded bytes go.
+    pub blobs: std::sync::Arc<shahr_citizen::blobs::DirectoryBlobStore>,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
     /// The event bus (its kind is reported by `/readyz`).
@@ -79,6 +86,7 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
             "/graphql/stream",
             get(sse::subscribe_get).post(sse::subscribe_post),
         )
+        .at("/uploads", poem::post(uploads::upload))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics));

@@ -247,6 +247,7 @@ pub struct TestApp {
     pub relay_roles: Vec<(Source, watch::Receiver<RelayRole>)>,
     pub redis_prefix: String,
     task: Option<tokio::task::JoinHandle<()>>,
+    _uploads: tempfile::TempDir,
 }
 
 type ConfigEdit = Box<dyn FnOnce(&mut Config)>;
@@ -283,6 +284,7 @@ impl TestAppBuilder {
             None => SharedDatabases::create().await,
         };
         let redis_prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
+        let uploads = tempfile::tempdir().expect("upload dir");
         if !self.no_redis {
             assert_redis_reachable().await;
         }
@@ -300,6 +302,7 @@ impl TestAppBuilder {
             server_time_interval: Duration::from_millis(200),
             relay_poll_interval: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(2),
+            upload_dir: Some(uploads.path().to_owned()),
             ..Config::default()
         };
         for f in self.configure {
@@ -332,6 +335,7 @@ impl TestAppBuilder {
             relay_roles,
             redis_prefix,
             task: Some(task),
+            _uploads: uploads,
         }
     }
 }
@@ -372,6 +376,28 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
+    }
+
+    /// Uploads `bytes` as `content_type` with `token`; returns the status and JSON body.
+    pub async fn upload(
+        &self,
+        token: Option<&str>,
+        name: &str,
+        content_type: &str,
+        bytes: Vec<u8>,
+    ) -> (u16, Value) {
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(name.to_owned())
+            .mime_str(content_type)
+            .expect("mime");
+        let form = reqwest::multipart::Form::new().part("file", part);
+        let mut req = self.client.post(self.url("/uploads")).multipart(form);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let response = req.send().await.expect("sent");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
     }
 
     /// A plain GET of `path`.

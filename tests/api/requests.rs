@@ -551,3 +551,145 @@ async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() 
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
 }
+
+fn pdf(size: usize) -> Vec<u8> {
+    let mut bytes = b"%PDF-1.4\n".to_vec();
+    bytes.resize(size, b'x');
+    bytes
+}
+
+const ATTACH: &str = "mutation($c: String!, $u: ID!, $d: String!) {
+    attachDocument(input: { trackingCode: $c, uploadId: $u, documentCode: $d }) {
+        request { documents { documentCode fileName contentType sizeBytes sha256 } history { comment } } } }";
+
+#[tokio::test]
+async fn uploads_are_authenticated_limited_and_hashed() {
+    let app = TestApp::builder()
+        .configure(|c| c.max_upload_bytes = 64 * 1024)
+        .spawn()
+        .await;
+    let b = app.citizen(CITIZEN_B);
+    let bytes = pdf(2000);
+    let (status, body) = app
+        .upload(Some(&b), "سند.pdf", "application/pdf", bytes.clone())
+        .await;
+    assert_eq!(status, 201, "{body}");
+    use sha2::Digest;
+    assert_eq!(body["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+    assert_eq!(body["size"], 2000);
+    assert_eq!(body["fileName"], "سند.pdf");
+    assert_eq!(
+        app.upload(None, "a.pdf", "application/pdf", pdf(10))
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        app.upload(Some(&b), "a.txt", "text/plain", b"hello".to_vec())
+            .await
+            .0,
+        415
+    );
+    assert_eq!(
+        app.upload(Some(&b), "big.pdf", "application/pdf", pdf(100 * 1024))
+            .await
+            .0,
+        413
+    );
+}
+
+#[tokio::test]
+async fn documents_attach_within_the_services_limits() {
+    let app = TestApp::spawn().await;
+    let b = app.citizen(CITIZEN_B);
+    let code = file(&app, "building_permit_new").await;
+    let upload = |name: &'static str, content_type: &'static str, size: usize, token: String| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .upload(Some(&token), name, content_type, pdf(size))
+                .await;
+            assert_eq!(status, 201, "{body}");
+            body["uploadId"].as_str().expect("id").to_owned()
+        }
+    };
+    let deed = upload("deed.pdf", "application/pdf", 4096, b.clone()).await;
+    let body = app
+        .query_as(&b, ATTACH, json!({ "c": code, "u": deed, "d": "deed" }))
+        .await;
+    let request = &body["data"]["attachDocument"]["request"];
+    assert_eq!(request["documents"][0]["documentCode"], "deed", "{body}");
+    assert_eq!(request["documents"][0]["sizeBytes"], 4096);
+    assert_eq!(request["history"][1]["comment"], "document deed attached");
+
+    let png = upload("plan.png", "image/png", 1000, b.clone()).await;
+    let body = app
+        .query_as(&b, ATTACH, json!({ "c": code, "u": png, "d": "plans" }))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.documentCode",
+        "plans are PDF only: {body}"
+    );
+    let body = app
+        .query_as(&b, ATTACH, json!({ "c": code, "u": deed, "d": "passport" }))
+        .await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    let huge = upload("deed.pdf", "application/pdf", 6 * 1024 * 1024, b.clone()).await;
+    let body = app
+        .query_as(&b, ATTACH, json!({ "c": code, "u": huge, "d": "deed" }))
+        .await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("5242880"),
+        "the deed's 5 MiB limit: {body}"
+    );
+    let someone_elses = upload("x.pdf", "application/pdf", 100, app.citizen(CITIZEN_A)).await;
+    let body = app
+        .query_as(
+            &b,
+            ATTACH,
+            json!({ "c": code, "u": someone_elses, "d": "deed" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["field"], "input.uploadId");
+}
+
+#[tokio::test]
+async fn requests_join_their_parcels_without_a_query_per_request() {
+    let app = TestApp::spawn().await;
+    let b = app.citizen(CITIZEN_B);
+    let q = "{ myRequests(first: 50) { edges { node { trackingCode service { name } parcel { renovationCode owners { owner { fullName } } } history { to } } } } }";
+    let statements = "shahr_urbanism_statements_total";
+    let mut counts = Vec::new();
+    for batch in [2, 10] {
+        for n in 0..batch {
+            let body = app
+                .query_as(
+                    &b,
+                    SUBMIT,
+                    input(
+                        "land_use_inquiry",
+                        PARCEL_B,
+                        Some(&format!("k-{batch}-{n}")),
+                        json!({ "n": n }),
+                    ),
+                )
+                .await;
+            assert!(body.get("errors").is_none(), "{body}");
+        }
+        let before = app.metric(statements).await;
+        let body = app.query_as(&b, q, json!({})).await;
+        assert!(body.get("errors").is_none(), "{body}");
+        counts.push(app.metric(statements).await - before);
+    }
+    assert_eq!(
+        counts[0], counts[1],
+        "urbanism statements for 2 and for 12 requests: {counts:?}"
+    );
+}

@@ -3,6 +3,7 @@
 //! requests and their state history. Every change writes its outbox event and its audit entry
 //! in the same transaction.
 
+pub mod blobs;
 mod records;
 
 use std::collections::HashMap;
@@ -40,6 +41,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "state_since",
             sql: include_str!("../migrations/0003_state_since.sql"),
         },
+        Migration {
+            version: 4,
+            name: "documents",
+            sql: include_str!("../migrations/0004_documents.sql"),
+        },
     ],
 };
 
@@ -69,6 +75,60 @@ pub struct Change {
     pub comment: Option<String>,
     /// The parcel's land area, to compute the fee when the request reaches `FEE_PAYABLE`.
     pub parcel_area_m2: Option<f64>,
+}
+
+/// An uploaded file's metadata.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Upload {
+    /// Id handed to the client.
+    pub id: uuid::Uuid,
+    /// Who uploaded it (token subject); only they may attach it.
+    pub owner_subject: String,
+    /// The file's name as sent.
+    pub file_name: String,
+    /// Media type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes, hex.
+    pub sha256: String,
+}
+
+/// A document attached to a request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttachedDocument {
+    /// Which of the service's documents it is.
+    pub document_code: String,
+    /// The upload.
+    pub upload: Upload,
+    /// When it was attached.
+    pub attached_at: DateTime<Utc>,
+}
+
+/// Why a document could not be attached.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    /// No such request for this actor.
+    #[error("no such request")]
+    NotFound,
+    /// No such upload of this actor.
+    #[error("no such upload")]
+    UploadNotFound,
+    /// The service asks for no document with this code.
+    #[error("the service asks for no document `{0}`")]
+    UnknownDocument(String),
+    /// The file is larger than the document allows.
+    #[error("the file is larger than {0} bytes")]
+    TooLarge(i64),
+    /// The file's type is not one the document accepts.
+    #[error("the document accepts {0}")]
+    WrongType(String),
+    /// The request is closed.
+    #[error(transparent)]
+    Illegal(#[from] shahr_domain::requests::IllegalMove),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a submission was refused.
@@ -610,6 +670,146 @@ impl CitizenDb {
         }
         tx.commit().await?;
         Ok(written)
+    }
+
+    /// Records an upload's metadata (its bytes are already in the blob store).
+    pub async fn record_upload(&self, upload: &Upload) -> Result<(), StoreError> {
+        let client = self.pool.get().await?;
+        client
+            .execute(
+                "INSERT INTO shahr.uploads (id, owner_subject, file_name, content_type, size_bytes, sha256, storage_key) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &upload.id,
+                    &upload.owner_subject,
+                    &upload.file_name,
+                    &upload.content_type,
+                    &upload.size_bytes,
+                    &upload.sha256,
+                    &upload.id.to_string(),
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Attaches an upload of the actor to a request as one of its service's documents,
+    /// checking the document's size and type limits; history, outbox and audit in the same
+    /// transaction.
+    pub async fn attach_document(
+        &self,
+        tracking_code: &str,
+        upload_id: uuid::Uuid,
+        document_code: &str,
+        actor: &Actor,
+        allowed: impl Fn(&ServiceRequest) -> bool,
+    ) -> Result<ServiceRequest, AttachError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let row = tx
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
+                &[&tracking_code],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(AttachError::NotFound)?;
+        let request = records::request_from_row(&row);
+        if !allowed(&request) {
+            return Err(AttachError::NotFound);
+        }
+        if shahr_domain::requests::is_terminal(request.state) {
+            return Err(shahr_domain::requests::IllegalMove {
+                current: request.state,
+                attempted: "take documents",
+            }
+            .into());
+        }
+        let upload = tx
+            .query_opt(
+                "SELECT id, owner_subject, file_name, content_type, size_bytes, sha256 FROM shahr.uploads \
+                 WHERE id = $1 AND owner_subject = $2",
+                &[&upload_id, &actor.subject],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .map(|r| Upload {
+                id: r.get(0),
+                owner_subject: r.get(1),
+                file_name: r.get(2),
+                content_type: r.get(3),
+                size_bytes: r.get(4),
+                sha256: r.get(5),
+            })
+            .ok_or(AttachError::UploadNotFound)?;
+        let service = self
+            .services_by_codes(std::slice::from_ref(&request.service_code))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(AttachError::NotFound)?;
+        let spec = service
+            .required_documents
+            .iter()
+            .find(|d| d.code == document_code)
+            .ok_or_else(|| AttachError::UnknownDocument(document_code.to_owned()))?;
+        if upload.size_bytes > spec.max_bytes {
+            return Err(AttachError::TooLarge(spec.max_bytes));
+        }
+        if !spec.content_types.iter().any(|t| t == &upload.content_type) {
+            return Err(AttachError::WrongType(spec.content_types.join(", ")));
+        }
+        tx.execute(
+            "INSERT INTO shahr.request_documents (request_id, upload_id, document_code) VALUES ($1, $2, $3) \
+             ON CONFLICT (request_id, upload_id) DO NOTHING",
+            &[&request.id, &upload.id, &document_code],
+        )
+        .await
+        .map_err(StoreError::from)?;
+        let comment = format!("document {document_code} attached");
+        self.record_change(
+            &tx,
+            &request,
+            &request,
+            actor,
+            Some(&comment),
+            "attachDocument",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(request)
+    }
+
+    /// Documents of each request, in attachment order; one statement.
+    pub async fn documents_by_request(
+        &self,
+        request_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<AttachedDocument>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT d.request_id, d.document_code, d.attached_at, u.id, u.owner_subject, u.file_name, \
+                 u.content_type, u.size_bytes, u.sha256 FROM shahr.request_documents d \
+                 JOIN shahr.uploads u ON u.id = d.upload_id WHERE d.request_id = ANY($1) ORDER BY d.request_id, d.id",
+                &[&request_ids],
+            )
+            .await?;
+        let mut out: HashMap<i64, Vec<AttachedDocument>> = HashMap::new();
+        for row in &rows {
+            out.entry(row.get(0)).or_default().push(AttachedDocument {
+                document_code: row.get(1),
+                attached_at: row.get(2),
+                upload: Upload {
+                    id: row.get(3),
+                    owner_subject: row.get(4),
+                    file_name: row.get(5),
+                    content_type: row.get(6),
+                    size_bytes: row.get(7),
+                    sha256: row.get(8),
+                },
+            });
+        }
+        Ok(out)
     }
 
     /// The request with this tracking code.

@@ -1,7 +1,7 @@
 //! Queries and mutations of citizen-sourcing.
 
-use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
-use shahr_citizen::{Actor, Change, NewRequest, SubmitError, TransitionError};
+use async_graphql::{Context, InputObject, Json, Object, SimpleObject, ID};
+use shahr_citizen::{Actor, AttachError, Change, NewRequest, SubmitError, TransitionError};
 use shahr_domain::{identifiers::RenovationCode, requests::Move, vocabulary::RequestState};
 use shahr_urbanism::Visibility;
 
@@ -205,6 +205,17 @@ pub struct AssignServiceRequestInput {
     pub tracking_code: String,
     /// The staff member's sign-in subject.
     pub assignee: String,
+}
+
+/// Attaches an uploaded file to a request.
+#[derive(InputObject)]
+pub struct AttachDocumentInput {
+    /// The request's tracking code.
+    pub tracking_code: String,
+    /// The `uploadId` that `POST /uploads` returned.
+    pub upload_id: ID,
+    /// Which of the service's `requiredDocuments` this file is (its `code`).
+    pub document_code: String,
 }
 
 /// The changed request.
@@ -452,6 +463,50 @@ impl RequestsMutation {
         input: ServiceRequestMoveInput,
     ) -> async_graphql::Result<ServiceRequestPayload> {
         change(ctx, input, Move::Withdraw, Role::Citizen).await
+    }
+
+    /// The citizen: attaches a file uploaded with `POST /uploads` as one of the service's
+    /// documents. The document's size and type limits apply (`BAD_USER_INPUT` naming the
+    /// field); a closed request takes no documents (`CONFLICT`).
+    async fn attach_document(
+        &self,
+        ctx: &Context<'_>,
+        input: AttachDocumentInput,
+    ) -> async_graphql::Result<ServiceRequestPayload> {
+        let actor = actor_for(ctx.viewer(), Role::Citizen)?;
+        let upload_id = uuid::Uuid::parse_str(input.upload_id.as_str())
+            .map_err(|_| ApiError::bad_input("input.uploadId", "not an upload id"))?;
+        let viewer = ctx.viewer().clone();
+        let attached = ctx
+            .deps()
+            .citizen
+            .attach_document(
+                &input.tracking_code.trim().to_uppercase(),
+                upload_id,
+                input.document_code.trim(),
+                &actor,
+                move |r| citizen_may_act(&viewer, r),
+            )
+            .await
+            .map_err(|e| match e {
+                AttachError::NotFound => ApiError::new(ErrorCode::NotFound, "no such request"),
+                AttachError::UploadNotFound => {
+                    ApiError::new(ErrorCode::NotFound, "no such upload of yours")
+                        .with("field", "input.uploadId".into())
+                }
+                AttachError::UnknownDocument(_) | AttachError::WrongType(_) => {
+                    ApiError::bad_input("input.documentCode", e.to_string())
+                }
+                AttachError::TooLarge(_) => ApiError::bad_input("input.uploadId", e.to_string()),
+                AttachError::Illegal(illegal) => {
+                    ApiError::new(ErrorCode::Conflict, illegal.to_string())
+                        .with("currentState", illegal.current.as_code().into())
+                }
+                AttachError::Store(e) => ApiError::from(e),
+            })?;
+        Ok(ServiceRequestPayload {
+            request: ServiceRequest(attached),
+        })
     }
 
     /// Staff of the request's district: assigns it to a colleague (their sign-in subject).

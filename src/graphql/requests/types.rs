@@ -5,7 +5,7 @@ use shahr_citizen as citizen;
 use shahr_domain::vocabulary::RequestState;
 
 use crate::graphql::{
-    loaders::{loader, HistoryLoader, ParcelByCodeLoader, ServiceLoader},
+    loaders::{loader, DocumentsLoader, HistoryLoader, ParcelByCodeLoader, ServiceLoader},
     node::global_id,
     parcels::types::Parcel,
     scalars::{jalali, DateTime, RenovationCodeScalar, Rial},
@@ -100,6 +100,25 @@ impl Service {
     async fn districts(&self) -> Vec<i32> {
         self.0.districts.iter().map(|d| i32::from(*d)).collect()
     }
+}
+
+/// A document attached to a request.
+#[derive(SimpleObject)]
+pub struct AttachedDocument {
+    /// Which of the service's documents it is (`deed`, `plans`).
+    pub document_code: String,
+    /// The uploaded file's id.
+    pub upload_id: ID,
+    /// The file's name as uploaded.
+    pub file_name: String,
+    /// Media type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size_bytes: i64,
+    /// SHA-256 of the bytes (hex), to check a copy against.
+    pub sha256: String,
+    /// When it was attached.
+    pub attached_at: DateTime,
 }
 
 /// One change of a request's state.
@@ -236,6 +255,26 @@ impl ServiceRequest {
                 .with_timezone(&crate::graphql::scalars::tehran())
                 .date_naive(),
         )
+    }
+
+    /// Documents attached so far, in the order they were attached.
+    async fn documents(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<AttachedDocument>> {
+        let docs = loader::<i64, DocumentsLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        Ok(docs
+            .into_iter()
+            .map(|d| AttachedDocument {
+                document_code: d.document_code,
+                upload_id: ID(d.upload.id.to_string()),
+                file_name: d.upload.file_name,
+                content_type: d.upload.content_type,
+                size_bytes: d.upload.size_bytes,
+                sha256: d.upload.sha256,
+                attached_at: DateTime(d.attached_at),
+            })
+            .collect())
     }
 
     /// Its state changes, oldest first.
