@@ -46,6 +46,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "documents",
             sql: include_str!("../migrations/0004_documents.sql"),
         },
+        Migration {
+            version: 5,
+            name: "more_services",
+            sql: include_str!("../migrations/0005_more_services.sql"),
+        },
     ],
 };
 

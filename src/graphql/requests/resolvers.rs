@@ -72,15 +72,16 @@ impl RequestsQuery {
             .map(ServiceRequest))
     }
 
-    /// A district's work queue for staff: open requests (or those in `state`), oldest first,
+    /// A district's work queue for staff: open requests (or those at `step`), oldest first,
     /// with assignment and SLA (`dueAt`, `isOverdue`). Staff of the district, auditors and
     /// admins.
     async fn request_queue(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The district (1-10).")] district: i32,
-        #[graphql(desc = "Only requests in this state; all open states when absent.")]
-        state: Option<RequestState>,
+        #[graphql(desc = "Only requests at this step; all open steps when absent.")] step: Option<
+            RequestState,
+        >,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
     ) -> async_graphql::Result<Conn<ServiceRequest>> {
@@ -101,12 +102,12 @@ impl RequestsQuery {
         let request = page_request("ServiceRequest", first, after)?;
         let db = ctx.deps().citizen.clone();
         let (items, has_next) = db
-            .queue(district, state, request.first, request.after.map(i64::from))
+            .queue(district, step, request.first, request.after.map(i64::from))
             .await
             .map_err(ApiError::from)?;
         let total = TotalCount::new(move || {
             let db = db.clone();
-            Box::pin(async move { db.queue_count(district, state).await })
+            Box::pin(async move { db.queue_count(district, step).await })
         });
         Ok(crate::graphql::pagination::connection(
             "ServiceRequest",
