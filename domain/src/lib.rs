@@ -2,14 +2,20 @@
 //! connectors clean legacy rows with them, so both agree on what a valid value is.
 //!
 //! - [`text`]: Persian/Arabic digit and letter normalisation.
+//! - [`fines`]: Article 100 fines per violation item, with the arithmetic.
+//! - [`deadlines`]: legal windows with Fridays and configured holidays.
+//! - [`numbering`]: ruling numbers from a template.
 //! - [`identifiers`]: national ids and other validated identifiers.
 //! - [`jalali`]: Jalali dates.
 //! - [`requests`]: the moves of a citizen's service request.
 //! - [`vocabulary`]: the closed sets of the domain (case and ruling states, kinds, roles) with
 //!   their Persian labels.
 
+pub mod deadlines;
+pub mod fines;
 pub mod identifiers;
 pub mod jalali;
+pub mod numbering;
 pub mod requests;
 pub mod text;
 pub mod vocabulary;
