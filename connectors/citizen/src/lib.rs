@@ -184,6 +184,27 @@ const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.r
 const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
     service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash, state_since";
 
+/// The request with `tracking_code`, locked for the rest of the transaction; `None` when there
+/// is none or `allowed` refuses it (the two look the same to the caller).
+async fn lock_request(
+    tx: &deadpool_postgres::Transaction<'_>,
+    tracking_code: &str,
+    allowed: &impl Fn(&ServiceRequest) -> bool,
+) -> Result<Option<ServiceRequest>, StoreError> {
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"
+            ),
+            &[&tracking_code],
+        )
+        .await?;
+    Ok(row
+        .as_ref()
+        .map(records::request_from_row)
+        .filter(|r| allowed(r)))
+}
+
 /// Letters and digits a person cannot confuse (no 0/O, 1/I/L).
 const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
@@ -395,18 +416,9 @@ impl CitizenDb {
     ) -> Result<ServiceRequest, TransitionError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
-        let row = tx
-            .query_opt(
-                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
-                &[&tracking_code],
-            )
-            .await
-            .map_err(StoreError::from)?
+        let current = lock_request(&tx, tracking_code, &allowed)
+            .await?
             .ok_or(TransitionError::NotFound)?;
-        let current = records::request_from_row(&row);
-        if !allowed(&current) {
-            return Err(TransitionError::NotFound);
-        }
         let service = self
             .services_by_codes(std::slice::from_ref(&current.service_code))
             .await?
@@ -453,18 +465,9 @@ impl CitizenDb {
     ) -> Result<ServiceRequest, TransitionError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
-        let row = tx
-            .query_opt(
-                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
-                &[&tracking_code],
-            )
-            .await
-            .map_err(StoreError::from)?
+        let current = lock_request(&tx, tracking_code, &allowed)
+            .await?
             .ok_or(TransitionError::NotFound)?;
-        let current = records::request_from_row(&row);
-        if !allowed(&current) {
-            return Err(TransitionError::NotFound);
-        }
         if shahr_domain::requests::is_terminal(current.state) {
             return Err(shahr_domain::requests::IllegalMove {
                 current: current.state,
@@ -711,18 +714,9 @@ impl CitizenDb {
     ) -> Result<ServiceRequest, AttachError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
-        let row = tx
-            .query_opt(
-                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE"),
-                &[&tracking_code],
-            )
-            .await
-            .map_err(StoreError::from)?
+        let request = lock_request(&tx, tracking_code, &allowed)
+            .await?
             .ok_or(AttachError::NotFound)?;
-        let request = records::request_from_row(&row);
-        if !allowed(&request) {
-            return Err(AttachError::NotFound);
-        }
         if shahr_domain::requests::is_terminal(request.state) {
             return Err(shahr_domain::requests::IllegalMove {
                 current: request.state,
