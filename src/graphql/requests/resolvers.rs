@@ -256,6 +256,28 @@ fn transition_error(e: TransitionError) -> ApiError {
     }
 }
 
+/// The land area of the parcel a request is about, from the urbanism system.
+async fn parcel_area(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<Option<f64>> {
+    let deps = ctx.deps();
+    let Some(request) = deps
+        .citizen
+        .request_by_tracking_code(tracking_code)
+        .await
+        .map_err(ApiError::from)?
+    else {
+        return Ok(None);
+    };
+    let Ok(code) = RenovationCode::parse(&request.renovation_code) else {
+        return Ok(None);
+    };
+    Ok(deps
+        .urbanism
+        .parcel_by_renovation_code(&code, &Visibility::All)
+        .await
+        .map_err(ApiError::from)?
+        .and_then(|p| p.area_m2))
+}
+
 fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
     let p = signed_in(viewer)?;
     Ok(Actor {
@@ -284,22 +306,10 @@ async fn change(
     }
     let deps = ctx.deps();
     // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system.
-    let area = match deps
-        .citizen
-        .request_by_tracking_code(&code)
-        .await
-        .map_err(ApiError::from)?
-    {
-        Some(r) if action == Move::Advance => match RenovationCode::parse(&r.renovation_code) {
-            Ok(rc) => deps
-                .urbanism
-                .parcel_by_renovation_code(&rc, &Visibility::All)
-                .await
-                .map_err(ApiError::from)?
-                .and_then(|p| p.area_m2),
-            Err(_) => None,
-        },
-        _ => None,
+    let area = if action == Move::Advance {
+        parcel_area(ctx, &code).await?
+    } else {
+        None
     };
     let viewer = ctx.viewer().clone();
     let allowed = move |r: &shahr_citizen::ServiceRequest| match as_role {
