@@ -54,6 +54,7 @@ impl Application {
         let metrics = Arc::new(Metrics::new());
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(config.event_buffer));
         let verifier = Arc::new(Verifier::from_config(&config)?);
+        let keyring = Arc::new(config.keyring()?);
         let urbanism = UrbanismDb::new(urbanism_pool.clone());
         let schema = graphql::build_schema(
             Some(Deps {
@@ -98,6 +99,7 @@ impl Application {
                     .clone()
                     .unwrap_or_else(|| crate::embedded::state_dir().join("uploads")),
             )),
+            keyring,
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

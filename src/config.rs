@@ -21,6 +21,9 @@ pub const ENV_PREFIX: &str = "SHAHR_";
 /// in the `dev` profile.
 pub const DEFAULT_DEV_JWT_SECRET: &str = "shahr-gateway-development-secret-not-for-production";
 
+/// The Ed25519 seed (base64) rulings are signed with in the dev profile when none is configured.
+pub const DEFAULT_DEV_SIGNING_KEY: &str = "ZGV2LW9ubHktc2lnbmluZy1rZXktc2hhaHItZ2F0ZXc=";
+
 /// A value that must not appear in logs or `Debug` output.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -140,6 +143,12 @@ pub struct Config {
     pub relay_poll_interval: Duration,
     /// Capacity of the in-process event bus per subscriber before it lags.
     pub event_buffer: usize,
+    /// Id of the key rulings are signed with (recorded with each signature).
+    pub signing_key_id: String,
+    /// Ed25519 seed (32 bytes, base64) rulings are signed with. Required in prod.
+    pub signing_key: Option<Secret>,
+    /// Public keys (base64) of retired signing keys by id: old rulings still verify.
+    pub retired_signing_keys: std::collections::BTreeMap<String, String>,
     /// HS256 secret for development tokens (dev profile only). Unset: a built-in dev secret.
     pub jwt_dev_secret: Option<Secret>,
     /// JWKS file with the identity provider's public keys (production tokens).
@@ -193,6 +202,9 @@ impl Default for Config {
             server_time_interval: Duration::from_secs(5),
             relay_poll_interval: Duration::from_secs(1),
             event_buffer: 1024,
+            signing_key_id: "dev-1".into(),
+            signing_key: None,
+            retired_signing_keys: Default::default(),
             jwt_dev_secret: None,
             jwt_jwks_file: None,
             jwt_public_key_file: None,
@@ -308,6 +320,12 @@ impl Config {
                     "is required with profile prod (or SHAHR_JWT_PUBLIC_KEY_FILE): point it at the identity provider's JWKS",
                 );
             }
+            if self.signing_key.is_none() {
+                return bad(
+                    "signing_key",
+                    "is required with profile prod: the Ed25519 seed (32 bytes, base64) rulings are signed with",
+                );
+            }
             if self.urbanism_database_url.is_none() {
                 return bad(
                     "urbanism_database_url",
@@ -316,6 +334,26 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The ruling signing keyring: the configured key, or the built-in one in dev.
+    pub fn keyring(&self) -> Result<shahr_domain::signing::Keyring, ConfigError> {
+        let seed = match (&self.signing_key, self.profile) {
+            (Some(key), _) => key.expose().to_owned(),
+            (None, Profile::Dev) => DEFAULT_DEV_SIGNING_KEY.to_owned(),
+            (None, Profile::Prod) => {
+                return Err(ConfigError(
+                    "`signing_key` (SHAHR_SIGNING_KEY) is required with profile prod".into(),
+                ))
+            }
+        };
+        let retired: Vec<(&str, &str)> = self
+            .retired_signing_keys
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        shahr_domain::signing::Keyring::new((&self.signing_key_id, &seed), &retired)
+            .map_err(|e| ConfigError(format!("`signing_key` (SHAHR_SIGNING_KEY): {e}")))
     }
 
     /// The HS256 secret for development tokens, when the profile allows them.
@@ -452,6 +490,12 @@ mod tests {
             let err = Config::load(None).expect_err("must fail").to_string();
             assert!(err.contains("jwt_jwks_file"), "{err}");
             jail.set_env("SHAHR_JWT_JWKS_FILE", "/etc/shahr/jwks.json");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("signing_key"), "{err}");
+            jail.set_env(
+                "SHAHR_SIGNING_KEY",
+                "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            );
             jail.set_env("SHAHR_JWT_DEV_SECRET", "x");
             let err = Config::load(None).expect_err("must fail").to_string();
             assert!(err.contains("jwt_dev_secret"), "{err}");
@@ -481,6 +525,10 @@ mod tests {
             assert_eq!(dev.profile, Profile::Dev);
             jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a:pw@db/u");
             jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a:pw@db/c");
+            jail.set_env(
+                "SHAHR_SIGNING_KEY",
+                "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            );
             let prod = Config::load(Some(&dir.join("prod.toml"))).expect("prod sample loads");
             assert_eq!(prod.profile, Profile::Prod);
             assert_eq!(prod.db_checkout_timeout, Duration::from_secs(2));

@@ -11,6 +11,7 @@
 //! - [`embedded`]: the private PostgreSQL cluster of the embedded default
 //! - [`http`]: poem routes (GraphQL over HTTP, WebSocket, SSE, health, metrics)
 //! - [`graphql`]: the schema, one module per domain area
+//! - [`hologram`]: sealing issued rulings and checking them for `/verify`
 //! - [`auth`]: JWT verification and the viewer
 //! - [`events`]: outbox relay, event bus, subscriptions' source
 //! - [`metrics`]: Prometheus metrics
@@ -24,6 +25,7 @@ pub mod database;
 pub mod embedded;
 pub mod events;
 pub mod graphql;
+pub mod hologram;
 pub mod http;
 pub mod metrics;
 pub mod telemetry;

@@ -12,6 +12,7 @@ mod negotiate;
 mod request_id;
 mod sse;
 mod uploads;
+mod verify;
 mod ws;
 
 use std::{sync::Arc, time::Duration};
@@ -70,6 +71,8 @@ pub struct HttpState {
     pub citizen: shahr_citizen::CitizenDb,
     /// Where uploaded bytes go.
     pub blobs: std::sync::Arc<shahr_citizen::blobs::DirectoryBlobStore>,
+    /// Keys that sign and verify issued rulings.
+    pub keyring: Arc<shahr_domain::signing::Keyring>,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
     /// The event bus (its kind is reported by `/readyz`).
@@ -87,6 +90,7 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
             get(sse::subscribe_get).post(sse::subscribe_post),
         )
         .at("/uploads", poem::post(uploads::upload))
+        .at("/verify/:code", get(verify::verify))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics));

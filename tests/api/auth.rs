@@ -135,6 +135,9 @@ async fn production_accepts_identity_provider_tokens_and_refuses_development_one
     let app = TestApp::builder()
         .configure(move |c| {
             c.profile = Profile::Prod;
+            c.signing_key = Some(shahr_gateway::config::Secret::new(
+                "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            ));
             c.jwt_jwks_file = Some(path);
             c.jwt_issuer = "https://sso.example.ir".into();
         })

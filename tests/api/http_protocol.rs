@@ -305,7 +305,12 @@ async fn every_response_carries_a_request_id() {
 #[tokio::test]
 async fn production_hides_introspection_suggestions_and_graphiql() {
     let app = TestApp::builder()
-        .configure(|c| c.profile = shahr_gateway::config::Profile::Prod)
+        .configure(|c| {
+            c.profile = shahr_gateway::config::Profile::Prod;
+            c.signing_key = Some(shahr_gateway::config::Secret::new(
+                "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+            ));
+        })
         .spawn()
         .await;
     let (status, body) = post_raw(

@@ -14,3 +14,4 @@ mod requests;
 mod seed;
 mod subscriptions;
 mod urbanism;
+mod verify;

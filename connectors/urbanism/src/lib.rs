@@ -13,6 +13,7 @@ mod clean;
 pub mod districts;
 pub mod fixture;
 pub mod generator;
+pub mod issued;
 mod parcels;
 pub mod records;
 mod rulings;
@@ -35,7 +36,11 @@ pub use rulings::RulingFilter;
 /// Our own objects (`shahr` schema) in the urbanism database, on top of the common set.
 pub const MIGRATIONS: MigrationSet = MigrationSet {
     name: "urbanism",
-    migrations: &[],
+    migrations: &[shahr_store::migrate::Migration {
+        version: 1,
+        name: "issued_rulings",
+        sql: include_str!("../migrations/0001_issued_rulings.sql"),
+    }],
 };
 
 /// What a reader may see. Anything outside is indistinguishable from absent.

@@ -1,0 +1,122 @@
+//! `/verify/{code}`: the public check of an issued ruling, reached from the QR code on the
+//! dadnameh. It shows only the verdict, the ruling number, its date, the commission and the
+//! content hash: never personal data.
+
+use std::sync::Arc;
+
+use poem::{
+    handler,
+    http::{header, StatusCode},
+    web::{Data, Path},
+    Request, Response,
+};
+use serde_json::json;
+
+use super::HttpState;
+use crate::hologram::{check, Verdict};
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[handler]
+pub async fn verify(
+    req: &Request,
+    Path(code): Path<String>,
+    state: Data<&Arc<HttpState>>,
+) -> Response {
+    let wants_json = req
+        .header(header::ACCEPT)
+        .is_some_and(|a| a.contains("application/json"));
+    let code = code.trim().to_uppercase();
+    let found = if code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        match state.urbanism.issued_by_code(&code).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %err, "verification lookup failed");
+                return super::error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "verification is unavailable; retry shortly",
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let Some((record, legacy)) = found else {
+        return page(
+            StatusCode::NOT_FOUND,
+            wants_json,
+            json!({ "status": "not_found" }),
+            "یافت نشد",
+            "رأیی با این کد ثبت نشده است.",
+        );
+    };
+    let verdict = check(&state.keyring, &record, legacy.as_ref());
+    let (status, label, detail) = match verdict {
+        Verdict::Valid => (
+            "valid",
+            "معتبر",
+            "این رأی با امضای دیجیتال کمیسیون مطابقت دارد.",
+        ),
+        Verdict::Superseded => (
+            "superseded",
+            "جایگزین‌شده",
+            "این رأی با رأی تجدیدنظر جایگزین شده است.",
+        ),
+        Verdict::Invalid => (
+            "invalid",
+            "نامعتبر",
+            "محتوای این رأی با نسخه امضاشده مطابقت ندارد.",
+        ),
+    };
+    let body = json!({
+        "status": status,
+        "number": record.number,
+        "dateJalali": record.content["legacy"]["dateJalali"],
+        "commission": record.content["commissionName"],
+        "contentHash": record.content_hash,
+    });
+    page(StatusCode::OK, wants_json, body, label, detail)
+}
+
+fn page(
+    status: StatusCode,
+    json: bool,
+    body: serde_json::Value,
+    label: &str,
+    detail: &str,
+) -> Response {
+    if json {
+        return Response::builder()
+            .status(status)
+            .content_type("application/json")
+            .body(body.to_string());
+    }
+    let field = |key: &str| escape(body[key].as_str().unwrap_or("—"));
+    let html = format!(
+        "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>استعلام اصالت رأی</title>\
+         <style>body{{font-family:Vazirmatn,Tahoma,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.9}}\
+         .v{{font-size:1.6rem;font-weight:bold}} dt{{color:#555}} dd{{margin:0 0 .6rem 0}} code{{direction:ltr;display:inline-block;word-break:break-all}}</style>\
+         </head><body><h1>استعلام اصالت رأی کمیسیون ماده ۱۰۰</h1>\
+         <p class=\"v\">{label}</p><p>{detail}</p><dl>\
+         <dt>شماره رأی</dt><dd>{number}</dd><dt>تاریخ</dt><dd>{date}</dd>\
+         <dt>کمیسیون</dt><dd>{commission}</dd><dt>چکیده محتوا</dt><dd><code>{hash}</code></dd></dl></body></html>",
+        label = escape(label),
+        detail = escape(detail),
+        number = field("number"),
+        date = field("dateJalali"),
+        commission = field("commission"),
+        hash = field("contentHash"),
+    );
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .body(html)
+}
