@@ -39,6 +39,17 @@ pub fn is_terminal(state: RequestState) -> bool {
     )
 }
 
+/// Refuses any change to a closed request, naming what was attempted.
+pub fn ensure_open(state: RequestState, attempted: &'static str) -> Result<(), IllegalMove> {
+    if is_terminal(state) {
+        return Err(IllegalMove {
+            current: state,
+            attempted,
+        });
+    }
+    Ok(())
+}
+
 /// The state a move leads to, for a service whose workflow is `steps`.
 pub fn apply(
     steps: &[RequestState],

@@ -468,13 +468,7 @@ impl CitizenDb {
         let current = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(TransitionError::NotFound)?;
-        if shahr_domain::requests::is_terminal(current.state) {
-            return Err(shahr_domain::requests::IllegalMove {
-                current: current.state,
-                attempted: "be assigned",
-            }
-            .into());
-        }
+        shahr_domain::requests::ensure_open(current.state, "be assigned")?;
         let updated = tx
             .query_one(
                 &format!("UPDATE shahr.requests SET assigned_to = $2, updated_at = now() WHERE id = $1 RETURNING {REQUEST_COLUMNS}"),
@@ -717,13 +711,7 @@ impl CitizenDb {
         let request = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(AttachError::NotFound)?;
-        if shahr_domain::requests::is_terminal(request.state) {
-            return Err(shahr_domain::requests::IllegalMove {
-                current: request.state,
-                attempted: "take documents",
-            }
-            .into());
-        }
+        shahr_domain::requests::ensure_open(request.state, "take documents")?;
         let upload = tx
             .query_opt(
                 "SELECT id, owner_subject, file_name, content_type, size_bytes, sha256 FROM shahr.uploads \
