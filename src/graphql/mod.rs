@@ -62,8 +62,7 @@ pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
     )
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
-    .limit_directives(limits.max_directives)
-    .extension(async_graphql::extensions::Tracing);
+    .limit_directives(limits.max_directives);
     if !limits.introspection {
         builder = builder.disable_suggestions();
     }
