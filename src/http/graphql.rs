@@ -199,13 +199,13 @@ async fn execute(
             let response = run_with_deadline(state, request).await;
             let (status, body) = shape(rtype, &response, &info);
             record(state, &info, &response, started);
-            json_response(status, rtype, body)
+            text_response(status, rtype, body)
         }
         BatchRequest::Batch(requests) => {
             let (requests, infos): (Vec<_>, Vec<_>) = requests.into_iter().map(prepare).unzip();
             let runs = requests.into_iter().map(|r| run_with_deadline(state, r));
             let responses = futures_util::future::join_all(runs).await;
-            let bodies: Vec<serde_json::Value> = responses
+            let bodies: Vec<String> = responses
                 .iter()
                 .zip(&infos)
                 .map(|(response, info)| {
@@ -213,7 +213,7 @@ async fn execute(
                     shape(rtype, response, info).1
                 })
                 .collect();
-            json_response(StatusCode::OK, rtype, serde_json::Value::Array(bodies))
+            text_response(StatusCode::OK, rtype, format!("[{}]", bodies.join(",")))
         }
     }
 }
@@ -246,19 +246,18 @@ fn shape(
     rtype: ResponseType,
     response: &async_graphql::Response,
     info: &ExecutionInfo,
-) -> (StatusCode, serde_json::Value) {
-    let mut body = serde_json::to_value(response).unwrap_or_else(|_| serde_json::json!({}));
+) -> (StatusCode, String) {
     let request_error = !info.accepted() && !response.errors.is_empty();
     if request_error {
-        if let Some(obj) = body.as_object_mut() {
-            obj.remove("data");
-        }
+        let body = serde_json::json!({ "errors": response.errors });
         let status = match rtype {
             ResponseType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
             ResponseType::Json => StatusCode::OK,
         };
-        return (status, body);
+        return (status, body.to_string());
     }
+    // Straight to text: no intermediate JSON tree for the (possibly large) data.
+    let body = serde_json::to_string(response).unwrap_or_else(|_| "{}".to_owned());
     (StatusCode::OK, body)
 }
 
@@ -291,6 +290,13 @@ fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<Operation
             .map(|(_, op)| op.node.ty),
         None => document.operations.iter().next().map(|(_, op)| op.node.ty),
     }
+}
+
+fn text_response(status: StatusCode, rtype: ResponseType, body: String) -> Response {
+    Response::builder()
+        .status(status)
+        .content_type(rtype.content_type())
+        .body(body)
 }
 
 fn json_response(status: StatusCode, rtype: ResponseType, body: serde_json::Value) -> Response {
