@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
 use shahr_domain::identifiers::NationalId;
 
 use crate::{
-    auth::{mint_dev_token, Role},
+    auth::{mint_dev_token_with, DevClaims, Role},
     config::{Config, Profile},
     database::{Databases, SeedOptions},
     telemetry, Application,
@@ -75,6 +75,9 @@ pub struct TokenArgs {
     /// District the staff member works in (1-10).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(i16).range(1..=99))]
     pub district: Option<i16>,
+    /// Commission (its id in the urbanism system) a secretary or member sits on.
+    #[arg(long, value_name = "ID", value_parser = clap::value_parser!(i32).range(1..))]
+    pub commission: Option<i32>,
     /// How long the token lives, e.g. 30m, 12h, 7d.
     #[arg(long, default_value = "12h", value_parser = parse_duration, value_name = "DURATION")]
     pub ttl: Duration,
@@ -151,13 +154,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .map(NationalId::parse)
                 .transpose()
                 .map_err(|e| anyhow::anyhow!("--national-id: {e}"))?;
-            let token = mint_dev_token(
+            let token = mint_dev_token_with(
                 &secret,
                 &config,
-                args.roles.clone(),
-                national_id,
-                args.district,
-                args.ttl,
+                DevClaims {
+                    roles: args.roles.clone(),
+                    national_id,
+                    district: args.district,
+                    commission_id: args.commission,
+                    ttl: args.ttl,
+                },
             )?;
             println!("{token}");
             Ok(())

@@ -6,7 +6,7 @@
 
 mod verifier;
 
-pub use verifier::{mint_dev_token, AuthError, Verifier};
+pub use verifier::{mint_dev_token, mint_dev_token_with, AuthError, DevClaims, Verifier};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -99,6 +99,9 @@ pub struct Claims {
     /// Municipal district the staff member works in.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub district: Option<i16>,
+    /// The Article 100 commission a secretary or member sits on (its id in the urbanism system).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commission_id: Option<i32>,
     /// Issuer.
     pub iss: String,
     /// Audience: one string, or a list (OpenID Connect allows both).
@@ -130,6 +133,8 @@ pub struct Principal {
     pub national_id: Option<NationalId>,
     /// District for staff roles.
     pub district: Option<i16>,
+    /// Commission for commission secretaries and members.
+    pub commission_id: Option<i32>,
     /// When the token stops being valid; live subscriptions end then.
     pub expires_at: DateTime<Utc>,
 }

@@ -142,6 +142,7 @@ impl Verifier {
             roles: claims.roles,
             national_id,
             district: claims.district,
+            commission_id: claims.commission_id,
             expires_at: Utc
                 .timestamp_opt(claims.exp, 0)
                 .single()
@@ -199,6 +200,47 @@ pub fn mint_dev_token(
     district: Option<i16>,
     ttl: Duration,
 ) -> anyhow::Result<String> {
+    mint_dev_token_with(
+        secret,
+        config,
+        DevClaims {
+            roles,
+            national_id,
+            district,
+            commission_id: None,
+            ttl,
+        },
+    )
+}
+
+/// What a development token asserts.
+#[derive(Debug, Clone)]
+pub struct DevClaims {
+    /// Roles.
+    pub roles: Vec<Role>,
+    /// National id.
+    pub national_id: Option<NationalId>,
+    /// District (staff).
+    pub district: Option<i16>,
+    /// Commission (secretaries and members).
+    pub commission_id: Option<i32>,
+    /// Lifetime.
+    pub ttl: Duration,
+}
+
+/// Mints a development token with every claim the gateway reads.
+pub fn mint_dev_token_with(
+    secret: &Secret,
+    config: &Config,
+    dev: DevClaims,
+) -> anyhow::Result<String> {
+    let DevClaims {
+        roles,
+        national_id,
+        district,
+        commission_id,
+        ttl,
+    } = dev;
     let now = Utc::now().timestamp();
     let subject = national_id
         .as_ref()
@@ -214,6 +256,7 @@ pub fn mint_dev_token(
         roles,
         national_id: national_id.map(String::from),
         district,
+        commission_id,
         iss: config.jwt_issuer.clone(),
         aud: super::Audience::One(config.jwt_audience.clone()),
         iat: now,

@@ -122,6 +122,8 @@ fn token_prints_a_verifiable_token_alone_on_stdout() {
             "0076229645",
             "--district",
             "9",
+            "--commission",
+            "9",
             "--ttl",
             "1h",
         ])
@@ -144,6 +146,7 @@ fn token_prints_a_verifiable_token_alone_on_stdout() {
         Some("0076229645")
     );
     assert_eq!(principal.district, Some(9));
+    assert_eq!(principal.commission_id, Some(9));
 
     let out = gateway()
         .args(["token", "--role", "citizen", "--national-id", "0076229646"])

@@ -26,6 +26,8 @@ pub struct ViewerInfo {
     pub national_id: Option<String>,
     /// The district a staff member works in, when the token says so.
     pub district: Option<i32>,
+    /// The commission (its urbanism-system id) a secretary or member sits on.
+    pub commission_id: Option<i32>,
     /// When the token expires; live subscriptions end then.
     pub expires_at: Option<DateTime>,
 }
@@ -40,6 +42,7 @@ impl From<&Viewer> for ViewerInfo {
                 role_labels: Vec::new(),
                 national_id: None,
                 district: None,
+                commission_id: None,
                 expires_at: None,
             },
             Some(p) => Self {
@@ -49,6 +52,7 @@ impl From<&Viewer> for ViewerInfo {
                 role_labels: p.roles.iter().map(|r| r.label_fa().to_owned()).collect(),
                 national_id: p.national_id.as_ref().map(ToString::to_string),
                 district: p.district.map(i32::from),
+                commission_id: p.commission_id,
                 expires_at: Some(p.expires_at.into()),
             },
         }
