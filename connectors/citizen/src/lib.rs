@@ -205,6 +205,18 @@ async fn lock_request(
         .filter(|r| allowed(r)))
 }
 
+/// The stored states a queue shows: `state`, or every open one.
+fn queue_states(state: Option<RequestState>) -> Vec<&'static str> {
+    match state {
+        Some(s) => vec![s.as_code()],
+        None => RequestState::ALL
+            .iter()
+            .filter(|s| !shahr_domain::requests::is_terminal(**s))
+            .map(|s| s.as_code())
+            .collect(),
+    }
+}
+
 /// Letters and digits a person cannot confuse (no 0/O, 1/I/L).
 const TRACKING_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
 
@@ -240,22 +252,12 @@ impl CitizenDb {
     /// Active services, ordered for display; only those enabled in `district` when given.
     pub async fn services(&self, district: Option<i16>) -> Result<Vec<Service>, StoreError> {
         let client = self.pool.get().await?;
-        let rows = match district {
-            Some(d) => {
-                let sql = format!(
-                    "SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.active AND EXISTS \
-                     (SELECT 1 FROM shahr.service_districts x WHERE x.service_code = s.code AND x.district = $1) \
-                     ORDER BY s.sort_order, s.code"
-                );
-                client.query(&sql, &[&d]).await?
-            }
-            None => {
-                let sql = format!(
-                    "SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.active ORDER BY s.sort_order, s.code"
-                );
-                client.query(&sql, &[]).await?
-            }
-        };
+        let sql = format!(
+            "SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.active AND ($1::smallint IS NULL OR EXISTS \
+             (SELECT 1 FROM shahr.service_districts x WHERE x.service_code = s.code AND x.district = $1)) \
+             ORDER BY s.sort_order, s.code"
+        );
+        let rows = client.query(&sql, &[&district]).await?;
         Ok(rows.iter().map(Self::service).collect())
     }
 
@@ -544,14 +546,7 @@ impl CitizenDb {
     ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
         let client = self.pool.get().await?;
         let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
-        let states: Vec<&str> = match state {
-            Some(s) => vec![s.as_code()],
-            None => RequestState::ALL
-                .iter()
-                .filter(|s| !shahr_domain::requests::is_terminal(**s))
-                .map(|s| s.as_code())
-                .collect(),
-        };
+        let states = queue_states(state);
         let rows = client
             .query(
                 &format!(
@@ -577,14 +572,7 @@ impl CitizenDb {
         state: Option<RequestState>,
     ) -> Result<i64, StoreError> {
         let client = self.pool.get().await?;
-        let states: Vec<&str> = match state {
-            Some(s) => vec![s.as_code()],
-            None => RequestState::ALL
-                .iter()
-                .filter(|s| !shahr_domain::requests::is_terminal(**s))
-                .map(|s| s.as_code())
-                .collect(),
-        };
+        let states = queue_states(state);
         Ok(client
             .query_one(
                 "SELECT count(*) FROM shahr.requests WHERE district = $1 AND state = ANY($2)",
