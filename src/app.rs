@@ -62,6 +62,8 @@ impl Application {
                 citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone()),
                 bus: bus.clone(),
                 server_time_interval: config.server_time_interval,
+                rules: Arc::new(config.article100_rules()?),
+                keyring: keyring.clone(),
             }),
             Limits {
                 max_aliases: config.max_aliases,

@@ -149,6 +149,19 @@ pub struct Config {
     pub signing_key: Option<Secret>,
     /// Public keys (base64) of retired signing keys by id: old rulings still verify.
     pub retired_signing_keys: std::collections::BTreeMap<String, String>,
+    /// The owner's defence window in days, from the hearing's scheduling.
+    pub defence_window_days: u32,
+    /// The objection window in days, from legal service of a ruling (Note 10).
+    pub objection_window_days: u32,
+    /// Days an owner has to demolish after a final demolition ruling.
+    pub demolition_days: u32,
+    /// Official holidays besides Fridays, as Jalali dates (`["1405/01/01", "1405/01/02"]`):
+    /// a window ending on one moves to the next working day.
+    pub holidays: Vec<String>,
+    /// How ruling numbers are written: `{district}`, `{yyyy}`, `{yy}`, `{seq}`, `{seq:N}`.
+    pub ruling_number_template: String,
+    /// Fine coefficient ranges of Article 100 (hundredths: `note2 = { min = 10, max = 50 }`).
+    pub fines: shahr_domain::fines::FineRules,
     /// HS256 secret for development tokens (dev profile only). Unset: a built-in dev secret.
     pub jwt_dev_secret: Option<Secret>,
     /// JWKS file with the identity provider's public keys (production tokens).
@@ -205,6 +218,12 @@ impl Default for Config {
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),
+            defence_window_days: 10,
+            objection_window_days: 10,
+            demolition_days: 60,
+            holidays: Vec::new(),
+            ruling_number_template: shahr_domain::session::DEFAULT_RULING_NUMBER.into(),
+            fines: Default::default(),
             jwt_dev_secret: None,
             jwt_jwks_file: None,
             jwt_public_key_file: None,
@@ -333,7 +352,52 @@ impl Config {
                 );
             }
         }
+        self.article100_rules()?;
         Ok(())
+    }
+
+    /// The Article 100 settings: windows, holidays, number template and fine ranges.
+    pub fn article100_rules(&self) -> Result<shahr_domain::session::Article100Rules, ConfigError> {
+        let holidays = shahr_domain::deadlines::Holidays::from_jalali(
+            self.holidays.iter().map(String::as_str),
+        )
+        .map_err(|e| {
+            ConfigError(format!(
+                "`holidays` (SHAHR_HOLIDAYS): {e}; write Jalali dates like \"1405/01/01\""
+            ))
+        })?;
+        let ruling_number = shahr_domain::numbering::NumberTemplate::parse(
+            &self.ruling_number_template,
+        )
+        .map_err(|e| {
+            ConfigError(format!(
+                "`ruling_number_template` (SHAHR_RULING_NUMBER_TEMPLATE): {e}"
+            ))
+        })?;
+        for (key, range) in [
+            ("note2", self.fines.note2),
+            ("note3", self.fines.note3),
+            ("note5", self.fines.note5),
+        ] {
+            if range.min > range.max || range.max == 0 {
+                return Err(ConfigError(format!(
+                    "`fines.{key}` needs 0 < min <= max (hundredths, e.g. {{ min = 10, max = 50 }})"
+                )));
+            }
+        }
+        if self.fines.parking_space_m2 == 0 {
+            return Err(ConfigError(
+                "`fines.parking_space_m2` must be at least 1".into(),
+            ));
+        }
+        Ok(shahr_domain::session::Article100Rules {
+            fines: self.fines.clone(),
+            defence_window_days: self.defence_window_days,
+            objection_window_days: self.objection_window_days,
+            demolition_days: self.demolition_days,
+            holidays,
+            ruling_number,
+        })
     }
 
     /// The ruling signing keyring: the configured key, or the built-in one in dev.

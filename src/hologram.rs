@@ -57,6 +57,7 @@ pub fn seal(keyring: &Keyring, ruling: ToSeal<'_>) -> NewIssuedRuling {
         supersedes: ruling.supersedes,
         issued_by: ruling.issued_by.to_owned(),
         idempotency_key: ruling.idempotency_key,
+        draft_id: None,
     }
 }
 

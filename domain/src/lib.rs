@@ -6,6 +6,7 @@
 //! - [`deadlines`]: legal windows with Fridays and configured holidays.
 //! - [`numbering`]: ruling numbers from a template.
 //! - [`cases`]: the life of a violation case.
+//! - [`session`]: the configurable Article 100 settings, draft rulings and the signing quorum.
 //! - [`signing`]: canonical encoding and Ed25519 signatures with key rotation.
 //! - [`identifiers`]: national ids and other validated identifiers.
 //! - [`jalali`]: Jalali dates.
@@ -20,6 +21,7 @@ pub mod identifiers;
 pub mod jalali;
 pub mod numbering;
 pub mod requests;
+pub mod session;
 pub mod signing;
 pub mod text;
 pub mod vocabulary;

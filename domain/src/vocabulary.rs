@@ -243,6 +243,28 @@ vocabulary! {
 }
 
 vocabulary! {
+    /// What an appeal commission decided about the primary ruling.
+    AppealOutcome {
+        /// The primary ruling stands.
+        Confirm => "تأیید رأی بدوی",
+        /// The primary ruling is annulled; the appeal ruling replaces it.
+        Overturn => "نقض رأی بدوی",
+        /// The primary ruling is changed (e.g. demolition turned into a fine).
+        Modify => "اصلاح رأی بدوی",
+    }
+}
+
+vocabulary! {
+    /// Where an interim order (*qarar*) sends the case back to.
+    InterimReturn {
+        /// Back to expert review (a new expert report, a site visit).
+        ExpertReview => "ارجاع به کارشناسی",
+        /// Back to the owner for a further defence.
+        DefenceWindow => "تجدید مهلت دفاعیه",
+    }
+}
+
+vocabulary! {
     /// How a ruling was served (*eblagh*); every mode here is legal service.
     NotificationMode {
         /// Delivered to the owner or their lawyer.

@@ -19,6 +19,10 @@ pub struct Deps {
     pub bus: Arc<dyn EventBus>,
     /// Interval of `serverTime` ticks.
     pub server_time_interval: Duration,
+    /// Article 100 settings (windows, holidays, numbering, fine ranges).
+    pub rules: Arc<shahr_domain::session::Article100Rules>,
+    /// The keys issued rulings are signed with.
+    pub keyring: Arc<shahr_domain::signing::Keyring>,
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {

@@ -102,6 +102,40 @@ grouped!(
     ObjectionsLoader, Objection, objections_by_ruling
 );
 
+/// Declares a loader of at most one record per key, from a connector method returning a map.
+macro_rules! mapped {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub UrbanismDb);
+
+        impl Loader<i32> for $name {
+            type Value = $value;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, $value>, ApiError> {
+                Ok(self.0.$method(keys).await?)
+            }
+        }
+    };
+}
+
+grouped!(
+    /// The owner's defences per case.
+    DefencesLoader, shahr_urbanism::session::Defence, defences_by_case
+);
+grouped!(
+    /// The fine brief recorded at referral, per case.
+    FineBriefLoader, shahr_urbanism::session::BriefLine, fine_briefs
+);
+mapped!(
+    /// The current hearing per case.
+    HearingLoader, shahr_urbanism::session::Hearing, hearings_by_case
+);
+mapped!(
+    /// Verification codes of signed rulings, per legacy ruling id.
+    VerificationCodeLoader, String, verification_codes
+);
+
 /// Parcels by canonical renovation code (the join from the citizen store).
 pub struct ParcelByCodeLoader(pub UrbanismDb);
 
@@ -199,7 +233,11 @@ pub(super) fn register(
         MembersLoader,
         NotificationsLoader,
         ObjectionsLoader,
-        ParcelByCodeLoader
+        ParcelByCodeLoader,
+        DefencesLoader,
+        FineBriefLoader,
+        HearingLoader,
+        VerificationCodeLoader
     )
     .data(Batcher::new(ServiceLoader(citizen.clone())))
     .data(Batcher::new(HistoryLoader(citizen.clone())))

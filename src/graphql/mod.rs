@@ -40,7 +40,7 @@ pub struct QueryRoot(
 /// Every mutation field.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(requests::RequestsMutation);
+pub struct MutationRoot(requests::RequestsMutation, rulings::SessionMutation);
 
 /// Every subscription field.
 #[derive(MergedSubscription, Default)]

@@ -32,6 +32,8 @@ pub struct NewIssuedRuling {
     pub issued_by: String,
     /// Idempotency key of the issuing request.
     pub idempotency_key: Option<String>,
+    /// The signed draft it was issued from (none for records sealed from legacy rows).
+    pub draft_id: Option<i64>,
 }
 
 /// A stored record, as the verification page reads it.
@@ -79,8 +81,8 @@ pub async fn record(tx: &impl GenericClient, new: &NewIssuedRuling) -> Result<i6
     let row = tx
         .query_one(
             "INSERT INTO shahr.issued_rulings (legacy_ruling_id, case_id, number, content, content_hash, key_id, \
-             signature, verification_code, supersedes, issued_by, idempotency_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+             signature, verification_code, supersedes, issued_by, idempotency_key, draft_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
             &[
                 &new.legacy_ruling_id,
                 &new.case_id,
@@ -93,6 +95,7 @@ pub async fn record(tx: &impl GenericClient, new: &NewIssuedRuling) -> Result<i6
                 &new.supersedes,
                 &new.issued_by,
                 &new.idempotency_key,
+                &new.draft_id,
             ],
         )
         .await?;

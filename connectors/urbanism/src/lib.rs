@@ -17,6 +17,7 @@ pub mod issued;
 mod parcels;
 pub mod records;
 mod rulings;
+pub mod session;
 mod sql;
 
 use std::sync::{
@@ -36,11 +37,18 @@ pub use rulings::RulingFilter;
 /// Our own objects (`shahr` schema) in the urbanism database, on top of the common set.
 pub const MIGRATIONS: MigrationSet = MigrationSet {
     name: "urbanism",
-    migrations: &[shahr_store::migrate::Migration {
-        version: 1,
-        name: "issued_rulings",
-        sql: include_str!("../migrations/0001_issued_rulings.sql"),
-    }],
+    migrations: &[
+        shahr_store::migrate::Migration {
+            version: 1,
+            name: "issued_rulings",
+            sql: include_str!("../migrations/0001_issued_rulings.sql"),
+        },
+        shahr_store::migrate::Migration {
+            version: 2,
+            name: "commission_sessions",
+            sql: include_str!("../migrations/0002_commission_sessions.sql"),
+        },
+    ],
 };
 
 /// What a reader may see. Anything outside is indistinguishable from absent.

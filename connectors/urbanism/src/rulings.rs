@@ -37,12 +37,17 @@ pub struct RulingFilter {
     pub issued_to: Option<NaiveDate>,
 }
 
-const CASE_COLUMNS: &str =
+pub(crate) const CASE_COLUMNS: &str =
     "c.id_takhalof, c.id_parvandeh, c.shomare_parvandeh, c.marhaleh, c.manba, \
     c.tarikh_kashf, c.id_commission, c.tarikh_jalaseh, c.shomare_dabirkhaneh";
 
-const RULING_COLUMNS: &str = "r.id_ray, r.id_takhalof, r.id_commission, r.shomare_ray, r.noe_ray, \
+pub(crate) const RULING_COLUMNS: &str = "r.id_ray, r.id_takhalof, r.id_commission, r.shomare_ray, r.noe_ray, \
     r.marhaleh_ray, r.vaziat, r.tarikh_ray, r.mablagh_jarimeh::int8, r.matn_ray, r.mabna_qanuni, r.asl_naqz";
+
+pub(crate) const ITEMS_BY_CASE: &str =
+    "SELECT id_qalam, id_takhalof, tabaghe, band_tabsare, masahat_mojaz::float8, \
+    masahat_ejra::float8, karbari_mojaz, karbari_feli, zarib_k::float8, tedad_parking \
+    FROM tbl_aqlam_takhalof WHERE id_takhalof = ANY($1) ORDER BY id_takhalof, id_qalam";
 
 /// Legacy spellings of a code from a two-way table.
 fn codes_of<T: PartialEq + Copy>(table: &[(u32, T)], value: T, width: usize) -> Vec<String> {
@@ -54,7 +59,7 @@ fn codes_of<T: PartialEq + Copy>(table: &[(u32, T)], value: T, width: usize) -> 
 }
 
 impl UrbanismDb {
-    fn case(&self, row: &Row) -> Option<ViolationCase> {
+    pub(crate) fn case(&self, row: &Row) -> Option<ViolationCase> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_parvandeh_takhalof", id);
         let Some(status) = r.coded("marhaleh", row.get(3), clean::case_status) else {
@@ -73,7 +78,7 @@ impl UrbanismDb {
         })
     }
 
-    fn ruling(&self, row: &Row) -> Option<Ruling> {
+    pub(crate) fn ruling(&self, row: &Row) -> Option<Ruling> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_ray", id);
         let Some(kind) = r.coded("noe_ray", row.get(4), clean::ruling_kind) else {
@@ -98,7 +103,7 @@ impl UrbanismDb {
         })
     }
 
-    fn commission(&self, row: &Row) -> Option<Commission> {
+    pub(crate) fn commission(&self, row: &Row) -> Option<Commission> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_commission", id);
         let Some(kind) = r.coded("noe", row.get(2), clean::commission_kind) else {
@@ -248,39 +253,36 @@ impl UrbanismDb {
         Ok(out)
     }
 
+    pub(crate) fn item(&self, row: &Row) -> ViolationItem {
+        let id: i32 = row.get(0);
+        let r = self.reader("tbl_aqlam_takhalof", id);
+        let note = row
+            .get::<_, Option<i16>>(3)
+            .and_then(|n| u32::try_from(n).ok())
+            .and_then(|n| clean::violation_note(n).or_else(|| r.skip("unknown note")));
+        ViolationItem {
+            id,
+            case_id: row.get(1),
+            floor: r.text(row.get(2)),
+            note,
+            permitted_area_m2: row.get(4),
+            built_area_m2: row.get(5),
+            permitted_use: r.coded("karbari_mojaz", row.get(6), clean::land_use),
+            actual_use: r.coded("karbari_feli", row.get(7), clean::land_use),
+            coefficient: row.get(8),
+            parking_spaces: row.get(9),
+        }
+    }
+
     /// Items of each case; one statement.
     pub async fn items_by_case(
         &self,
         case_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<ViolationItem>>, StoreError> {
-        let rows = self
-            .rows(
-                "SELECT id_qalam, id_takhalof, tabaghe, band_tabsare, masahat_mojaz::float8, \
-                 masahat_ejra::float8, karbari_mojaz, karbari_feli, zarib_k::float8, tedad_parking \
-                 FROM tbl_aqlam_takhalof WHERE id_takhalof = ANY($1) ORDER BY id_takhalof, id_qalam",
-                &[&case_ids],
-            )
-            .await?;
+        let rows = self.rows(ITEMS_BY_CASE, &[&case_ids]).await?;
         let mut out: HashMap<i32, Vec<ViolationItem>> = HashMap::new();
         for row in &rows {
-            let id: i32 = row.get(0);
-            let r = self.reader("tbl_aqlam_takhalof", id);
-            let note = row
-                .get::<_, Option<i16>>(3)
-                .and_then(|n| u32::try_from(n).ok())
-                .and_then(|n| clean::violation_note(n).or_else(|| r.skip("unknown note")));
-            let item = ViolationItem {
-                id,
-                case_id: row.get(1),
-                floor: r.text(row.get(2)),
-                note,
-                permitted_area_m2: row.get(4),
-                built_area_m2: row.get(5),
-                permitted_use: r.coded("karbari_mojaz", row.get(6), clean::land_use),
-                actual_use: r.coded("karbari_feli", row.get(7), clean::land_use),
-                coefficient: row.get(8),
-                parking_spaces: row.get(9),
-            };
+            let item = self.item(row);
             out.entry(item.case_id).or_default().push(item);
         }
         Ok(out)

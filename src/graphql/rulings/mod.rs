@@ -1,6 +1,8 @@
 //! Article 100: commissions, violation cases, rulings, service and objections.
 
 pub mod resolvers;
+pub mod session;
 pub mod types;
 
 pub use resolvers::RulingsQuery;
+pub use session::SessionMutation;

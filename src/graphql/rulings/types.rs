@@ -9,8 +9,9 @@ use crate::graphql::{
     access::may_read_personal_data,
     context::ContextExt,
     loaders::{
-        loader, many, CaseLoader, CommissionLoader, ItemsLoader, MembersLoader,
-        NotificationsLoader, ObjectionsLoader, ParcelLoader, RulingsByCaseLoader,
+        loader, many, CaseLoader, CommissionLoader, DefencesLoader, FineBriefLoader, HearingLoader,
+        ItemsLoader, MembersLoader, NotificationsLoader, ObjectionsLoader, ParcelLoader,
+        RulingsByCaseLoader, VerificationCodeLoader,
     },
     node::global_id,
     parcels::types::{District, Parcel},
@@ -230,6 +231,43 @@ impl ViolationCase {
             .map(Ruling)
             .collect())
     }
+
+    /// The current hearing: commission, session date and the owner's defence window. Null
+    /// before a hearing is scheduled through the gateway.
+    async fn hearing(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<super::session::Hearing>> {
+        Ok(loader::<i32, HearingLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+            .map(super::session::Hearing))
+    }
+
+    /// The owner's defences on file, oldest first.
+    async fn defences(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::session::Defence>> {
+        Ok(many::<DefencesLoader, _>(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(super::session::Defence)
+            .collect())
+    }
+
+    /// The fine range per violation item, as computed when the case was referred through the
+    /// gateway; empty before.
+    async fn fine_brief(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::session::FineBriefLine>> {
+        Ok(many::<FineBriefLoader, _>(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(super::session::FineBriefLine)
+            .collect())
+    }
 }
 
 pub struct ViolationItem(pub records::ViolationItem);
@@ -405,6 +443,14 @@ impl Ruling {
             .load_one(id)
             .await?
             .map(Commission))
+    }
+
+    /// The code of the ruling's public verification page, `/verify/{code}` (also on its QR
+    /// code). Null for rulings issued before the gateway signed rulings.
+    async fn verification_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        Ok(loader::<i32, VerificationCodeLoader>(ctx)
+            .load_one(self.0.id)
+            .await?)
     }
 
     /// How the ruling was served (*eblagh*).
