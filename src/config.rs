@@ -546,6 +546,37 @@ mod tests {
     }
 
     #[test]
+    fn article_100_settings_are_read_and_bad_ones_name_their_key() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "rules.toml",
+                "holidays = [\"1405/01/01\"]\nruling_number_template = \"{district}-{yyyy}-{seq:5}\"\n[fines]\nnote2 = { min = 20, max = 40 }\n",
+            )?;
+            let config = Config::load(Some(std::path::Path::new("rules.toml"))).expect("loads");
+            let rules = config.article100_rules().expect("rules");
+            assert_eq!(rules.fines.note2.min, 20);
+            assert_eq!(
+                rules.fines.note3,
+                shahr_domain::fines::FineRules::default().note3
+            );
+            let day = shahr_domain::jalali::JalaliDate::parse("1405/09/07").expect("date");
+            assert_eq!(rules.ruling_number.render(9, day, 7), "9-1405-00007");
+
+            jail.set_env("SHAHR_HOLIDAYS", "[\"1405/13/01\"]");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(err.contains("holidays"), "{err}");
+            jail.set_env("SHAHR_HOLIDAYS", "[]");
+            jail.set_env("SHAHR_RULING_NUMBER_TEMPLATE", "{district}/{yy}");
+            let err = Config::load(None).expect_err("must fail").to_string();
+            assert!(
+                err.contains("ruling_number_template") && err.contains("seq"),
+                "{err}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn prod_refuses_the_dev_secret_and_requires_identity_provider_keys() {
         Jail::expect_with(|jail| {
             jail.set_env("SHAHR_PROFILE", "prod");

@@ -8,6 +8,7 @@ use crate::vocabulary::ViolationNote;
 
 /// The coefficient range of a note, in hundredths (`10..=50` is 0.1x to 0.5x).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Range {
     /// Lowest coefficient, hundredths.
     pub min: u32,
@@ -15,8 +16,9 @@ pub struct Range {
     pub max: u32,
 }
 
-/// The configurable fine rules.
+/// The configurable fine rules; keys left out keep their published defaults.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FineRules {
     /// Note 2: residential area beyond the permit, × transaction value.
     pub note2: Range,

@@ -481,6 +481,29 @@ impl TestApp {
         )
     }
 
+    /// A one-hour token of someone sitting on `commission` (secretary or member), with the
+    /// district the commission serves for reading its cases.
+    pub fn commission_token(
+        &self,
+        role: Role,
+        commission: i32,
+        national_id: Option<&str>,
+        district: Option<i16>,
+    ) -> String {
+        shahr_gateway::auth::mint_dev_token_with(
+            &self.config.dev_jwt_secret().expect("dev profile"),
+            &self.config,
+            shahr_gateway::auth::DevClaims {
+                roles: vec![role],
+                national_id: national_id.map(|n| NationalId::parse(n).expect("valid national id")),
+                district,
+                commission_id: Some(commission),
+                ttl: Duration::from_secs(3600),
+            },
+        )
+        .expect("token minted")
+    }
+
     /// A one-hour auditor token (sees everything).
     pub fn auditor(&self) -> String {
         self.token_for(&[Role::Auditor], None, None, Duration::from_secs(3600))

@@ -12,6 +12,7 @@ mod helpers;
 mod http_protocol;
 mod requests;
 mod seed;
+mod session;
 mod subscriptions;
 mod urbanism;
 mod verify;

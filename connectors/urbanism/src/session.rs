@@ -1012,7 +1012,7 @@ impl UrbanismDb {
     /// A session by id.
     pub async fn session(&self, session_id: i64) -> Result<Option<CommissionSession>, StoreError> {
         let client = self.pool().get().await?;
-        Ok(load_session(&**client, session_id).await?)
+        load_session(&**client, session_id).await
     }
 
     /// Drafts the ruling of a case on a session's agenda. A newer draft replaces the older
@@ -1183,7 +1183,7 @@ impl UrbanismDb {
     /// A draft by id, with its signatures.
     pub async fn draft(&self, draft_id: i64) -> Result<Option<Draft>, StoreError> {
         let client = self.pool().get().await?;
-        Ok(load_draft(&**client, draft_id).await?)
+        load_draft(&**client, draft_id).await
     }
 
     /// A voting member signs a draft. The member is found by national id among the serving

@@ -33,6 +33,7 @@ use crate::{
 /// The fine range of one violation item, as computed when the case was referred.
 pub struct FineBriefLine(pub s::BriefLine);
 
+/// The fine range of one violation item, as computed when the case was referred.
 #[Object]
 impl FineBriefLine {
     /// The violation item's `id`.
@@ -71,6 +72,8 @@ impl FineBriefLine {
 /// it opened.
 pub struct Hearing(pub s::Hearing);
 
+/// A hearing: the commission and session date set for a case, and the owner's defence window
+/// it opened.
 #[Object]
 impl Hearing {
     /// The commission that will hear the case.
@@ -115,6 +118,7 @@ impl Hearing {
 /// The owner's statement in their defence.
 pub struct Defence(pub s::Defence);
 
+/// The owner's statement in their defence.
 #[Object]
 impl Defence {
     /// Opaque id.
@@ -148,6 +152,7 @@ impl Defence {
 /// A sitting of a commission and the cases on its agenda.
 pub struct CommissionSession(pub s::CommissionSession);
 
+/// A sitting of a commission and the cases on its agenda.
 #[Object]
 impl CommissionSession {
     /// Opaque id; pass it to `draftRuling`.
@@ -187,6 +192,7 @@ impl CommissionSession {
 /// A violation item priced in a fine ruling.
 pub struct PricedItem(pub s::PricedItem);
 
+/// A violation item priced in a fine ruling.
 #[Object]
 impl PricedItem {
     /// The violation item's `id`.
@@ -226,6 +232,7 @@ pub struct RulingSignature {
     commission_id: i32,
 }
 
+/// A member's signature on a draft ruling.
 #[Object]
 impl RulingSignature {
     /// The seat the member signed for.
@@ -257,6 +264,8 @@ impl RulingSignature {
 /// once the three voting members have signed this very content.
 pub struct RulingDraft(pub s::Draft);
 
+/// A ruling as drafted in session, with the members' signatures. Issue it with `issueRuling`
+/// once the three voting members have signed this very content.
 #[Object]
 impl RulingDraft {
     /// Opaque id; pass it to `signRuling` and `issueRuling`.
