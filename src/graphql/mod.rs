@@ -34,6 +34,7 @@ pub struct QueryRoot(
     me::MeQuery,
     parcels::ParcelsQuery,
     rulings::RulingsQuery,
+    rulings::SessionQuery,
     requests::RequestsQuery,
 );
 

@@ -266,6 +266,17 @@ async fn a_case_goes_from_referral_through_hearing_defence_session_and_signature
     let early = s.issue(&s.secretary, &draft, "issue-1").await;
     assert_eq!(code(&early), "CONFLICT", "three signatures first: {early}");
 
+    // What a member reads before signing; other people see nothing.
+    let read = "query($id: ID!) { rulingDraft(id: $id) { text fine contentHash isIssued } }";
+    let seen = app
+        .query_as(&s.member(1, JUDGE), read, json!({ "id": draft }))
+        .await;
+    assert_eq!(seen["data"]["rulingDraft"]["fine"], "1276500000", "{seen}");
+    let hidden = app
+        .query_as(&app.citizen(OWNER), read, json!({ "id": draft }))
+        .await;
+    assert!(hidden["data"]["rulingDraft"].is_null(), "{hidden}");
+
     let municipal = s.sign(&s.member(1, MUNICIPAL), &draft).await;
     assert_eq!(
         code(&municipal),

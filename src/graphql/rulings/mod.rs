@@ -5,4 +5,4 @@ pub mod session;
 pub mod types;
 
 pub use resolvers::RulingsQuery;
-pub use session::SessionMutation;
+pub use session::{SessionMutation, SessionQuery};

@@ -1092,3 +1092,64 @@ impl SessionMutation {
         })
     }
 }
+
+/// True when the viewer may read a commission's sessions and drafts: its secretary and
+/// members, auditors and admins.
+fn may_read_commission(viewer: &Viewer, commission_id: i32) -> bool {
+    viewer.principal().is_some_and(|p| {
+        p.roles.contains(&Role::Auditor)
+            || p.roles.contains(&Role::Admin)
+            || (p.commission_id == Some(commission_id)
+                && (p.roles.contains(&Role::CommissionSecretary)
+                    || p.roles.contains(&Role::CommissionMember)))
+    })
+}
+
+/// Queries of the commission session.
+#[derive(Default)]
+pub struct SessionQuery;
+
+#[Object]
+impl SessionQuery {
+    /// A sitting of a commission. Its secretary and members, auditors and admins; null for
+    /// anyone else.
+    async fn commission_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session's `id`.")] id: ID,
+    ) -> async_graphql::Result<Option<CommissionSession>> {
+        let Ok(key) = id64("CommissionSession", "id", &id) else {
+            return Ok(None);
+        };
+        let found = ctx
+            .deps()
+            .urbanism
+            .session(key)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(found
+            .filter(|s| may_read_commission(ctx.viewer(), s.commission_id))
+            .map(CommissionSession))
+    }
+
+    /// A draft ruling with its signatures: what a member reads before signing. The
+    /// commission's secretary and members, auditors and admins; null for anyone else.
+    async fn ruling_draft(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The draft's `id`.")] id: ID,
+    ) -> async_graphql::Result<Option<RulingDraft>> {
+        let Ok(key) = id64("RulingDraft", "id", &id) else {
+            return Ok(None);
+        };
+        let found = ctx
+            .deps()
+            .urbanism
+            .draft(key)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(found
+            .filter(|d| may_read_commission(ctx.viewer(), d.content.commission_id))
+            .map(RulingDraft))
+    }
+}
