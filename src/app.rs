@@ -55,6 +55,16 @@ impl Application {
         let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(config.event_buffer));
         let verifier = Arc::new(Verifier::from_config(&config)?);
         let keyring = Arc::new(config.keyring()?);
+        let acceptor = TcpListener::bind(config.listen.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {} (SHAHR_LISTEN)", config.listen))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .context("the listener has no local address")?;
+        let public_base_url = config.public_base_url_on(port);
         let urbanism = UrbanismDb::new(urbanism_pool.clone());
         let schema = graphql::build_schema(
             Some(Deps {
@@ -64,6 +74,8 @@ impl Application {
                 server_time_interval: config.server_time_interval,
                 rules: Arc::new(config.article100_rules()?),
                 keyring: keyring.clone(),
+                links: config.document_links()?,
+                public_base_url,
             }),
             Limits {
                 max_aliases: config.max_aliases,
@@ -102,6 +114,8 @@ impl Application {
                     .unwrap_or_else(|| crate::embedded::state_dir().join("uploads")),
             )),
             keyring,
+            links: config.document_links()?,
+            rules: Arc::new(config.article100_rules()?),
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),
@@ -123,15 +137,6 @@ impl Application {
             ));
             relay_roles.insert(source, rx);
         }
-        let acceptor = TcpListener::bind(config.listen.to_string())
-            .into_acceptor()
-            .await
-            .with_context(|| format!("cannot listen on {} (SHAHR_LISTEN)", config.listen))?;
-        let port = acceptor
-            .local_addr()
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-            .context("the listener has no local address")?;
         Ok(Self {
             acceptor: acceptor.boxed(),
             port,

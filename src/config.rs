@@ -149,6 +149,12 @@ pub struct Config {
     pub signing_key: Option<Secret>,
     /// Public keys (base64) of retired signing keys by id: old rulings still verify.
     pub retired_signing_keys: std::collections::BTreeMap<String, String>,
+    /// The address people reach the gateway at, for links printed on documents (the QR code
+    /// of a dadnameh). Unset: `http://` and the `listen` address.
+    pub public_base_url: Option<String>,
+    /// How long a signed document link (`Ruling.documentUrl`) stays valid.
+    #[serde(with = "humantime_serde")]
+    pub document_link_ttl: Duration,
     /// The owner's defence window in days, from the hearing's scheduling.
     pub defence_window_days: u32,
     /// The objection window in days, from legal service of a ruling (Note 10).
@@ -218,6 +224,8 @@ impl Default for Config {
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),
+            public_base_url: None,
+            document_link_ttl: Duration::from_secs(600),
             defence_window_days: 10,
             objection_window_days: 10,
             demolition_days: 60,
@@ -398,6 +406,38 @@ impl Config {
             holidays,
             ruling_number,
         })
+    }
+
+    /// The public address documents link to, without a trailing slash, when the server
+    /// listens on `port` (the configured one, or the port the system chose for `:0`).
+    pub fn public_base_url_on(&self, port: u16) -> String {
+        self.public_base_url
+            .as_deref()
+            .map(|u| u.trim_end_matches('/').to_owned())
+            .unwrap_or_else(|| format!("http://{}:{port}", self.listen.ip()))
+    }
+
+    /// The signer of document links. Its key is derived from the ruling signing key, so a
+    /// key rotation also retires old links.
+    pub fn document_links(&self) -> Result<crate::documents::links::LinkSigner, ConfigError> {
+        use sha2::Digest;
+        let seed = match (&self.signing_key, self.profile) {
+            (Some(key), _) => key.expose().to_owned(),
+            (None, Profile::Dev) => DEFAULT_DEV_SIGNING_KEY.to_owned(),
+            (None, Profile::Prod) => {
+                return Err(ConfigError(
+                    "`signing_key` (SHAHR_SIGNING_KEY) is required with profile prod".into(),
+                ))
+            }
+        };
+        let key = sha2::Sha256::new()
+            .chain_update(b"shahr-gateway document links\n")
+            .chain_update(seed.as_bytes())
+            .finalize();
+        Ok(crate::documents::links::LinkSigner::new(
+            &key,
+            self.document_link_ttl,
+        ))
     }
 
     /// The ruling signing keyring: the configured key, or the built-in one in dev.

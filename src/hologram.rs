@@ -44,6 +44,12 @@ pub struct ToSeal<'a> {
 
 /// Signs the content and prepares the record, with a fresh verification code.
 pub fn seal(keyring: &Keyring, ruling: ToSeal<'_>) -> NewIssuedRuling {
+    seal_with_code(keyring, ruling, verification_code())
+}
+
+/// Signs the content and prepares the record with a verification code drawn beforehand (the
+/// document printed with the ruling carries it in its QR code, and is itself signed).
+pub fn seal_with_code(keyring: &Keyring, ruling: ToSeal<'_>, code: String) -> NewIssuedRuling {
     let signature = keyring.sign(&ruling.content);
     NewIssuedRuling {
         legacy_ruling_id: ruling.legacy_ruling_id,
@@ -53,11 +59,12 @@ pub fn seal(keyring: &Keyring, ruling: ToSeal<'_>) -> NewIssuedRuling {
         content: ruling.content,
         key_id: signature.key_id,
         signature: signature.signature,
-        verification_code: verification_code(),
+        verification_code: code,
         supersedes: ruling.supersedes,
         issued_by: ruling.issued_by.to_owned(),
         idempotency_key: ruling.idempotency_key,
         draft_id: None,
+        document: None,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod documents;
 pub mod embedded;
 pub mod events;
 pub mod graphql;

@@ -23,6 +23,10 @@ pub struct Deps {
     pub rules: Arc<shahr_domain::session::Article100Rules>,
     /// The keys issued rulings are signed with.
     pub keyring: Arc<shahr_domain::signing::Keyring>,
+    /// Signs the short-lived links to documents.
+    pub links: crate::documents::links::LinkSigner,
+    /// The public address printed on documents (QR codes).
+    pub public_base_url: String,
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {

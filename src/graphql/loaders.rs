@@ -133,7 +133,7 @@ mapped!(
 );
 mapped!(
     /// Verification codes of signed rulings, per legacy ruling id.
-    VerificationCodeLoader, String, verification_codes
+    VerificationCodeLoader, (String, bool), verification_codes
 );
 
 /// Parcels by canonical renovation code (the join from the citizen store).

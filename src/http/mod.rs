@@ -6,6 +6,7 @@
 //! - `/graphiql`: GraphiQL (dev profile only)
 //! - `/healthz`, `/readyz`, `/metrics`
 
+mod documents;
 mod graphql;
 mod health;
 mod negotiate;
@@ -73,6 +74,10 @@ pub struct HttpState {
     pub blobs: std::sync::Arc<shahr_citizen::blobs::DirectoryBlobStore>,
     /// Keys that sign and verify issued rulings.
     pub keyring: Arc<shahr_domain::signing::Keyring>,
+    /// Checks document links.
+    pub links: crate::documents::links::LinkSigner,
+    /// Article 100 settings (the objection window shown with a served ruling).
+    pub rules: Arc<shahr_domain::session::Article100Rules>,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
     /// The event bus (its kind is reported by `/readyz`).
@@ -91,6 +96,12 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
         )
         .at("/uploads", poem::post(uploads::upload))
         .at("/verify/:code", get(verify::verify))
+        .at("/documents/rulings/:id", get(documents::ruling_document))
+        .at(
+            crate::documents::FONT_REGULAR_PATH,
+            get(documents::font_regular),
+        )
+        .at(crate::documents::FONT_BOLD_PATH, get(documents::font_bold))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics));

@@ -34,6 +34,9 @@ pub struct NewIssuedRuling {
     pub idempotency_key: Option<String>,
     /// The signed draft it was issued from (none for records sealed from legacy rows).
     pub draft_id: Option<i64>,
+    /// The judgment document rendered at issue, and its SHA-256 (hex), which the content
+    /// covers as `documentHash`.
+    pub document: Option<(String, String)>,
 }
 
 /// A stored record, as the verification page reads it.
@@ -100,6 +103,13 @@ pub async fn record(tx: &impl GenericClient, new: &NewIssuedRuling) -> Result<i6
         )
         .await?;
     let id: i64 = row.get(0);
+    if let Some((html, sha256)) = &new.document {
+        tx.execute(
+            "INSERT INTO shahr.ruling_documents (issued_ruling_id, html, sha256) VALUES ($1, $2, $3)",
+            &[&id, html, sha256],
+        )
+        .await?;
+    }
     tx.execute(
         "INSERT INTO shahr.ruling_states (issued_ruling_id, state, actor) VALUES ($1, 'ISSUED', $2)",
         &[&id, &new.issued_by],
@@ -149,5 +159,51 @@ impl UrbanismDb {
         };
         let legacy = self.rows(LEGACY_SQL, &[&record.legacy_ruling_id]).await?;
         Ok(Some((record, legacy.first().map(legacy_fields))))
+    }
+}
+
+/// An issued ruling's document, with what checks it.
+#[derive(Debug, Clone)]
+pub struct StoredDocument {
+    /// The record.
+    pub record: IssuedRuling,
+    /// The legacy ruling's case.
+    pub case_id: i32,
+    /// The document as rendered at issue.
+    pub html: String,
+    /// Its stored SHA-256.
+    pub sha256: String,
+}
+
+impl UrbanismDb {
+    /// The document of the ruling issued in legacy row `legacy_ruling_id`, if it has one.
+    pub async fn document_of(
+        &self,
+        legacy_ruling_id: i32,
+    ) -> Result<Option<StoredDocument>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT r.id, r.legacy_ruling_id, r.number, r.content, r.content_hash, r.key_id, r.signature, \
+                 EXISTS (SELECT 1 FROM shahr.issued_rulings s WHERE s.supersedes = r.id), r.case_id, d.html, d.sha256 \
+                 FROM shahr.issued_rulings r JOIN shahr.ruling_documents d ON d.issued_ruling_id = r.id \
+                 WHERE r.legacy_ruling_id = $1",
+                &[&legacy_ruling_id],
+            )
+            .await?;
+        Ok(rows.first().map(|row| StoredDocument {
+            record: IssuedRuling {
+                id: row.get(0),
+                legacy_ruling_id: row.get(1),
+                number: row.get(2),
+                content: row.get(3),
+                content_hash: row.get(4),
+                key_id: row.get(5),
+                signature: row.get(6),
+                superseded: row.get(7),
+            },
+            case_id: row.get(8),
+            html: row.get(9),
+            sha256: row.get(10),
+        }))
     }
 }

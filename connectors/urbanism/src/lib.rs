@@ -48,6 +48,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "commission_sessions",
             sql: include_str!("../migrations/0002_commission_sessions.sql"),
         },
+        shahr_store::migrate::Migration {
+            version: 3,
+            name: "ruling_documents",
+            sql: include_str!("../migrations/0003_ruling_documents.sql"),
+        },
     ],
 };
 

@@ -121,6 +121,25 @@ impl UrbanismDb {
             .collect())
     }
 
+    /// Parcels of the same block as `parcel` (same district, region and block of the
+    /// renovation code) that have a boundary: the neighbours a location sketch draws.
+    pub async fn block_neighbours(&self, parcel: &Parcel) -> Result<Vec<Parcel>, StoreError> {
+        let code = parcel.renovation_code.as_str();
+        let prefix: String = code.split('-').take(3).collect::<Vec<_>>().join("-");
+        let sql = format!(
+            "SELECT {PARCEL_COLUMNS} FROM tbl_parvandeh p WHERE {} LIKE $1 ESCAPE '\\' \
+             AND p.id_parvandeh <> $2 AND p.hendese IS NOT NULL ORDER BY p.id_parvandeh LIMIT 200",
+            ascii_digits_sql("p.kod_nosazi")
+        );
+        let pattern = format!("{}-%", like_literal(&prefix));
+        Ok(self
+            .rows(&sql, &[&pattern, &parcel.id])
+            .await?
+            .iter()
+            .filter_map(|r| self.parcel(r))
+            .collect())
+    }
+
     /// The parcel with this renovation code, if visible (legacy spellings in any digits).
     pub async fn parcel_by_renovation_code(
         &self,

@@ -1563,18 +1563,24 @@ impl UrbanismDb {
         })
     }
 
-    /// Verification codes of the issued records of legacy rulings; one statement.
+    /// Verification codes of the issued records of legacy rulings, and whether each has a
+    /// judgment document; one statement.
     pub async fn verification_codes(
         &self,
         legacy_ruling_ids: &[i32],
-    ) -> Result<std::collections::HashMap<i32, String>, StoreError> {
+    ) -> Result<std::collections::HashMap<i32, (String, bool)>, StoreError> {
         let rows = self
             .rows(
-                "SELECT legacy_ruling_id, verification_code FROM shahr.issued_rulings WHERE legacy_ruling_id = ANY($1)",
+                "SELECT r.legacy_ruling_id, r.verification_code, \
+                 EXISTS (SELECT 1 FROM shahr.ruling_documents d WHERE d.issued_ruling_id = r.id) \
+                 FROM shahr.issued_rulings r WHERE r.legacy_ruling_id = ANY($1)",
                 &[&legacy_ruling_ids],
             )
             .await?;
-        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect())
     }
 }
 

@@ -19,6 +19,7 @@ use super::{
 };
 use crate::{
     auth::{Principal, Role, Viewer},
+    documents::{dadnameh, kroki},
     graphql::{
         access::{signed_in, visibility},
         context::ContextExt,
@@ -29,6 +30,7 @@ use crate::{
     },
     hologram,
 };
+use sha2::{Digest, Sha256};
 
 /// The fine range of one violation item, as computed when the case was referred.
 pub struct FineBriefLine(pub s::BriefLine);
@@ -1016,21 +1018,19 @@ impl SessionMutation {
         let draft_id = id64("RulingDraft", "input.draft", &input.draft)?;
         let key = idempotency_key(ctx, input.idempotency_key)?;
         let deps = ctx.deps();
-        let mut commission_name = String::new();
-        if let Some(draft) = deps
+        let prepared = match deps
             .urbanism
             .draft(draft_id)
             .await
             .map_err(ApiError::from)?
         {
-            commission_name = loader::<i32, CommissionLoader>(ctx)
-                .load_one(draft.content.commission_id)
-                .await?
-                .map(|c| c.name)
-                .unwrap_or_default();
-        }
+            Some(draft) => Some(document_inputs(ctx, &draft).await?),
+            None => None,
+        };
         let keyring = deps.keyring.clone();
         let issued_by = p.subject.clone();
+        let base_url = deps.public_base_url.clone();
+        let rules = deps.rules.clone();
         let issued = deps
             .urbanism
             .issue_ruling(
@@ -1046,16 +1046,30 @@ impl SessionMutation {
                     }
                 },
                 |to_sign: ToSign| {
+                    let code = hologram::verification_code();
                     let issued_at = to_sign.session["issuedAt"]
                         .as_str()
                         .unwrap_or_default()
                         .to_owned();
+                    let commission_name = prepared
+                        .as_ref()
+                        .map(|d| d.commission_name.clone())
+                        .unwrap_or_default();
+                    let document = prepared.map(|inputs| {
+                        let doc = inputs.finish(&to_sign, &code, &base_url, &rules);
+                        let html = dadnameh::body(&doc);
+                        let hash = hex::encode(Sha256::digest(html.as_bytes()));
+                        (html, hash)
+                    });
                     let mut content =
                         hologram::content(to_sign.legacy, &commission_name, &issued_at);
                     if let Some(map) = content.as_object_mut() {
                         map.insert("session".into(), to_sign.session);
+                        if let Some((_, hash)) = &document {
+                            map.insert("documentHash".into(), hash.clone().into());
+                        }
                     }
-                    hologram::seal(
+                    let mut record = hologram::seal_with_code(
                         &keyring,
                         hologram::ToSeal {
                             legacy_ruling_id: to_sign.legacy_ruling_id,
@@ -1066,7 +1080,10 @@ impl SessionMutation {
                             idempotency_key: None,
                             supersedes: to_sign.supersedes,
                         },
-                    )
+                        code,
+                    );
+                    record.document = document;
+                    record
                 },
             )
             .await
@@ -1151,5 +1168,155 @@ impl SessionQuery {
         Ok(found
             .filter(|d| may_read_commission(ctx.viewer(), d.content.commission_id))
             .map(RulingDraft))
+    }
+}
+
+/// What the dadnameh needs from the urbanism system, read before the issuing transaction.
+struct DocumentInputs {
+    commission_name: String,
+    draft: s::DraftContent,
+    case: Option<shahr_urbanism::records::ViolationCase>,
+    parcel: Option<shahr_urbanism::records::Parcel>,
+    owners: Vec<shahr_urbanism::records::Ownership>,
+    items: Vec<shahr_urbanism::records::ViolationItem>,
+    neighbours: Vec<Vec<(f64, f64)>>,
+}
+
+async fn document_inputs(ctx: &Context<'_>, draft: &s::Draft) -> ApiResult<DocumentInputs> {
+    let db = &ctx.deps().urbanism;
+    let c = &draft.content;
+    let commission_name = db
+        .commissions_by_ids(&[c.commission_id])
+        .await?
+        .into_iter()
+        .next()
+        .map(|c| c.name)
+        .unwrap_or_default();
+    let case = db
+        .cases_by_ids(&[c.case_id], &Visibility::All)
+        .await?
+        .into_iter()
+        .next();
+    let parcel = match &case {
+        Some(case) => db
+            .parcels_by_ids(&[case.parcel_id], &Visibility::All)
+            .await?
+            .into_iter()
+            .next(),
+        None => None,
+    };
+    let (owners, neighbours) = match &parcel {
+        Some(p) => (
+            db.ownerships_by_parcel(&[p.id])
+                .await?
+                .remove(&p.id)
+                .unwrap_or_default(),
+            db.block_neighbours(p)
+                .await?
+                .into_iter()
+                .filter_map(|n| n.boundary)
+                .collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let items = db
+        .items_by_case(&[c.case_id])
+        .await?
+        .remove(&c.case_id)
+        .unwrap_or_default();
+    Ok(DocumentInputs {
+        commission_name,
+        draft: c.clone(),
+        case,
+        parcel,
+        owners,
+        items,
+        neighbours,
+    })
+}
+
+/// The street named in an address («…، خیابان امام، …»), for the sketch's label.
+fn street_of(address: &str) -> Option<String> {
+    address
+        .split(['،', ','])
+        .map(str::trim)
+        .find(|part| {
+            ["خیابان", "بلوار", "کوچه", "کوی", "میدان"]
+                .iter()
+                .any(|w| part.starts_with(w))
+        })
+        .map(str::to_owned)
+}
+
+impl DocumentInputs {
+    fn finish(
+        self,
+        to_sign: &ToSign,
+        code: &str,
+        base_url: &str,
+        rules: &shahr_domain::session::Article100Rules,
+    ) -> dadnameh::Dadnameh {
+        let signers = to_sign.session["signers"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|s| {
+                        let seat = serde_json::from_value::<MemberRole>(s["seat"].clone())
+                            .map(MemberRole::label_fa)
+                            .unwrap_or_default();
+                        (
+                            s["name"].as_str().unwrap_or_default().to_owned(),
+                            seat.to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let violation_m2: f64 = self
+            .items
+            .iter()
+            .map(|i| (i.built_area_m2.unwrap_or(0.0) - i.permitted_area_m2.unwrap_or(0.0)).max(0.0))
+            .sum();
+        let kroki = kroki::svg(&kroki::KrokiInput {
+            parcel: self.parcel.as_ref().and_then(|p| p.boundary.clone()),
+            neighbours: self.neighbours,
+            street: None,
+            street_name: self
+                .parcel
+                .as_ref()
+                .and_then(|p| p.address.as_deref())
+                .and_then(street_of),
+            violation_m2: Some(violation_m2),
+        });
+        dadnameh::Dadnameh {
+            number: to_sign.number.clone(),
+            date_jalali: to_sign.legacy["dateJalali"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            commission_name: self.commission_name,
+            stage: self.draft.stage,
+            kind: self.draft.kind,
+            case_number: self.case.as_ref().and_then(|c| c.case_number.clone()),
+            secretariat_number: self
+                .case
+                .as_ref()
+                .and_then(|c| c.secretariat_number.clone()),
+            parcel: self.parcel,
+            owners: self.owners,
+            items: self.items,
+            priced: self.draft.items.clone(),
+            fine_rials: self.draft.fine_rials,
+            text: self.draft.text.clone(),
+            legal_basis: self.draft.legal_basis.clone(),
+            breached_principle: self.draft.breached_principle,
+            appeal_outcome: self.draft.appeal_outcome,
+            signers,
+            objection_days: rules.objection_window_days,
+            demolition_days: rules.demolition_days,
+            kroki_svg: kroki,
+            verify_url: format!("{base_url}/verify/{code}"),
+            verification_code: code.to_owned(),
+        }
     }
 }

@@ -450,7 +450,28 @@ impl Ruling {
     async fn verification_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
         Ok(loader::<i32, VerificationCodeLoader>(ctx)
             .load_one(self.0.id)
-            .await?)
+            .await?
+            .map(|(code, _)| code))
+    }
+
+    /// A link to the ruling's judgment document (dadnameh: print-ready, with the location
+    /// sketch and the QR code of its verification page), valid for a few minutes (the
+    /// `document_link_ttl` setting): ask again for a fresh one. Null for rulings issued
+    /// before the gateway produced documents.
+    async fn document_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
+        let has_document = loader::<i32, VerificationCodeLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+            .is_some_and(|(_, document)| document);
+        if !has_document {
+            return Ok(None);
+        }
+        let deps = ctx.deps();
+        let link = deps.links.sign(
+            &format!("/documents/rulings/{}", self.0.id),
+            chrono::Utc::now(),
+        );
+        Ok(Some(format!("{}{link}", deps.public_base_url)))
     }
 
     /// How the ruling was served (*eblagh*).

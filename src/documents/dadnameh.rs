@@ -1,0 +1,270 @@
+//! The judgment document (dadnameh) of an issued ruling: print-ready HTML, Persian and
+//! right-to-left, with Jalali dates. The body rendered at issue is stored and hashed into the
+//! signed content; the page around it adds what happens later (service, objection deadline).
+
+use std::fmt::Write;
+
+use shahr_domain::vocabulary::{AppealOutcome, BreachedPrinciple, RulingKind, RulingStage};
+use shahr_urbanism::{
+    records::{Ownership, Parcel, ViolationItem},
+    session::PricedItem,
+};
+
+use super::{esc, fa_digits, fa_rials, font_css, qr_svg};
+
+/// Everything the document says.
+#[derive(Debug, Clone)]
+pub struct Dadnameh {
+    /// The ruling number.
+    pub number: String,
+    /// The issue date, Jalali (`1405/09/07`).
+    pub date_jalali: String,
+    /// The commission's name.
+    pub commission_name: String,
+    /// Primary or appeal.
+    pub stage: RulingStage,
+    /// The kind.
+    pub kind: RulingKind,
+    /// The case number.
+    pub case_number: Option<String>,
+    /// The secretariat number.
+    pub secretariat_number: Option<String>,
+    /// The parcel.
+    pub parcel: Option<Parcel>,
+    /// Its owners and shares.
+    pub owners: Vec<Ownership>,
+    /// The violation items.
+    pub items: Vec<ViolationItem>,
+    /// Priced items (fines).
+    pub priced: Vec<PricedItem>,
+    /// Total fine.
+    pub fine_rials: Option<i64>,
+    /// The ruling's text.
+    pub text: String,
+    /// The legal basis.
+    pub legal_basis: Option<String>,
+    /// For demolition.
+    pub breached_principle: Option<BreachedPrinciple>,
+    /// For appeals.
+    pub appeal_outcome: Option<AppealOutcome>,
+    /// The members who signed: name and seat label.
+    pub signers: Vec<(String, String)>,
+    /// The objection window in days (primary rulings).
+    pub objection_days: u32,
+    /// Days to demolish after finality (demolition rulings).
+    pub demolition_days: u32,
+    /// The location sketch (SVG).
+    pub kroki_svg: String,
+    /// The public verification page's URL (the QR code's target).
+    pub verify_url: String,
+    /// The verification code.
+    pub verification_code: String,
+}
+
+fn row(out: &mut String, label: &str, value: &str) {
+    let _ = write!(out, "<tr><th>{}</th><td>{}</td></tr>", esc(label), value);
+}
+
+/// The document body (what is hashed and signed).
+pub fn body(d: &Dadnameh) -> String {
+    let mut out = String::new();
+    let title = match d.stage {
+        RulingStage::Primary => "دادنامه کمیسیون ماده صد قانون شهرداری",
+        RulingStage::Appeal => "دادنامه کمیسیون تجدیدنظر ماده صد قانون شهرداری",
+    };
+    let _ = write!(
+        out,
+        r#"<article class="dadnameh" data-ruling-number="{n}" data-verify-url="{v}"><header><h1>{t}</h1><p class="commission">{c}</p><table class="meta">"#,
+        n = esc(&d.number),
+        v = esc(&d.verify_url),
+        t = title,
+        c = esc(&d.commission_name)
+    );
+    row(&mut out, "شماره دادنامه", &fa_digits(&esc(&d.number)));
+    row(&mut out, "تاریخ صدور", &fa_digits(&esc(&d.date_jalali)));
+    if let Some(n) = &d.case_number {
+        row(&mut out, "شماره پرونده", &fa_digits(&esc(n)));
+    }
+    if let Some(n) = &d.secretariat_number {
+        row(&mut out, "شماره دبیرخانه", &fa_digits(&esc(n)));
+    }
+    out.push_str("</table></header>");
+
+    out.push_str("<section class=\"parcel\"><h2>مشخصات ملک و مالکان</h2><table>");
+    if let Some(p) = &d.parcel {
+        row(
+            &mut out,
+            "کد نوسازی",
+            &fa_digits(&esc(p.renovation_code.as_str())),
+        );
+        if let Some(a) = &p.address {
+            row(&mut out, "نشانی", &esc(a));
+        }
+        let plate = [&p.plate_main, &p.plate_sub]
+            .iter()
+            .filter_map(|x| x.as_deref())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !plate.is_empty() {
+            row(&mut out, "پلاک ثبتی", &fa_digits(&esc(&plate)));
+        }
+        if let Some(area) = p.area_m2 {
+            row(
+                &mut out,
+                "مساحت عرصه",
+                &format!("{} مترمربع", fa_digits(&format!("{area:.2}"))),
+            );
+        }
+    }
+    out.push_str("</table><table class=\"owners\"><thead><tr><th>مالک</th><th>سهم (دانگ)</th></tr></thead><tbody>");
+    for o in &d.owners {
+        let share = o
+            .share_dang
+            .map(|s| fa_digits(&format!("{s}")))
+            .unwrap_or_else(|| "—".into());
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{share}</td></tr>",
+            esc(&o.owner.full_name)
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
+    out.push_str("<section class=\"items\"><h2>اقلام تخلف</h2><table><thead><tr><th>طبقه</th><th>تبصره</th><th>مساحت مجاز</th><th>مساحت اجرا شده</th><th>کسری پارکینگ</th></tr></thead><tbody>");
+    for item in &d.items {
+        let area = |a: Option<f64>| {
+            a.map(|v| fa_digits(&format!("{v:.2}")))
+                .unwrap_or_else(|| "—".into())
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(item.floor.as_deref().unwrap_or("—")),
+            item.note.map(|n| n.label_fa()).unwrap_or("—"),
+            area(item.permitted_area_m2),
+            area(item.built_area_m2),
+            item.parking_spaces
+                .map(|n| fa_digits(&n.to_string()))
+                .unwrap_or_else(|| "—".into())
+        );
+    }
+    out.push_str("</tbody></table></section>");
+
+    let _ = write!(
+        out,
+        "<section class=\"ruling\"><h2>رأی کمیسیون</h2><p class=\"kind\">نوع رأی: <strong>{}</strong></p>",
+        d.kind.label_fa()
+    );
+    if let Some(outcome) = d.appeal_outcome {
+        let _ = write!(
+            out,
+            "<p>نتیجه تجدیدنظر: <strong>{}</strong></p>",
+            outcome.label_fa()
+        );
+    }
+    let _ = write!(out, "<p class=\"text\">{}</p>", esc(&d.text));
+    if let Some(basis) = &d.legal_basis {
+        let _ = write!(out, "<p class=\"basis\">مستند قانونی: {}</p>", esc(basis));
+    }
+    if let Some(p) = d.breached_principle {
+        let _ = write!(
+            out,
+            "<p class=\"principle\">اصل نقض‌شده: {}</p>",
+            p.label_fa()
+        );
+    }
+    out.push_str("</section>");
+
+    if !d.priced.is_empty() {
+        out.push_str("<section class=\"fines\"><h2>محاسبه جریمه</h2><table><thead><tr><th>تبصره</th><th>ضریب</th><th>محاسبه</th><th>جریمه</th></tr></thead><tbody>");
+        for p in &d.priced {
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td>{}</td><td><bdi dir=\"ltr\" class=\"arithmetic\">{}</bdi></td><td>{}</td></tr>",
+                p.note.label_fa(),
+                p.coefficient
+                    .map(|c| fa_digits(&format!("{c:.2}")))
+                    .unwrap_or_else(|| "—".into()),
+                esc(&p.arithmetic),
+                fa_rials(p.rials)
+            );
+        }
+        let _ = write!(
+            out,
+            "</tbody><tfoot><tr><th colspan=\"3\">جمع جریمه</th><td class=\"total\">{}</td></tr></tfoot></table></section>",
+            d.fine_rials.map(fa_rials).unwrap_or_default()
+        );
+    }
+
+    out.push_str("<section class=\"deadlines\"><h2>مهلت‌ها</h2>");
+    match d.stage {
+        RulingStage::Primary => {
+            let _ = write!(
+                out,
+                "<p class=\"objection\">مالک یا شهرداری می‌تواند ظرف {} روز از تاریخ ابلاغ قانونی این دادنامه به آن اعتراض کند (تبصره ۱۰ ماده صد).</p>",
+                fa_digits(&d.objection_days.to_string())
+            );
+        }
+        RulingStage::Appeal => out.push_str(
+            "<p class=\"objection\">این رأی قطعی است و تنها در دیوان عدالت اداری قابل شکایت است.</p>",
+        ),
+    }
+    if d.kind == RulingKind::Demolition {
+        let _ = write!(
+            out,
+            "<p class=\"demolition\">مهلت قلع بنا پس از قطعیت رأی: {} روز.</p>",
+            fa_digits(&d.demolition_days.to_string())
+        );
+    }
+    out.push_str("</section>");
+
+    let _ = write!(
+        out,
+        "<section class=\"kroki\"><h2>کروکی موقعیت ملک</h2>{}</section>",
+        d.kroki_svg
+    );
+
+    out.push_str("<section class=\"signatures\"><h2>اعضای کمیسیون</h2><ul>");
+    for (name, seat) in &d.signers {
+        let _ = write!(
+            out,
+            "<li><strong>{}</strong> — {} <span class=\"signed\">(امضای الکترونیک)</span></li>",
+            esc(name),
+            esc(seat)
+        );
+    }
+    out.push_str("</ul></section>");
+
+    let _ = write!(
+        out,
+        "<footer class=\"hologram\"><div class=\"qr\">{}</div><p>اصالت این دادنامه را با اسکن کد بالا یا در نشانی زیر بررسی کنید:</p><p><bdi dir=\"ltr\" class=\"verify-url\">{}</bdi></p><p>کد رهگیری اصالت: <bdi dir=\"ltr\">{}</bdi></p></footer></article>",
+        qr_svg(&d.verify_url),
+        esc(&d.verify_url),
+        esc(&d.verification_code)
+    );
+    out
+}
+
+const STYLE: &str = "body{font-family:Vazirmatn,Tahoma,sans-serif;margin:0;background:#eceae4;color:#1b1b1b}\
+.page{max-width:210mm;margin:12px auto;background:#fff;padding:18mm 16mm;box-shadow:0 1px 4px rgba(0,0,0,.2)}\
+h1{font-size:20px;text-align:center;margin:0 0 4px}h2{font-size:15px;border-bottom:1px solid #999;padding-bottom:3px;margin:18px 0 8px}\
+.commission{text-align:center;margin:0 0 12px}table{border-collapse:collapse;width:100%;font-size:13px}\
+th,td{border:1px solid #bbb;padding:4px 6px;text-align:right;vertical-align:top}th{background:#f3f1ec;width:28%}\
+.owners th,.items th,.fines th{width:auto}.arithmetic{font-family:monospace;font-size:12px}\
+.total{font-weight:bold}.kroki svg{display:block;margin:0 auto;max-width:100%;height:auto}\
+.hologram{display:flex;flex-direction:column;align-items:center;margin-top:18px;font-size:12px}\
+.qr svg{width:140px;height:140px}.status{margin:12px auto;max-width:210mm;padding:10px 16mm;background:#fff8e1;border:1px solid #e0c060;font-size:13px}\
+@media print{body{background:#fff}.page{box-shadow:none;margin:0;max-width:none}.status{display:none}}";
+
+/// The whole page: the stored body inside a print-ready frame, and a status note (service,
+/// the objection deadline) that is not part of the signed document.
+pub fn page(title: &str, body_html: &str, status_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{}{}</style></head><body>{}<main class=\"page\">{}</main></body></html>",
+        esc(title),
+        font_css(),
+        STYLE,
+        status_html,
+        body_html
+    )
+}

@@ -1,0 +1,245 @@
+//! The kroki: an SVG location sketch of a parcel with its neighbours' outlines, the street
+//! side, a north arrow, a scale bar and the violating parcel hatched.
+
+use std::fmt::Write;
+
+use super::{esc, fa_digits};
+
+/// A ring of (longitude, latitude) points.
+pub type Ring = Vec<(f64, f64)>;
+
+/// What the sketch shows.
+#[derive(Debug, Clone, Default)]
+pub struct KrokiInput {
+    /// The parcel's boundary.
+    pub parcel: Option<Ring>,
+    /// Neighbouring parcels' boundaries.
+    pub neighbours: Vec<Ring>,
+    /// The street's centre line, when a GIS service gave one.
+    pub street: Option<Ring>,
+    /// The street's name, for its label.
+    pub street_name: Option<String>,
+    /// The violating area in m², for the legend.
+    pub violation_m2: Option<f64>,
+}
+
+const W: f64 = 480.0;
+const H: f64 = 360.0;
+const PAD: f64 = 40.0;
+
+/// Metres east and north of `origin` (an equirectangular projection: exact enough for a
+/// sketch of a few hundred metres).
+fn project(origin: (f64, f64), p: (f64, f64)) -> (f64, f64) {
+    let lat0 = origin.1.to_radians();
+    (
+        (p.0 - origin.0) * 111_320.0 * lat0.cos(),
+        (p.1 - origin.1) * 110_540.0,
+    )
+}
+
+/// A round scale-bar length (1, 2 or 5 × 10ⁿ metres) about a fifth of `span` metres.
+fn scale_length(span: f64) -> f64 {
+    let target = (span / 5.0).max(1.0);
+    let magnitude = 10f64.powf(target.log10().floor());
+    [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .rfind(|l| *l <= target)
+        .unwrap_or(magnitude)
+}
+
+/// The SVG. Without a boundary it says so instead of drawing.
+pub fn svg(input: &KrokiInput) -> String {
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="kroki" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="کروکی موقعیت ملک">"##
+    );
+    out.push_str(r##"<defs><pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="8" stroke="#b3261e" stroke-width="2"/></pattern></defs>"##);
+    let _ = write!(
+        out,
+        r##"<rect x="0" y="0" width="{W}" height="{H}" fill="#fbfaf7" stroke="#888"/>"##
+    );
+    let Some(parcel) = input.parcel.as_ref().filter(|r| r.len() >= 3) else {
+        out.push_str(r##"<text x="240" y="180" text-anchor="middle" font-size="16">هندسه ملک در سامانه ثبت نشده است</text></svg>"##);
+        return out;
+    };
+    let origin = parcel[0];
+    let all: Vec<(f64, f64)> = parcel.iter().map(|p| project(origin, *p)).collect();
+    let neighbours: Vec<Vec<(f64, f64)>> = input
+        .neighbours
+        .iter()
+        .map(|r| r.iter().map(|p| project(origin, *p)).collect())
+        .collect();
+    let street: Option<Vec<(f64, f64)>> = input
+        .street
+        .as_ref()
+        .map(|r| r.iter().map(|p| project(origin, *p)).collect());
+    // Fit the parcel and what is close to it; far neighbours are clipped by the frame.
+    let (mut min_x, mut min_y, mut max_x, mut max_y) = bounds(&all);
+    let span = (max_x - min_x).max(max_y - min_y).max(10.0);
+    let margin = span * 1.2;
+    min_x -= margin;
+    min_y -= margin;
+    max_x += margin;
+    max_y += margin;
+    let scale = ((W - 2.0 * PAD) / (max_x - min_x)).min((H - 2.0 * PAD) / (max_y - min_y));
+    let cx = (min_x + max_x) / 2.0;
+    let cy = (min_y + max_y) / 2.0;
+    let to_screen = |p: &(f64, f64)| (W / 2.0 + (p.0 - cx) * scale, H / 2.0 - (p.1 - cy) * scale);
+    let points = |ring: &[(f64, f64)]| {
+        ring.iter()
+            .map(|p| {
+                let (x, y) = to_screen(p);
+                format!("{x:.1},{y:.1}")
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let _ = write!(
+        out,
+        r##"<clipPath id="frame"><rect x="1" y="1" width="{}" height="{}"/></clipPath><g clip-path="url(#frame)">"##,
+        W - 2.0,
+        H - 2.0
+    );
+    for n in &neighbours {
+        let _ = write!(
+            out,
+            r##"<polygon class="neighbour" points="{}" fill="#eeeeee" stroke="#777" stroke-width="1"/>"##,
+            points(n)
+        );
+    }
+    // The street: the GIS centre line, or the side of the parcel facing south (the legacy
+    // system stores no street geometry; the sketch says which it drew).
+    let (street_line, from_gis) = match &street {
+        Some(line) if line.len() >= 2 => (line.clone(), true),
+        _ => {
+            let lowest = all.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            let offset = span * 0.25;
+            (
+                vec![(min_x, lowest - offset), (max_x, lowest - offset)],
+                false,
+            )
+        }
+    };
+    let _ = write!(
+        out,
+        r##"<polyline class="street" points="{}" fill="none" stroke="#c9c3b6" stroke-width="{:.1}" stroke-linecap="butt"/>"##,
+        points(&street_line),
+        (span * 0.3 * scale).clamp(10.0, 40.0)
+    );
+    let label_at = to_screen(&street_line[street_line.len() / 2]);
+    let name = input
+        .street_name
+        .clone()
+        .unwrap_or_else(|| "معبر".to_owned());
+    let _ = write!(
+        out,
+        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#333">{}{}</text>"##,
+        label_at.0,
+        label_at.1 + 4.0,
+        esc(&name),
+        if from_gis {
+            ""
+        } else {
+            " (جانمایی تقریبی)"
+        }
+    );
+    let _ = write!(
+        out,
+        r##"<polygon class="parcel" points="{p}" fill="#fde7e4" stroke="#b3261e" stroke-width="2.5"/><polygon class="violation" points="{p}" fill="url(#hatch)" opacity="0.6"/>"##,
+        p = points(&all)
+    );
+    out.push_str("</g>");
+    // North arrow, top left.
+    out.push_str(r##"<g class="north" transform="translate(36,58)"><polygon points="0,-26 9,6 0,0 -9,6" fill="#222"/><text x="0" y="22" text-anchor="middle" font-size="13" font-weight="bold">N شمال</text></g>"##);
+    // Scale bar, bottom left.
+    let length = scale_length(max_x - min_x);
+    let bar = length * scale;
+    let _ = write!(
+        out,
+        r##"<g class="scale" transform="translate(20,{:.1})"><rect x="0" y="0" width="{bar:.1}" height="6" fill="#222"/><rect x="{:.1}" y="0" width="{:.1}" height="6" fill="#fff" stroke="#222"/><text x="0" y="20" font-size="11">۰</text><text x="{bar:.1}" y="20" font-size="11" text-anchor="middle">{} متر</text></g>"##,
+        H - 30.0,
+        bar / 2.0,
+        bar / 2.0,
+        fa_digits(&format!("{length}"))
+    );
+    // Legend, bottom right.
+    let legend = match input.violation_m2 {
+        Some(m2) if m2 > 0.0 => format!("محدوده تخلف: {} مترمربع", fa_digits(&format!("{m2:.2}"))),
+        _ => "ملک موضوع پرونده".to_owned(),
+    };
+    let _ = write!(
+        out,
+        r##"<g class="legend" transform="translate({:.1},{:.1})"><rect x="0" y="-11" width="14" height="14" fill="url(#hatch)" stroke="#b3261e"/><text x="-6" y="0" font-size="12" text-anchor="end">{}</text></g>"##,
+        W - 24.0,
+        H - 20.0,
+        esc(&legend)
+    );
+    out.push_str("</svg>");
+    out
+}
+
+fn bounds(points: &[(f64, f64)]) -> (f64, f64, f64, f64) {
+    points.iter().fold(
+        (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        ),
+        |(a, b, c, d), p| (a.min(p.0), b.min(p.1), c.max(p.0), d.max(p.1)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn square(lon: f64, lat: f64, d: f64) -> Ring {
+        vec![
+            (lon, lat),
+            (lon + d, lat),
+            (lon + d, lat - d),
+            (lon, lat - d),
+            (lon, lat),
+        ]
+    }
+
+    #[test]
+    fn the_sketch_draws_the_parcel_neighbours_street_north_arrow_and_scale() {
+        let svg = svg(&KrokiInput {
+            parcel: Some(square(46.2912, 38.0801, 0.0003)),
+            neighbours: vec![square(46.2916, 38.0801, 0.0003)],
+            street: None,
+            street_name: Some("خیابان امام".into()),
+            violation_m2: Some(60.0),
+        });
+        for part in [
+            "class=\"parcel\"",
+            "class=\"neighbour\"",
+            "class=\"street\"",
+            "class=\"north\"",
+            "class=\"scale\"",
+            "url(#hatch)",
+            "خیابان امام",
+            "۶۰.۰۰",
+        ] {
+            assert!(svg.contains(part), "{part} missing");
+        }
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+    }
+
+    #[test]
+    fn without_a_boundary_the_sketch_says_so() {
+        let svg = svg(&KrokiInput::default());
+        assert!(svg.contains("هندسه ملک در سامانه ثبت نشده است"));
+    }
+
+    #[test]
+    fn scale_bars_have_round_lengths() {
+        assert_eq!(scale_length(100.0), 20.0);
+        assert_eq!(scale_length(260.0), 50.0);
+        assert_eq!(scale_length(9.0), 1.0);
+    }
+}

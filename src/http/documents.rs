@@ -1,0 +1,162 @@
+//! `/documents/rulings/{id}`: the dadnameh of an issued ruling, opened through a signed,
+//! short-lived link (`Ruling.documentUrl`); and the Persian typeface it uses.
+
+use std::{collections::HashMap, sync::Arc};
+
+use chrono::Utc;
+use poem::{
+    handler,
+    http::{header, StatusCode},
+    web::{Data, Path, Query},
+    Response,
+};
+use sha2::{Digest, Sha256};
+use shahr_domain::{deadlines::deadline, signing::SignatureRecord};
+
+use super::HttpState;
+use crate::documents::{self, dadnameh, esc, fa_digits, links::LinkError};
+
+fn refusal(status: StatusCode, title: &str, detail: &str) -> Response {
+    let html = dadnameh::page(
+        title,
+        &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(detail)),
+        "",
+    );
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(html)
+}
+
+#[handler]
+pub async fn ruling_document(
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    state: Data<&Arc<HttpState>>,
+) -> Response {
+    let Ok(id) = id.parse::<i32>() else {
+        return refusal(
+            StatusCode::NOT_FOUND,
+            "یافت نشد",
+            "دادنامه‌ای با این شناسه نیست.",
+        );
+    };
+    let path = format!("/documents/rulings/{id}");
+    let exp = params.get("exp").and_then(|e| e.parse::<i64>().ok());
+    let sig = params.get("sig");
+    let checked = match (exp, sig) {
+        (Some(exp), Some(sig)) => state.links.check(&path, exp, sig, Utc::now()),
+        _ => Err(LinkError::Invalid),
+    };
+    match checked {
+        Ok(()) => {}
+        Err(LinkError::Expired) => {
+            return refusal(
+                StatusCode::GONE,
+                "پیوند منقضی شده است",
+                "این پیوند دیگر معتبر نیست؛ از سامانه پیوند تازه بگیرید.",
+            )
+        }
+        Err(LinkError::Invalid) => {
+            return refusal(
+                StatusCode::FORBIDDEN,
+                "دسترسی مجاز نیست",
+                "این پیوند معتبر نیست؛ دادنامه را از سامانه باز کنید.",
+            )
+        }
+    }
+    let stored = match state.urbanism.document_of(id).await {
+        Ok(Some(stored)) => stored,
+        Ok(None) => {
+            return refusal(
+                StatusCode::NOT_FOUND,
+                "یافت نشد",
+                "این رأی دادنامه الکترونیک ندارد.",
+            )
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, "document lookup failed");
+            return super::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "documents are unavailable; retry shortly",
+            );
+        }
+    };
+    // Serve only what the hologram covers: the stored bytes must hash to the signed hash.
+    let hash = hex::encode(Sha256::digest(stored.html.as_bytes()));
+    let signature = SignatureRecord {
+        key_id: stored.record.key_id.clone(),
+        signature: stored.record.signature.clone(),
+    };
+    let intact = hash == stored.sha256
+        && stored.record.content["documentHash"].as_str() == Some(hash.as_str())
+        && state.keyring.verify(&stored.record.content, &signature);
+    if !intact {
+        tracing::error!(
+            ruling = id,
+            "a stored dadnameh does not match its signature"
+        );
+        return refusal(
+            StatusCode::CONFLICT,
+            "دادنامه مخدوش است",
+            "نسخه ذخیره‌شده این دادنامه با امضای دیجیتال آن مطابقت ندارد؛ به دبیرخانه کمیسیون اطلاع دهید.",
+        );
+    }
+    let status = service_status(&state, id).await;
+    let html = dadnameh::page(
+        &format!("دادنامه {}", stored.record.number),
+        &stored.html,
+        &status,
+    );
+    Response::builder()
+        .status(StatusCode::OK)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "private, no-store")
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self' data:",
+        )
+        .body(html)
+}
+
+/// The note above the document: served or not yet, and the objection deadline.
+async fn service_status(state: &HttpState, ruling_id: i32) -> String {
+    let served = match state.urbanism.notifications_by_ruling(&[ruling_id]).await {
+        Ok(mut by_ruling) => by_ruling.remove(&ruling_id).unwrap_or_default(),
+        Err(err) => {
+            tracing::warn!(error = %err, "service lookup failed");
+            return String::new();
+        }
+    };
+    let first = served.iter().filter_map(|n| n.served_on).min();
+    match first {
+        None => "<aside class=\"status\">این دادنامه هنوز ابلاغ قانونی نشده است؛ مهلت اعتراض از تاریخ ابلاغ آغاز می‌شود.</aside>".to_owned(),
+        Some(day) => {
+            let last = deadline(day, state.rules.objection_window_days, &state.rules.holidays);
+            format!(
+                "<aside class=\"status\">ابلاغ قانونی: <span class=\"served-on\">{}</span> — مهلت اعتراض تا پایان <span class=\"objection-deadline\">{}</span></aside>",
+                fa_digits(&crate::graphql::scalars::jalali(day)),
+                fa_digits(&crate::graphql::scalars::jalali(last))
+            )
+        }
+    }
+}
+
+fn font(bytes: &'static [u8]) -> Response {
+    Response::builder()
+        .content_type("font/woff2")
+        .header(header::CACHE_CONTROL, "public, max-age=31536000, immutable")
+        .body(bytes)
+}
+
+#[handler]
+pub fn font_regular() -> Response {
+    font(documents::FONT_REGULAR)
+}
+
+#[handler]
+pub fn font_bold() -> Response {
+    font(documents::FONT_BOLD)
+}
