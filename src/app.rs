@@ -36,6 +36,7 @@ pub struct Application {
     bus: Arc<dyn EventBus>,
     metrics: Arc<Metrics>,
     relays: Vec<(RelaySettings, watch::Sender<RelayRole>)>,
+    notifier: crate::notifier::NotifierSettings,
     relay_roles: HashMap<Source, watch::Receiver<RelayRole>>,
     databases: Databases,
 }
@@ -75,7 +76,12 @@ impl Application {
                 rules: Arc::new(config.article100_rules()?),
                 keyring: keyring.clone(),
                 links: config.document_links()?,
-                public_base_url,
+                public_base_url: public_base_url.clone(),
+                channels: shahr_urbanism::session::Channels {
+                    e_notice: config.e_notice_base_url.is_some(),
+                    sms: config.sms_base_url.is_some(),
+                    public_base_url: public_base_url.clone(),
+                },
             }),
             Limits {
                 max_aliases: config.max_aliases,
@@ -137,7 +143,16 @@ impl Application {
             ));
             relay_roles.insert(source, rx);
         }
+        let notifier = crate::notifier::NotifierSettings {
+            urbanism: UrbanismDb::new(databases.urbanism.build_pool()?),
+            citizen: citizen_pool.clone(),
+            notifier: shahr_notify::Notifier::new(config.notify_settings())
+                .context("cannot build the notification clients")?,
+            rules: Arc::new(config.article100_rules()?),
+            poll_interval: config.notify_poll_interval,
+        };
         Ok(Self {
+            notifier,
             acceptor: acceptor.boxed(),
             port,
             routes: poem::EndpointExt::boxed(http::routes(state)),
@@ -191,9 +206,12 @@ impl Application {
             bus,
             metrics,
             relays,
+            notifier,
             mut databases,
             ..
         } = self;
+        let notifier_stop = CancellationToken::new();
+        let notifier_task = tokio::spawn(crate::notifier::run(notifier, notifier_stop.clone()));
         let relay_stop = CancellationToken::new();
         let relay_tasks: Vec<_> = relays
             .into_iter()
@@ -217,6 +235,8 @@ impl Application {
             )
             .await;
         relay_stop.cancel();
+        notifier_stop.cancel();
+        let _ = notifier_task.await;
         for task in relay_tasks {
             let _ = task.await;
         }

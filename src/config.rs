@@ -155,6 +155,29 @@ pub struct Config {
     /// How long a signed document link (`Ruling.documentUrl`) stays valid.
     #[serde(with = "humantime_serde")]
     pub document_link_ttl: Duration,
+    /// Base URL of the judicial electronic notice service (legal service of rulings). Unset:
+    /// owners are told through the in-app inbox and served by staff (`recordNotification`).
+    pub e_notice_base_url: Option<String>,
+    /// Bearer token of the e-notice service.
+    pub e_notice_token: Option<Secret>,
+    /// Base URL of the SMS gateway (courtesy alerts). Unset: no SMS.
+    pub sms_base_url: Option<String>,
+    /// Bearer token of the SMS gateway.
+    pub sms_token: Option<Secret>,
+    /// Deadline of each call to a notification provider.
+    #[serde(with = "humantime_serde")]
+    pub notify_timeout: Duration,
+    /// Attempts before a notification is given up.
+    pub notify_max_attempts: i32,
+    /// First delay before retrying a failed notification (doubled each time).
+    #[serde(with = "humantime_serde")]
+    pub notify_backoff: Duration,
+    /// How often the notifier looks for due notifications and rulings that became final.
+    #[serde(with = "humantime_serde")]
+    pub notify_poll_interval: Duration,
+    /// How often an accepted e-notice is asked for its delivery receipt.
+    #[serde(with = "humantime_serde")]
+    pub e_notice_receipt_poll: Duration,
     /// The owner's defence window in days, from the hearing's scheduling.
     pub defence_window_days: u32,
     /// The objection window in days, from legal service of a ruling (Note 10).
@@ -224,6 +247,15 @@ impl Default for Config {
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),
+            e_notice_base_url: None,
+            e_notice_token: None,
+            sms_base_url: None,
+            sms_token: None,
+            notify_timeout: Duration::from_secs(5),
+            notify_max_attempts: 5,
+            notify_backoff: Duration::from_secs(2),
+            notify_poll_interval: Duration::from_secs(1),
+            e_notice_receipt_poll: Duration::from_secs(60),
             public_base_url: None,
             document_link_ttl: Duration::from_secs(600),
             defence_window_days: 10,
@@ -406,6 +438,27 @@ impl Config {
             holidays,
             ruling_number,
         })
+    }
+
+    /// The notification providers and how hard to try.
+    pub fn notify_settings(&self) -> shahr_notify::Settings {
+        let endpoint = |url: &Option<String>, token: &Option<Secret>| {
+            url.as_ref().map(|u| shahr_notify::Endpoint {
+                base_url: u.clone(),
+                token: token
+                    .as_ref()
+                    .map(|t| t.expose().to_owned())
+                    .unwrap_or_default(),
+            })
+        };
+        shahr_notify::Settings {
+            sms: endpoint(&self.sms_base_url, &self.sms_token),
+            e_notice: endpoint(&self.e_notice_base_url, &self.e_notice_token),
+            timeout: self.notify_timeout,
+            max_attempts: self.notify_max_attempts.max(1),
+            backoff: self.notify_backoff,
+            receipt_poll: self.e_notice_receipt_poll,
+        }
     }
 
     /// The public address documents link to, without a trailing slash, when the server

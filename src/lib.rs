@@ -29,6 +29,7 @@ pub mod graphql;
 pub mod hologram;
 pub mod http;
 pub mod metrics;
+pub mod notifier;
 pub mod telemetry;
 
 pub use app::Application;

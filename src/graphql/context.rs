@@ -27,6 +27,8 @@ pub struct Deps {
     pub links: crate::documents::links::LinkSigner,
     /// The public address printed on documents (QR codes).
     pub public_base_url: String,
+    /// How owners are told of issued rulings.
+    pub channels: shahr_urbanism::session::Channels,
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {

@@ -32,6 +32,41 @@ impl Me {
         self.info.national_id.as_ref().map(NationalIdScalar::from)
     }
 
+    /// Messages to you, newest first: rulings issued on your parcels, your requests' steps.
+    /// The in-app inbox is a courtesy; legal service of a ruling is the e-notice receipt or a
+    /// recorded service.
+    async fn notifications(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many: 20 by default, at most 100.")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<InboxMessage>> {
+        let first = i64::from(first.unwrap_or(20));
+        if !(1..=100).contains(&first) {
+            return Err(super::error::ApiError::bad_input("first", "between 1 and 100").into());
+        }
+        let Some(national_id) = self.info.national_id.clone() else {
+            return Ok(Vec::new());
+        };
+        let deps = ctx.deps();
+        let (a, b) = futures_util::future::try_join(
+            shahr_store::deliveries::inbox(deps.urbanism.pool(), &national_id, first),
+            shahr_store::deliveries::inbox(deps.citizen.pool(), &national_id, first),
+        )
+        .await
+        .map_err(ApiError::from)?;
+        let mut all: Vec<_> = a
+            .into_iter()
+            .map(|m| ("U", m))
+            .chain(b.into_iter().map(|m| ("C", m)))
+            .collect();
+        all.sort_by_key(|m| std::cmp::Reverse(m.1.created_at));
+        all.truncate(usize::try_from(first).unwrap_or(20));
+        Ok(all
+            .into_iter()
+            .map(|(source, m)| InboxMessage { source, message: m })
+            .collect())
+    }
+
     /// Parcels you own (a share or the whole).
     async fn parcels(
         &self,
@@ -119,5 +154,48 @@ impl MeQuery {
             own,
             info: ViewerInfo::from(ctx.viewer()),
         })
+    }
+}
+
+/// A message in your in-app inbox.
+pub struct InboxMessage {
+    source: &'static str,
+    message: shahr_store::deliveries::InboxMessage,
+}
+
+/// A message in your in-app inbox.
+#[Object]
+impl InboxMessage {
+    /// Opaque id.
+    async fn id(&self) -> async_graphql::ID {
+        super::node::global_id(
+            "InboxMessage",
+            format!("{}{}", self.source, self.message.id),
+        )
+    }
+
+    /// Title, in Persian.
+    async fn title(&self) -> &str {
+        &self.message.title
+    }
+
+    /// Text, in Persian.
+    async fn body(&self) -> &str {
+        &self.message.body
+    }
+
+    /// A link to follow (e.g. the ruling's verification page).
+    async fn link(&self) -> Option<&str> {
+        self.message.link.as_deref()
+    }
+
+    /// What it is about: `ruling` or `request`.
+    async fn subject_kind(&self) -> &str {
+        &self.message.subject_kind
+    }
+
+    /// When it arrived.
+    async fn received_at(&self) -> super::scalars::DateTime {
+        super::scalars::DateTime(self.message.created_at)
     }
 }

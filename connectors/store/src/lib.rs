@@ -9,6 +9,7 @@
 //! Nothing here knows about GraphQL or HTTP.
 
 pub mod audit;
+pub mod deliveries;
 pub mod error;
 pub mod listener;
 pub mod migrate;

@@ -45,6 +45,11 @@ pub const COMMON: MigrationSet = MigrationSet {
             name: "audit_log",
             sql: include_str!("../migrations/common/0002_audit_log.sql"),
         },
+        Migration {
+            version: 3,
+            name: "deliveries",
+            sql: include_str!("../migrations/common/0003_deliveries.sql"),
+        },
     ],
 };
 

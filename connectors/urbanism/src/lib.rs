@@ -17,6 +17,7 @@ pub mod issued;
 mod parcels;
 pub mod records;
 mod rulings;
+pub mod service;
 pub mod session;
 mod sql;
 

@@ -14,7 +14,7 @@ use shahr_domain::{
     cases::{next, CaseEvent, IllegalTransition},
     deadlines::deadline,
     fines::{FineError, ItemFacts},
-    identifiers::{NationalId, RenovationCode},
+    identifiers::{Mobile, NationalId, RenovationCode},
     jalali::JalaliDate,
     session::{check_draft, missing_seats, Article100Rules, DraftShape},
     signing::content_hash,
@@ -97,21 +97,21 @@ impl From<tokio_postgres::Error> for SessionError {
     }
 }
 
-fn conflict(message: impl Into<String>) -> SessionError {
+pub(crate) fn conflict(message: impl Into<String>) -> SessionError {
     SessionError::Conflict {
         message: message.into(),
         current: None,
     }
 }
 
-fn bad(field: impl Into<String>, message: impl Into<String>) -> SessionError {
+pub(crate) fn bad(field: impl Into<String>, message: impl Into<String>) -> SessionError {
     SessionError::BadInput {
         field: field.into(),
         message: message.into(),
     }
 }
 
-fn check_access(access: Access) -> Result<(), SessionError> {
+pub(crate) fn check_access(access: Access) -> Result<(), SessionError> {
     match access {
         Access::Allow => Ok(()),
         Access::Forbid(why) => Err(SessionError::Forbidden(why)),
@@ -130,6 +130,19 @@ pub struct LockedCase {
     pub block: Option<u32>,
     /// National ids of the parcel's owners (readable ones).
     pub owners: Vec<NationalId>,
+    /// The owners with a readable national id: names and mobiles, for notifications.
+    pub contacts: Vec<Contact>,
+}
+
+/// An owner to notify.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    /// National id.
+    pub national_id: NationalId,
+    /// Name as the legacy system has it, letters normalised.
+    pub name: String,
+    /// Mobile, when readable.
+    pub mobile: Option<Mobile>,
 }
 
 /// A violation item the expert listed, for a referral.
@@ -324,6 +337,18 @@ pub struct Draft {
     pub signatures: Vec<Signature>,
 }
 
+/// How owners are told of an issued ruling: always the in-app inbox; the judicial e-notice
+/// (legal service) and SMS (courtesy) when their providers are configured.
+#[derive(Debug, Clone, Default)]
+pub struct Channels {
+    /// Send the judicial e-notice.
+    pub e_notice: bool,
+    /// Send an SMS alert.
+    pub sms: bool,
+    /// The public address, for links in messages.
+    pub public_base_url: String,
+}
+
 /// What the sealing step receives to sign.
 #[derive(Debug, Clone)]
 pub struct ToSign {
@@ -364,14 +389,14 @@ fn status_code(status: CaseStatus) -> String {
         .unwrap_or_default()
 }
 
-fn status_name(status: CaseStatus) -> String {
+pub(crate) fn status_name(status: CaseStatus) -> String {
     serde_json::to_value(status)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
 }
 
-fn jalali(date: NaiveDate) -> String {
+pub(crate) fn jalali(date: NaiveDate) -> String {
     JalaliDate::from_gregorian(date).to_string()
 }
 
@@ -399,7 +424,7 @@ async fn next_sequence(
 }
 
 impl UrbanismDb {
-    async fn lock_case(
+    pub(crate) async fn lock_case(
         &self,
         tx: &Transaction<'_>,
         case_id: i32,
@@ -424,29 +449,49 @@ impl UrbanismDb {
             .get::<_, Option<String>>(10)
             .and_then(|c| RenovationCode::parse(&c).ok())
             .map(|c| c.block());
-        let owners = tx
+        let contacts: Vec<Contact> = tx
             .query(
-                "SELECT m.kod_melli FROM tbl_malekiat k JOIN tbl_malek m ON m.id_malek = k.id_malek \
-                 WHERE k.id_parvandeh = $1",
+                "SELECT m.kod_melli, m.nam, m.nam_khanevadegi, m.nam_sherkat, m.mobile \
+                 FROM tbl_malekiat k JOIN tbl_malek m ON m.id_malek = k.id_malek \
+                 WHERE k.id_parvandeh = $1 ORDER BY m.id_malek",
                 &[&case.parcel_id],
             )
             .await?
             .iter()
-            .filter_map(|r| r.get::<_, Option<String>>(0))
-            .filter_map(|n| NationalId::parse(&n).ok())
+            .filter_map(|r| {
+                let national_id = NationalId::parse(&r.get::<_, Option<String>>(0)?).ok()?;
+                let name = [r.get::<_, Option<String>>(1), r.get::<_, Option<String>>(2)]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let name = if name.trim().is_empty() {
+                    r.get::<_, Option<String>>(3).unwrap_or_default()
+                } else {
+                    name
+                };
+                Some(Contact {
+                    national_id,
+                    name: shahr_domain::text::normalise(name.trim()),
+                    mobile: r
+                        .get::<_, Option<String>>(4)
+                        .and_then(|m| Mobile::parse(&m).ok()),
+                })
+            })
             .collect();
         Ok(LockedCase {
             case,
             district,
             block,
-            owners,
+            owners: contacts.iter().map(|c| c.national_id.clone()).collect(),
+            contacts,
         })
     }
 
     /// Moves a locked case by `event` (writing the legacy state when it changes) and records
     /// the step: history row, outbox event `topic` and audit entry.
     #[allow(clippy::too_many_arguments)]
-    async fn step(
+    pub(crate) async fn step(
         &self,
         tx: &Transaction<'_>,
         locked: &LockedCase,
@@ -945,6 +990,8 @@ impl UrbanismDb {
                             current: Some(locked.case.status),
                         });
                     }
+                    self.check_no_primary_members(&tx, commission_id, *case_id)
+                        .await?;
                 }
             }
             tx.execute(
@@ -975,6 +1022,46 @@ impl UrbanismDb {
             opened_at: row.get(1),
             case_ids: ids,
         })
+    }
+
+    /// Refuses an appeal commission any of whose serving members signed the case's primary
+    /// ruling.
+    async fn check_no_primary_members(
+        &self,
+        tx: &Transaction<'_>,
+        commission_id: i32,
+        case_id: i32,
+    ) -> Result<(), SessionError> {
+        let signers: Vec<String> = tx
+            .query(
+                "SELECT s.national_id FROM shahr.ruling_signatures s JOIN shahr.ruling_drafts d ON d.id = s.draft_id \
+                 WHERE d.case_id = $1 AND d.issued_ruling_id IS NOT NULL AND d.content->>'stage' = 'PRIMARY'",
+                &[&case_id],
+            )
+            .await?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        if signers.is_empty() {
+            return Ok(());
+        }
+        let members = tx
+            .query(
+                "SELECT kod_melli FROM tbl_ozv_commission WHERE id_commission = $1 AND ta_tarikh IS NULL AND faal = '1'",
+                &[&commission_id],
+            )
+            .await?;
+        let overlap = members
+            .iter()
+            .filter_map(|r| r.get::<_, Option<String>>(0))
+            .filter_map(|n| NationalId::parse(&n).ok())
+            .any(|n| signers.iter().any(|s| s == n.as_str()));
+        if overlap {
+            return Err(conflict(format!(
+                "case {case_id}: a member of this commission sat on the primary ruling; the appeal goes to a commission with none of them"
+            )));
+        }
+        Ok(())
     }
 
     async fn check_defence_heard(
@@ -1318,12 +1405,14 @@ impl UrbanismDb {
     /// integrated urbanism system expects, the signed immutable record (`seal` signs it), the
     /// first state-history row, an audit entry and an outbox event. The same idempotency key
     /// returns the same ruling, also when two calls race.
+    #[allow(clippy::too_many_arguments)] // each is a distinct input of the one transaction
     pub async fn issue_ruling(
         &self,
         draft_id: i64,
         idempotency_key: &str,
         rules: &Article100Rules,
         actor: &Actor,
+        channels: &Channels,
         access: impl FnOnce(&Draft) -> Access,
         seal: impl FnOnce(ToSign) -> NewIssuedRuling,
     ) -> Result<Issued, SessionError> {
@@ -1542,6 +1631,50 @@ impl UrbanismDb {
             }),
         )
         .await?;
+        let link = format!(
+            "{}/verify/{}",
+            channels.public_base_url, record.verification_code
+        );
+        for contact in &locked.contacts {
+            let title = "ابلاغ رأی کمیسیون ماده صد".to_owned();
+            let body = format!(
+                "رأی شماره {number} کمیسیون ماده صد درباره ملک شما صادر شد. متن دادنامه در سامانه شهر در دسترس است."
+            );
+            let mut plan = vec![shahr_store::deliveries::Channel::Inbox];
+            if channels.e_notice {
+                plan.push(shahr_store::deliveries::Channel::ENotice);
+            }
+            if channels.sms && contact.mobile.is_some() {
+                plan.push(shahr_store::deliveries::Channel::Sms);
+            }
+            for channel in plan {
+                let body = if channel == shahr_store::deliveries::Channel::Sms {
+                    format!("{body} (این پیامک اطلاع‌رسانی است و ابلاغ قانونی نیست.)")
+                } else {
+                    body.clone()
+                };
+                shahr_store::deliveries::enqueue(
+                    &*tx,
+                    &shahr_store::deliveries::NewDelivery {
+                        send_id: format!(
+                            "ruling-{legacy_id}-{}-{}",
+                            contact.national_id.as_str(),
+                            channel.as_str().to_lowercase()
+                        ),
+                        channel,
+                        subject_kind: "ruling".into(),
+                        subject_id: legacy_id.to_string(),
+                        national_id: Some(contact.national_id.as_str().to_owned()),
+                        mobile: contact.mobile.as_ref().map(|m| m.as_str().to_owned()),
+                        name: Some(contact.name.clone()),
+                        title: title.clone(),
+                        body,
+                        link: Some(link.clone()),
+                    },
+                )
+                .await?;
+            }
+        }
         match tx.commit().await.map_err(StoreError::from) {
             Ok(()) => {}
             Err(StoreError::UniqueViolation { constraint })

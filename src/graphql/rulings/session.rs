@@ -543,7 +543,7 @@ pub struct IssueRulingPayload {
     pub created: bool,
 }
 
-fn session_error(e: SessionError, prefix: &str) -> ApiError {
+pub(crate) fn session_error(e: SessionError, prefix: &str) -> ApiError {
     match e {
         SessionError::NotFound => ApiError::new(ErrorCode::NotFound, "no such object"),
         SessionError::Forbidden(why) => ApiError::new(ErrorCode::Forbidden, why),
@@ -670,6 +670,74 @@ fn id64(kind: &str, field: &str, id: &ID) -> ApiResult<i64> {
         .filter(|(k, _)| k == kind)
         .and_then(|(_, key)| key.parse().ok())
         .ok_or_else(|| ApiError::bad_input(field, format!("`{field}` is not the id of a {kind}")))
+}
+
+/// A legal service done in person, to a relative or employee, by affixing, or to a legal
+/// entity's representative.
+#[derive(InputObject)]
+pub struct RecordNotificationInput {
+    /// The ruling (its `id`).
+    pub ruling: ID,
+    /// How it was served (`ELECTRONIC` comes from the e-notice service's receipt).
+    pub mode: shahr_domain::vocabulary::NotificationMode,
+    /// Who received it.
+    pub receiver_name: String,
+    /// The receiver's national id.
+    pub receiver_national_id: Option<crate::graphql::scalars::NationalIdScalar>,
+    /// The bailiff or officer who served it.
+    pub agent: String,
+    /// When it was served; now when absent. Never before the ruling's date, never in the future.
+    pub served_at: Option<DateTime>,
+}
+
+/// The recorded service.
+#[derive(SimpleObject)]
+pub struct RecordNotificationPayload {
+    /// The ruling.
+    pub ruling: Ruling,
+    /// The day of service.
+    pub served_on: Date,
+    /// The last day to object (primary rulings), moved past Fridays and holidays.
+    pub objection_deadline: Option<Date>,
+    /// `objectionDeadline` in the Jalali calendar.
+    pub objection_deadline_jalali: Option<String>,
+    /// False when the ruling had been served before (the window runs from the first service).
+    pub first_service: bool,
+}
+
+/// An objection to a served primary ruling.
+#[derive(InputObject)]
+pub struct FileObjectionInput {
+    /// The ruling (its `id`).
+    pub ruling: ID,
+    /// The objection (1 to 8000 characters).
+    pub statement: String,
+}
+
+/// The recorded objection.
+#[derive(SimpleObject)]
+pub struct FileObjectionPayload {
+    /// The ruling.
+    pub ruling: Ruling,
+    /// Who objected.
+    pub objector: shahr_domain::vocabulary::Objector,
+    /// False when it came after the window: recorded and flagged; the case does not go to appeal.
+    pub in_time: bool,
+    /// The window's last day.
+    pub deadline: Date,
+    /// `deadline` in the Jalali calendar.
+    pub deadline_jalali: String,
+}
+
+async fn ruling_payload(ctx: &Context<'_>, id: i32) -> ApiResult<Ruling> {
+    ctx.deps()
+        .urbanism
+        .rulings_by_ids(&[id], &Visibility::All)
+        .await?
+        .into_iter()
+        .next()
+        .map(Ruling)
+        .ok_or_else(|| ApiError::new(ErrorCode::NotFound, "no such ruling"))
 }
 
 /// Mutations of the commission session.
@@ -1004,6 +1072,125 @@ impl SessionMutation {
         })
     }
 
+    /// Records the legal service of a ruling done by hand (in person, to a relative or
+    /// employee, affixed, to a legal entity's representative). The first service of a primary
+    /// ruling opens the objection window; serving an appeal ruling makes it final. Urbanism
+    /// staff of the parcel's district and the secretary of the ruling's commission.
+    async fn record_notification(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordNotificationInput,
+    ) -> async_graphql::Result<RecordNotificationPayload> {
+        let viewer = ctx.viewer();
+        let p = signed_in(viewer)?;
+        let ruling_id = id_of("Ruling", "input.ruling", &input.ruling)?;
+        if input.mode == shahr_domain::vocabulary::NotificationMode::Electronic {
+            return Err(ApiError::bad_input(
+                "input.mode",
+                "electronic service is recorded from the e-notice service's receipt",
+            )
+            .into());
+        }
+        let service = shahr_urbanism::service::NewService {
+            mode: input.mode,
+            receiver_name: check_text("input.receiverName", &input.receiver_name, 200)?,
+            receiver_national_id: input.receiver_national_id.map(|n| n.0),
+            agent: check_text("input.agent", &input.agent, 200)?,
+            served_at: input.served_at.map_or_else(Utc::now, |d| d.0),
+            delivery_id: None,
+        };
+        let ruling_commission = ctx
+            .deps()
+            .urbanism
+            .rulings_by_ids(&[ruling_id], &Visibility::All)
+            .await
+            .map_err(ApiError::from)?
+            .into_iter()
+            .next()
+            .and_then(|r| r.commission_id);
+        let role = if p.roles.contains(&Role::UrbanismStaff) {
+            Role::UrbanismStaff
+        } else {
+            Role::CommissionSecretary
+        };
+        let served = ctx
+            .deps()
+            .urbanism
+            .record_service(ruling_id, &service, &ctx.deps().rules, &actor(p, role), |case| {
+                let staff = p.roles.contains(&Role::UrbanismStaff)
+                    && p.district.is_some()
+                    && p.district == case.district;
+                let secretary = ruling_commission.is_some_and(|c| is_secretary_of(p, c));
+                decide(
+                    viewer,
+                    case,
+                    staff || secretary,
+                    "only urbanism staff of the parcel's district or the commission's secretary record service",
+                )
+            })
+            .await
+            .map_err(|e| session_error(e, "input"))?;
+        Ok(RecordNotificationPayload {
+            ruling: ruling_payload(ctx, ruling_id).await?,
+            served_on: Date(served.served_on),
+            objection_deadline: served.objection_deadline.map(Date),
+            objection_deadline_jalali: served.objection_deadline.map(jalali),
+            first_service: served.first,
+        })
+    }
+
+    /// Objects to a served primary ruling, as an owner of the parcel or for the municipality
+    /// (urbanism staff of its district). Inside the window the case goes to appeal; a late
+    /// objection is recorded and flagged (`inTime: false`) and the case does not move.
+    async fn file_objection(
+        &self,
+        ctx: &Context<'_>,
+        input: FileObjectionInput,
+    ) -> async_graphql::Result<FileObjectionPayload> {
+        use shahr_domain::vocabulary::Objector;
+        let viewer = ctx.viewer();
+        let p = signed_in(viewer)?;
+        let ruling_id = id_of("Ruling", "input.ruling", &input.ruling)?;
+        let statement = check_text(
+            "input.statement",
+            &input.statement,
+            shahr_domain::session::MAX_TEXT_CHARS,
+        )?;
+        let as_owner = p.roles.contains(&Role::Citizen) && p.national_id.is_some();
+        let (objector, role) = if as_owner {
+            (Objector::Owner, Role::Citizen)
+        } else {
+            (Objector::Municipality, Role::UrbanismStaff)
+        };
+        let objected = ctx
+            .deps()
+            .urbanism
+            .file_objection(ruling_id, objector, &statement, &ctx.deps().rules, &actor(p, role), |case| {
+                let owner = as_owner
+                    && p.national_id
+                        .as_ref()
+                        .is_some_and(|n| case.owners.contains(n));
+                let staff = p.roles.contains(&Role::UrbanismStaff)
+                    && p.district.is_some()
+                    && p.district == case.district;
+                decide(
+                    viewer,
+                    case,
+                    owner || staff,
+                    "only an owner of the parcel or the municipality (urbanism staff of its district) objects",
+                )
+            })
+            .await
+            .map_err(|e| session_error(e, "input"))?;
+        Ok(FileObjectionPayload {
+            ruling: ruling_payload(ctx, ruling_id).await?,
+            objector,
+            in_time: objected.in_time,
+            deadline: Date(objected.deadline),
+            deadline_jalali: jalali(objected.deadline),
+        })
+    }
+
     /// Issues a draft signed by the three voting members, in one transaction: the legacy
     /// ruling and case rows, the signed immutable record with its verification code, the
     /// state history, the audit entry and the `ruling.issued` event. Needs an idempotency
@@ -1038,6 +1225,7 @@ impl SessionMutation {
                 &key,
                 &deps.rules,
                 &actor(p, Role::CommissionSecretary),
+                &deps.channels,
                 |draft| {
                     if is_secretary_of(p, draft.content.commission_id) {
                         Access::Allow

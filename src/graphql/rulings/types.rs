@@ -474,6 +474,21 @@ impl Ruling {
         Ok(Some(format!("{}{link}", deps.public_base_url)))
     }
 
+    /// The last day to object, counted from the first legal service (primary rulings that
+    /// have been served); Fridays and holidays moved past.
+    async fn objection_deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        if self.0.stage != RulingStage::Primary || self.0.status.is_none() {
+            return Ok(None);
+        }
+        let deps = ctx.deps();
+        Ok(deps
+            .urbanism
+            .objection_deadline(self.0.id, &deps.rules)
+            .await
+            .map_err(|e| super::session::session_error(e, "ruling"))?
+            .map(Date))
+    }
+
     /// How the ruling was served (*eblagh*).
     async fn notifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Notification>> {
         Ok(many::<NotificationsLoader, _>(ctx, self.0.id)

@@ -1,0 +1,162 @@
+//! The notifier: sends the messages written to `shahr.deliveries` (inbox, e-notice, SMS) in
+//! both databases, records an e-notice's delivery receipt as the ruling's legal service, and
+//! makes final the rulings whose objection window closed with no objection. Every instance
+//! runs one; claimed messages are leased, so instances do not send the same message at once,
+//! and providers deduplicate by send id, so a retry never sends twice.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::Utc;
+use shahr_domain::{session::Article100Rules, vocabulary::NotificationMode};
+use shahr_notify::Notifier;
+use shahr_store::{
+    deliveries::{self, Channel, Delivery, Outcome},
+    PgPool, StoreError,
+};
+use shahr_urbanism::{
+    service::NewService,
+    session::{Access, Actor, SessionError},
+    UrbanismDb,
+};
+use tokio_util::sync::CancellationToken;
+
+/// What the notifier works with.
+pub struct NotifierSettings {
+    /// The urbanism database (rulings).
+    pub urbanism: UrbanismDb,
+    /// The citizen database (requests).
+    pub citizen: PgPool,
+    /// The provider clients.
+    pub notifier: Notifier,
+    /// Article 100 settings (the objection window).
+    pub rules: Arc<Article100Rules>,
+    /// Pause between passes.
+    pub poll_interval: Duration,
+}
+
+/// How long a claimed message is left to its sender before another instance may retry it.
+const LEASE: Duration = Duration::from_secs(120);
+
+/// Runs passes until `stop` is cancelled.
+pub async fn run(settings: NotifierSettings, stop: CancellationToken) {
+    loop {
+        if let Err(err) = pass(&settings).await {
+            tracing::warn!(error = %err, "notifier pass failed; retrying");
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(settings.poll_interval) => {}
+        }
+    }
+}
+
+/// One pass: due messages of both databases, then finality.
+pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
+    for (pool, urbanism) in [(settings.urbanism.pool(), true), (&settings.citizen, false)] {
+        let due = deliveries::claim_due(pool, 20, LEASE).await?;
+        for delivery in due {
+            deliver(settings, pool, urbanism, &delivery).await?;
+        }
+    }
+    match settings
+        .urbanism
+        .finalise_due(&settings.rules, Utc::now())
+        .await
+    {
+        Ok(done) if !done.is_empty() => tracing::info!(rulings = ?done, "rulings became final"),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "finality pass failed"),
+    }
+    Ok(())
+}
+
+async fn finish(pool: &PgPool, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
+    let client = pool.get().await?;
+    deliveries::finish(&**client, id, outcome).await
+}
+
+async fn deliver(
+    settings: &NotifierSettings,
+    pool: &PgPool,
+    urbanism: bool,
+    d: &Delivery,
+) -> Result<(), StoreError> {
+    if d.channel == Channel::Inbox {
+        let mut client = pool.get().await?;
+        let tx = client.transaction().await?;
+        deliveries::to_inbox(&*tx, d).await?;
+        deliveries::finish(
+            &*tx,
+            d.id,
+            &Outcome::Delivered {
+                at: Utc::now(),
+                provider_ref: None,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    if !settings.notifier.has(d.channel) {
+        return finish(
+            pool,
+            d.id,
+            &Outcome::Failed {
+                error: format!("no provider is configured for {}", d.channel.as_str()),
+            },
+        )
+        .await;
+    }
+    let outcome = settings.notifier.send(d).await;
+    let legal = urbanism && d.channel == Channel::ENotice && d.subject_kind == "ruling";
+    match (&outcome, legal) {
+        (Outcome::Delivered { at, provider_ref }, true) => {
+            let Ok(ruling_id) = d.subject_id.parse::<i32>() else {
+                return finish(
+                    pool,
+                    d.id,
+                    &Outcome::Failed {
+                        error: "bad subject id".into(),
+                    },
+                )
+                .await;
+            };
+            let service = NewService {
+                mode: NotificationMode::Electronic,
+                receiver_name: d.name.clone().unwrap_or_default(),
+                receiver_national_id: d.national_id.clone(),
+                agent: format!(
+                    "سامانه ابلاغ الکترونیک{}",
+                    provider_ref
+                        .as_deref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
+                ),
+                served_at: *at,
+                delivery_id: Some(d.id),
+            };
+            let actor = Actor {
+                subject: "system:e-notice".into(),
+                role: "system".into(),
+            };
+            match settings
+                .urbanism
+                .record_service(ruling_id, &service, &settings.rules, &actor, |_| {
+                    Access::Allow
+                })
+                .await
+            {
+                Ok(_) => {
+                    // The service transaction marked the delivery delivered; keep the reference.
+                    finish(pool, d.id, &outcome).await
+                }
+                Err(SessionError::Store(e)) => Err(e),
+                Err(other) => {
+                    tracing::warn!(error = %other, delivery = d.id, "e-notice receipt not recorded as service");
+                    finish(pool, d.id, &outcome).await
+                }
+            }
+        }
+        _ => finish(pool, d.id, &outcome).await,
+    }
+}
