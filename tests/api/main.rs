@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod cli;
 mod districts;
+mod eblagh;
 mod events;
 mod health;
 mod helpers;

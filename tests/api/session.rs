@@ -13,34 +13,34 @@ use shahr_gateway::auth::Role;
 
 use crate::helpers::TestApp;
 
-const OWNER: &str = "0076229645";
+pub(crate) const OWNER: &str = "0076229645";
 const INTERIOR: &str = "0012345679";
 const JUDGE: &str = "0023456787";
 const COUNCIL: &str = "0034567895";
 const MUNICIPAL: &str = "0045678901";
 
-fn gid(kind: &str, key: impl std::fmt::Display) -> String {
+pub(crate) fn gid(kind: &str, key: impl std::fmt::Display) -> String {
     shahr_gateway::graphql::node::global_id(kind, key).to_string()
 }
 
-fn code(body: &Value) -> &str {
+pub(crate) fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("<none>")
 }
 
-fn ok(body: &Value) {
+pub(crate) fn ok(body: &Value) {
     assert!(body["errors"].is_null(), "unexpected errors: {body}");
 }
 
-struct Session<'a> {
+pub(crate) struct Session<'a> {
     app: &'a TestApp,
-    staff: String,
-    secretary: String,
+    pub(crate) staff: String,
+    pub(crate) secretary: String,
 }
 
 impl<'a> Session<'a> {
-    fn new(app: &'a TestApp) -> Self {
+    pub(crate) fn new(app: &'a TestApp) -> Self {
         Self {
             app,
             staff: app.staff(1),
@@ -48,7 +48,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn member(&self, commission: i32, national_id: &str) -> String {
+    pub(crate) fn member(&self, commission: i32, national_id: &str) -> String {
         self.app
             .commission_token(Role::CommissionMember, commission, Some(national_id), None)
     }
@@ -91,7 +91,7 @@ impl<'a> Session<'a> {
         .await
     }
 
-    async fn open(&self, token: &str, commission: i32) -> Value {
+    pub(crate) async fn open(&self, token: &str, commission: i32) -> Value {
         self.run(
             token,
             "mutation($input: OpenCommissionSessionInput!) { openCommissionSession(input: $input) {
@@ -118,7 +118,7 @@ impl<'a> Session<'a> {
             .collect()
     }
 
-    async fn draft(&self, token: &str, input: Value) -> Value {
+    pub(crate) async fn draft(&self, token: &str, input: Value) -> Value {
         self.run(
             token,
             "mutation($input: DraftRulingInput!) { draftRuling(input: $input) { draft {
@@ -142,7 +142,7 @@ impl<'a> Session<'a> {
         .await
     }
 
-    async fn sign(&self, token: &str, draft: &str) -> Value {
+    pub(crate) async fn sign(&self, token: &str, draft: &str) -> Value {
         self.run(
             token,
             "mutation($input: SignRulingInput!) { signRuling(input: $input) { draft { missingSeats signatures { seat member { fullName } } } } }",
@@ -151,7 +151,7 @@ impl<'a> Session<'a> {
         .await
     }
 
-    async fn issue(&self, token: &str, draft: &str, key: &str) -> Value {
+    pub(crate) async fn issue(&self, token: &str, draft: &str, key: &str) -> Value {
         self.run(
             token,
             "mutation($input: IssueRulingInput!) { issueRuling(input: $input) { number verificationCode created
@@ -175,7 +175,7 @@ impl<'a> Session<'a> {
     }
 
     /// A fine draft of case 7 signed by the three voting members of commission 1.
-    async fn signed_draft(&self) -> String {
+    pub(crate) async fn signed_draft(&self) -> String {
         let session = self.to_session().await;
         let drafted = self.fine_draft(&session).await;
         ok(&drafted);
@@ -190,7 +190,7 @@ impl<'a> Session<'a> {
     }
 }
 
-async fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) async fn count(app: &TestApp, sql: &str) -> i64 {
     let client = app.databases.urbanism.client().await;
     client.query_one(sql, &[]).await.expect("count").get(0)
 }
