@@ -121,6 +121,15 @@ impl Application {
             )),
             keyring,
             links: config.document_links()?,
+            chromium: config.chromium(),
+            self_url: format!(
+                "http://{}:{port}",
+                if config.listen.ip().is_unspecified() {
+                    std::net::IpAddr::from([127, 0, 0, 1])
+                } else {
+                    config.listen.ip()
+                }
+            ),
             rules: Arc::new(config.article100_rules()?),
             redis,
             bus: bus.clone(),

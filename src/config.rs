@@ -152,6 +152,9 @@ pub struct Config {
     /// The address people reach the gateway at, for links printed on documents (the QR code
     /// of a dadnameh). Unset: `http://` and the `listen` address.
     pub public_base_url: Option<String>,
+    /// Chromium, which renders documents to PDF (`...&format=pdf`). Unset: `/usr/bin/chromium`
+    /// when installed; without it PDFs answer 501 and the HTML documents still work.
+    pub chromium_path: Option<PathBuf>,
     /// How long a signed document link (`Ruling.documentUrl`) stays valid.
     #[serde(with = "humantime_serde")]
     pub document_link_ttl: Duration,
@@ -257,6 +260,7 @@ impl Default for Config {
             notify_poll_interval: Duration::from_secs(1),
             e_notice_receipt_poll: Duration::from_secs(60),
             public_base_url: None,
+            chromium_path: None,
             document_link_ttl: Duration::from_secs(600),
             defence_window_days: 10,
             objection_window_days: 10,
@@ -438,6 +442,17 @@ impl Config {
             holidays,
             ruling_number,
         })
+    }
+
+    /// The Chromium binary for PDFs, if there is one.
+    pub fn chromium(&self) -> Option<PathBuf> {
+        match &self.chromium_path {
+            Some(path) => Some(path.clone()),
+            None => ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+                .iter()
+                .map(PathBuf::from)
+                .find(|p| p.exists()),
+        }
     }
 
     /// The notification providers and how hard to try.

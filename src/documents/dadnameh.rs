@@ -78,7 +78,7 @@ pub fn body(d: &Dadnameh) -> String {
         n = esc(&d.number),
         v = esc(&d.verify_url),
         t = title,
-        c = esc(&d.commission_name)
+        c = fa_digits(&esc(&d.commission_name))
     );
     row(&mut out, "شماره دادنامه", &fa_digits(&esc(&d.number)));
     row(&mut out, "تاریخ صدور", &fa_digits(&esc(&d.date_jalali)));
@@ -98,7 +98,7 @@ pub fn body(d: &Dadnameh) -> String {
             &fa_digits(&esc(p.renovation_code.as_str())),
         );
         if let Some(a) = &p.address {
-            row(&mut out, "نشانی", &esc(a));
+            row(&mut out, "نشانی", &fa_digits(&esc(a)));
         }
         let plate = [&p.plate_main, &p.plate_sub]
             .iter()
@@ -162,9 +162,13 @@ pub fn body(d: &Dadnameh) -> String {
             outcome.label_fa()
         );
     }
-    let _ = write!(out, "<p class=\"text\">{}</p>", esc(&d.text));
+    let _ = write!(out, "<p class=\"text\">{}</p>", fa_digits(&esc(&d.text)));
     if let Some(basis) = &d.legal_basis {
-        let _ = write!(out, "<p class=\"basis\">مستند قانونی: {}</p>", esc(basis));
+        let _ = write!(
+            out,
+            "<p class=\"basis\">مستند قانونی: {}</p>",
+            fa_digits(&esc(basis))
+        );
     }
     if let Some(p) = d.breached_principle {
         let _ = write!(
@@ -260,7 +264,7 @@ th,td{border:1px solid #bbb;padding:4px 6px;text-align:right;vertical-align:top}
 /// the objection deadline) that is not part of the signed document.
 pub fn page(title: &str, body_html: &str, status_html: &str) -> String {
     format!(
-        "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>{}</title><style>{}{}</style></head><body>{}<main class=\"page\">{}</main></body></html>",
+        "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>{}{}</style></head><body>{}<main class=\"page\">{}</main></body></html>",
         esc(title),
         font_css(),
         STYLE,

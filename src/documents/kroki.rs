@@ -53,7 +53,7 @@ pub fn svg(input: &KrokiInput) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" class="kroki" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="کروکی موقعیت ملک">"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" class="kroki" viewBox="0 0 {W} {H}" width="{W}" height="{H}" direction="rtl" font-family="Vazirmatn, Tahoma, sans-serif" role="img" aria-label="کروکی موقعیت ملک">"##
     );
     out.push_str(r##"<defs><pattern id="hatch" width="8" height="8" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="8" stroke="#b3261e" stroke-width="2"/></pattern></defs>"##);
     let _ = write!(
@@ -158,7 +158,7 @@ pub fn svg(input: &KrokiInput) -> String {
     let bar = length * scale;
     let _ = write!(
         out,
-        r##"<g class="scale" transform="translate(20,{:.1})"><rect x="0" y="0" width="{bar:.1}" height="6" fill="#222"/><rect x="{:.1}" y="0" width="{:.1}" height="6" fill="#fff" stroke="#222"/><text x="0" y="20" font-size="11">۰</text><text x="{bar:.1}" y="20" font-size="11" text-anchor="middle">{} متر</text></g>"##,
+        r##"<g class="scale" transform="translate(20,{:.1})"><rect x="0" y="0" width="{bar:.1}" height="6" fill="#222"/><rect x="{:.1}" y="0" width="{:.1}" height="6" fill="#fff" stroke="#222"/><text x="0" y="20" font-size="11" text-anchor="middle">۰</text><text x="{bar:.1}" y="20" font-size="11" text-anchor="middle">{} متر</text></g>"##,
         H - 30.0,
         bar / 2.0,
         bar / 2.0,
@@ -171,7 +171,7 @@ pub fn svg(input: &KrokiInput) -> String {
     };
     let _ = write!(
         out,
-        r##"<g class="legend" transform="translate({:.1},{:.1})"><rect x="0" y="-11" width="14" height="14" fill="url(#hatch)" stroke="#b3261e"/><text x="-6" y="0" font-size="12" text-anchor="end">{}</text></g>"##,
+        r##"<g class="legend" transform="translate({:.1},{:.1})"><rect x="0" y="-11" width="14" height="14" fill="url(#hatch)" stroke="#b3261e"/><text x="-6" y="0" font-size="12" text-anchor="start">{}</text></g>"##,
         W - 24.0,
         H - 20.0,
         esc(&legend)

@@ -104,6 +104,15 @@ pub async fn ruling_document(
             "نسخه ذخیره‌شده این دادنامه با امضای دیجیتال آن مطابقت ندارد؛ به دبیرخانه کمیسیون اطلاع دهید.",
         );
     }
+    if params.get("format").map(String::as_str) == Some("pdf") {
+        let (exp, sig) = (exp.unwrap_or_default(), sig.cloned().unwrap_or_default());
+        return pdf(
+            &state,
+            &format!("{path}?exp={exp}&sig={sig}"),
+            &stored.record.number,
+        )
+        .await;
+    }
     let status = service_status(&state, id).await;
     let html = dadnameh::page(
         &format!("دادنامه {}", stored.record.number),
@@ -139,6 +148,69 @@ async fn service_status(state: &HttpState, ruling_id: i32) -> String {
                 "<aside class=\"status\">ابلاغ قانونی: <span class=\"served-on\">{}</span> — مهلت اعتراض تا پایان <span class=\"objection-deadline\">{}</span></aside>",
                 fa_digits(&crate::graphql::scalars::jalali(day)),
                 fa_digits(&crate::graphql::scalars::jalali(last))
+            )
+        }
+    }
+}
+
+/// The document as PDF, printed by headless Chromium from this server's own page.
+async fn pdf(state: &HttpState, link: &str, number: &str) -> Response {
+    let Some(chromium) = state.chromium.clone() else {
+        return refusal(
+            StatusCode::NOT_IMPLEMENTED,
+            "نسخه PDF در دسترس نیست",
+            "برای PDF، مرورگر Chromium باید روی سرور نصب باشد (README: PDF documents).",
+        );
+    };
+    let Ok(dir) = tempfile::tempdir() else {
+        return super::error_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "no temporary directory",
+        );
+    };
+    let out = dir.path().join("dadnameh.pdf");
+    let run = tokio::process::Command::new(chromium)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--no-pdf-header-footer",
+        ])
+        .arg(format!(
+            "--user-data-dir={}",
+            dir.path().join("profile").display()
+        ))
+        .arg(format!("--print-to-pdf={}", out.display()))
+        .arg(format!("{}{link}", state.self_url))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .status();
+    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), run).await;
+    let bytes = match finished {
+        Ok(Ok(status)) if status.success() => tokio::fs::read(&out).await.ok(),
+        _ => None,
+    };
+    match bytes {
+        Some(bytes) if bytes.starts_with(b"%PDF") => Response::builder()
+            .content_type("application/pdf")
+            .header(header::CACHE_CONTROL, "private, no-store")
+            .header(
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "inline; filename=\"dadnameh-{}.pdf\"",
+                    number.replace(['/', '"'], "-")
+                ),
+            )
+            .body(bytes),
+        _ => {
+            tracing::warn!("chromium did not print the document");
+            super::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVICE_UNAVAILABLE",
+                "the PDF could not be rendered; retry shortly",
             )
         }
     }

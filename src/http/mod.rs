@@ -76,6 +76,10 @@ pub struct HttpState {
     pub keyring: Arc<shahr_domain::signing::Keyring>,
     /// Checks document links.
     pub links: crate::documents::links::LinkSigner,
+    /// Chromium, for PDFs of documents.
+    pub chromium: Option<std::path::PathBuf>,
+    /// This server's own address (loopback), for Chromium to load a document from.
+    pub self_url: String,
     /// Article 100 settings (the objection window shown with a served ruling).
     pub rules: Arc<shahr_domain::session::Article100Rules>,
     /// Redis pool, when configured.

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod authorization;
+mod browser;
 mod cli;
 mod districts;
 mod eblagh;

@@ -1,0 +1,312 @@
+//! A dadnameh in a real browser: headless Chromium (Debian's `chromium` package, installed by
+//! `.ci/run`), driven over the DevTools protocol. It must load without console errors or failed
+//! requests, with the Persian font; a screenshot and a PDF go to the test output directory.
+
+use std::{path::PathBuf, process::Stdio, time::Duration};
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{
+    helpers::TestApp,
+    session::{ok, Session, OWNER},
+};
+
+fn chromium() -> PathBuf {
+    if let Ok(path) = std::env::var("CHROMIUM") {
+        return PathBuf::from(path);
+    }
+    for candidate in ["/usr/bin/chromium", "/usr/bin/chromium-browser"] {
+        if std::path::Path::new(candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    panic!(
+        "browser tests need Chromium: `apt-get install chromium` (as .ci/run does) or set CHROMIUM"
+    );
+}
+
+/// The test output directory (`target/tmp/test-output`).
+fn output_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-output");
+    std::fs::create_dir_all(&dir).expect("output dir");
+    dir
+}
+
+struct Browser {
+    child: tokio::process::Child,
+    ws: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_id: u64,
+    events: Vec<Value>,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn launch() -> Self {
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut child = tokio::process::Command::new(chromium())
+            .args([
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-extensions",
+                "--remote-debugging-port=0",
+                "--window-size=1000,1400",
+            ])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .arg("about:blank")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromium starts");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let browser_ws = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                    return url.trim().to_owned();
+                }
+            }
+            panic!("chromium exited before listening");
+        })
+        .await
+        .expect("chromium listens within 30 s");
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let port = browser_ws
+            .trim_start_matches("ws://127.0.0.1:")
+            .split('/')
+            .next()
+            .expect("port")
+            .to_owned();
+        let targets: Value = reqwest::get(format!("http://127.0.0.1:{port}/json/list"))
+            .await
+            .expect("targets")
+            .json()
+            .await
+            .expect("json");
+        let page = targets
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["type"] == "page"))
+            .and_then(|t| t["webSocketDebuggerUrl"].as_str())
+            .expect("a page target")
+            .to_owned();
+        let (ws, _) = tokio_tungstenite::connect_async(page.as_str())
+            .await
+            .expect("devtools socket");
+        Self {
+            child,
+            ws,
+            next_id: 0,
+            events: Vec::new(),
+            _profile: profile,
+        }
+    }
+
+    async fn call(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.ws
+            .send(Message::text(
+                json!({ "id": id, "method": method, "params": params }).to_string(),
+            ))
+            .await
+            .expect("send");
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
+                .await
+                .expect("an answer within 30 s")
+                .expect("open")
+                .expect("message");
+            let Message::Text(text) = message else {
+                continue;
+            };
+            let value: Value = serde_json::from_str(&text).expect("json");
+            if value["id"] == id {
+                assert!(value["error"].is_null(), "{method}: {value}");
+                return value["result"].clone();
+            }
+            self.events.push(value);
+        }
+    }
+
+    async fn wait_for(&mut self, event: &str) {
+        if self.events.iter().any(|e| e["method"] == event) {
+            return;
+        }
+        loop {
+            let message = tokio::time::timeout(Duration::from_secs(30), self.ws.next())
+                .await
+                .expect("the event within 30 s")
+                .expect("open")
+                .expect("message");
+            if let Message::Text(text) = message {
+                let value: Value = serde_json::from_str(&text).expect("json");
+                let found = value["method"] == event;
+                self.events.push(value);
+                if found {
+                    return;
+                }
+            }
+        }
+    }
+
+    fn problems(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e["method"].as_str() {
+                Some("Runtime.exceptionThrown") => Some(e["params"].to_string()),
+                Some("Runtime.consoleAPICalled") if e["params"]["type"] == "error" => {
+                    Some(e["params"].to_string())
+                }
+                Some("Log.entryAdded") if e["params"]["entry"]["level"] == "error" => {
+                    Some(e["params"]["entry"].to_string())
+                }
+                Some("Network.loadingFailed") => Some(e["params"].to_string()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.child.start_kill();
+    }
+}
+
+#[tokio::test]
+async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app);
+    let draft = s.signed_draft().await;
+    let issued = s.issue(&s.secretary, &draft, "browser").await;
+    ok(&issued);
+    let ruling = issued["data"]["issueRuling"]["ruling"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = app
+        .query_as(
+            &app.citizen(OWNER),
+            "query($id: ID!) { ruling(id: $id) { documentUrl } }",
+            json!({ "id": ruling }),
+        )
+        .await;
+    let url = body["data"]["ruling"]["documentUrl"]
+        .as_str()
+        .expect("url")
+        .to_owned();
+
+    let mut browser = Browser::launch().await;
+    for domain in [
+        "Runtime.enable",
+        "Log.enable",
+        "Page.enable",
+        "Network.enable",
+    ] {
+        browser.call(domain, json!({})).await;
+    }
+    browser.call("Page.navigate", json!({ "url": url })).await;
+    browser.wait_for("Page.loadEventFired").await;
+    let fonts = browser
+        .call(
+            "Runtime.evaluate",
+            json!({ "expression": "document.fonts.ready.then(() => document.fonts.check('16px Vazirmatn') && [...document.fonts].some(f => f.family.includes('Vazirmatn') && f.status === 'loaded'))", "awaitPromise": true, "returnByValue": true }),
+        )
+        .await;
+    assert_eq!(
+        fonts["result"]["value"], true,
+        "the Persian font loaded: {fonts}"
+    );
+    let layout = browser
+        .call(
+            "Runtime.evaluate",
+            json!({ "expression": "({dir: getComputedStyle(document.body).direction, kroki: document.querySelector('.kroki svg').getBoundingClientRect().width, qr: document.querySelector('.qr svg') !== null})", "returnByValue": true }),
+        )
+        .await;
+    assert_eq!(layout["result"]["value"]["dir"], "rtl");
+    assert!(
+        layout["result"]["value"]["kroki"].as_f64().unwrap_or(0.0) > 100.0,
+        "{layout}"
+    );
+    assert_eq!(layout["result"]["value"]["qr"], true);
+
+    let shot = browser
+        .call(
+            "Page.captureScreenshot",
+            json!({ "format": "png", "captureBeyondViewport": true }),
+        )
+        .await;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(shot["data"].as_str().expect("png"))
+        .expect("base64");
+    assert!(png.starts_with(b"\x89PNG"));
+    let out = output_dir();
+    std::fs::write(out.join("dadnameh.png"), &png).expect("screenshot saved");
+    let pdf = browser
+        .call(
+            "Page.printToPDF",
+            json!({ "printBackground": true, "preferCSSPageSize": true }),
+        )
+        .await;
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(pdf["data"].as_str().expect("pdf"))
+        .expect("base64");
+    assert!(pdf.starts_with(b"%PDF"));
+    std::fs::write(out.join("dadnameh.pdf"), &pdf).expect("pdf saved");
+
+    let problems = browser.problems();
+    assert!(
+        problems.is_empty(),
+        "console errors or failed requests: {problems:#?}"
+    );
+}
+
+#[tokio::test]
+async fn the_dadnameh_is_also_served_as_a_pdf_printed_by_chromium() {
+    let app = TestApp::builder()
+        .configure(|c| c.chromium_path = Some(chromium()))
+        .spawn()
+        .await;
+    let s = Session::new(&app);
+    let draft = s.signed_draft().await;
+    let issued = s.issue(&s.secretary, &draft, "pdf").await;
+    ok(&issued);
+    let ruling = issued["data"]["issueRuling"]["ruling"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let body = app
+        .query_as(
+            &app.citizen(OWNER),
+            "query($id: ID!) { ruling(id: $id) { documentUrl } }",
+            json!({ "id": ruling }),
+        )
+        .await;
+    let url = format!(
+        "{}&format=pdf",
+        body["data"]["ruling"]["documentUrl"].as_str().expect("url")
+    );
+    let response = app.client.get(&url).send().await.expect("pdf");
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/pdf")
+    );
+    let bytes = response.bytes().await.expect("bytes");
+    assert!(bytes.starts_with(b"%PDF"));
+    assert!(
+        bytes.len() > 20_000,
+        "a page with text, a sketch and a QR code"
+    );
+}
