@@ -70,7 +70,8 @@ impl Application {
         let schema = graphql::build_schema(
             Some(Deps {
                 urbanism: urbanism.clone(),
-                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone()),
+                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone())
+                    .with_sms_alerts(config.sms_base_url.is_some()),
                 bus: bus.clone(),
                 server_time_interval: config.server_time_interval,
                 rules: Arc::new(config.article100_rules()?),

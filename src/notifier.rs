@@ -107,6 +107,31 @@ async fn deliver(
         )
         .await;
     }
+    let mut d = d.clone();
+    if d.channel == Channel::Sms && d.mobile.is_none() {
+        let national_id = d
+            .national_id
+            .as_deref()
+            .and_then(|n| shahr_domain::identifiers::NationalId::parse(n).ok());
+        let mobile = match national_id {
+            Some(n) => settings.urbanism.mobile_of(&n).await?,
+            None => None,
+        };
+        match mobile {
+            Some(m) => d.mobile = Some(m.as_str().to_owned()),
+            None => {
+                return finish(
+                    pool,
+                    d.id,
+                    &Outcome::Failed {
+                        error: "no mobile number on record".into(),
+                    },
+                )
+                .await
+            }
+        }
+    }
+    let d = &d;
     let outcome = settings.notifier.send(d).await;
     let legal = urbanism && d.channel == Channel::ENotice && d.subject_kind == "ruling";
     match (&outcome, legal) {

@@ -372,3 +372,63 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
         1
     );
 }
+
+#[tokio::test]
+async fn a_citizen_is_alerted_by_sms_and_inbox_when_their_request_changes_state() {
+    let fake = fake_provider(None).await;
+    let app = with_providers(&fake).await;
+    let citizen = app.citizen("1583250689");
+    let submitted = app
+        .query_as(
+            &citizen,
+            "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { request { trackingCode } } }",
+            json!({ "input": { "serviceCode": "building_permit_new", "renovationCode": "9-1-12-7-301-0-0" } }),
+        )
+        .await;
+    ok(&submitted);
+    let tracking = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let advanced = app
+        .query_as(
+            &app.staff(9),
+            "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }",
+            json!({ "code": tracking }),
+        )
+        .await;
+    ok(&advanced);
+    eventually("the SMS alert", async || {
+        fake.state
+            .sms
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|m| m["to"] == "09141112233")
+    })
+    .await;
+    let inbox = app
+        .query_as(
+            &citizen,
+            "{ me { notifications { title body subjectKind } } }",
+            json!({}),
+        )
+        .await;
+    let messages = inbox["data"]["me"]["notifications"]
+        .as_array()
+        .expect("list");
+    assert!(
+        messages.iter().any(|m| m["subjectKind"] == "request"
+            && m["title"].as_str().is_some_and(|t| t.contains(&tracking))),
+        "{inbox}"
+    );
+    // Another citizen's inbox stays empty.
+    let other = app
+        .query_as(
+            &app.citizen(OWNER),
+            "{ me { notifications { title } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(other["data"]["me"]["notifications"], json!([]));
+}

@@ -13,6 +13,7 @@ use rand::Rng;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use shahr_domain::vocabulary::RequestState;
+use shahr_store::deliveries;
 use shahr_store::{
     audit,
     migrate::{Migration, MigrationSet},
@@ -175,6 +176,7 @@ pub struct Submitted {
 #[derive(Clone)]
 pub struct CitizenDb {
     pool: PgPool,
+    sms_alerts: bool,
 }
 
 const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.required_documents, \
@@ -237,7 +239,17 @@ pub fn payload_hash(request: &NewRequest) -> String {
 impl CitizenDb {
     /// Wraps a pool whose deadlines are already configured.
     pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+        Self {
+            pool,
+            sms_alerts: false,
+        }
+    }
+
+    /// Also alert citizens by SMS when their requests change state (the notifier finds the
+    /// mobile in the urbanism system); the in-app inbox is always written.
+    pub fn with_sms_alerts(mut self, on: bool) -> Self {
+        self.sms_alerts = on;
+        self
     }
 
     /// The pool.
@@ -502,11 +514,45 @@ impl CitizenDb {
         comment: Option<&str>,
         operation: &str,
     ) -> Result<(), StoreError> {
-        tx.execute(
-            "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state, comment) VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&after.id, &actor.subject, &actor.role, &before.state.as_code(), &after.state.as_code(), &comment],
-        )
-        .await?;
+        let history: i64 = tx
+            .query_one(
+                "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state, comment) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&after.id, &actor.subject, &actor.role, &before.state.as_code(), &after.state.as_code(), &comment],
+            )
+            .await?
+            .get(0);
+        if before.state != after.state {
+            let mut channels = vec![deliveries::Channel::Inbox];
+            if self.sms_alerts {
+                channels.push(deliveries::Channel::Sms);
+            }
+            for channel in channels {
+                deliveries::enqueue(
+                    &**tx,
+                    &deliveries::NewDelivery {
+                        send_id: format!(
+                            "request-{}-{history}-{}",
+                            after.id,
+                            channel.as_str().to_lowercase()
+                        ),
+                        channel,
+                        subject_kind: "request".into(),
+                        subject_id: after.tracking_code.clone(),
+                        national_id: Some(after.citizen_national_id.clone()),
+                        mobile: None,
+                        name: None,
+                        title: format!("درخواست {}", after.tracking_code),
+                        body: format!(
+                            "وضعیت درخواست شما به «{}» تغییر کرد.",
+                            after.state.label_fa()
+                        ),
+                        link: None,
+                    },
+                )
+                .await?;
+            }
+        }
         outbox::enqueue(
             &**tx,
             "request.status_changed",

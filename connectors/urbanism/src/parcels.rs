@@ -121,6 +121,23 @@ impl UrbanismDb {
             .collect())
     }
 
+    /// The mobile on record for a person (any of their owner rows), for alerts.
+    pub async fn mobile_of(
+        &self,
+        national_id: &NationalId,
+    ) -> Result<Option<shahr_domain::identifiers::Mobile>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT mobile FROM tbl_malek WHERE kod_melli = ANY($1) AND mobile IS NOT NULL ORDER BY id_malek",
+                &[&spellings(national_id.as_str())],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| r.get::<_, Option<String>>(0))
+            .find_map(|m| shahr_domain::identifiers::Mobile::parse(&m).ok()))
+    }
+
     /// Parcels of the same block as `parcel` (same district, region and block of the
     /// renovation code) that have a boundary: the neighbours a location sketch draws.
     pub async fn block_neighbours(&self, parcel: &Parcel) -> Result<Vec<Parcel>, StoreError> {
