@@ -127,6 +127,18 @@ grouped!(
     /// The fine brief recorded at referral, per case.
     FineBriefLoader, shahr_urbanism::session::BriefLine, fine_briefs
 );
+grouped!(
+    /// Fine payments per ruling.
+    PaymentsLoader, shahr_urbanism::service::Payment, payments_by_ruling
+);
+mapped!(
+    /// What each parcel still owes on final fines.
+    UnpaidFinesLoader, i64, unpaid_fines
+);
+mapped!(
+    /// When each ruling became final.
+    FinalDatesLoader, chrono::DateTime<chrono::Utc>, final_dates
+);
 mapped!(
     /// The current hearing per case.
     HearingLoader, shahr_urbanism::session::Hearing, hearings_by_case
@@ -237,7 +249,10 @@ pub(super) fn register(
         DefencesLoader,
         FineBriefLoader,
         HearingLoader,
-        VerificationCodeLoader
+        VerificationCodeLoader,
+        PaymentsLoader,
+        UnpaidFinesLoader,
+        FinalDatesLoader
     )
     .data(Batcher::new(ServiceLoader(citizen.clone())))
     .data(Batcher::new(HistoryLoader(citizen.clone())))

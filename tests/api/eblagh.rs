@@ -432,3 +432,189 @@ async fn a_citizen_is_alerted_by_sms_and_inbox_when_their_request_changes_state(
         .await;
     assert_eq!(other["data"]["me"]["notifications"], json!([]));
 }
+
+/// Issues a fine ruling on case 7, serves it a month ago and waits until it is final.
+async fn final_fine(app: &TestApp) -> (String, i64) {
+    let (ruling, legacy_id) = issue(app).await;
+    let served = app
+        .query_as(
+            &app.staff(1),
+            "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) { firstService } }",
+            json!({ "input": { "ruling": ruling, "mode": "AFFIXED", "receiverName": "الصاق در محل",
+                               "agent": "مأمور ابلاغ منطقه ۱" } }),
+        )
+        .await;
+    ok(&served);
+    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
+    app.databases
+        .urbanism
+        .client()
+        .await
+        .execute(
+            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
+            &[],
+        )
+        .await
+        .expect("served a month ago");
+    eventually("finality", async || case_status(app).await == "FINAL").await;
+    (ruling, legacy_id)
+}
+
+const PAY: &str = "mutation($input: RecordFinePaymentInput!) { recordFinePayment(input: $input) {
+    paid outstanding created payment { amount reference paidOnJalali } ruling { status payments { amount } fineOutstanding } } }";
+
+#[tokio::test]
+async fn a_fine_paid_in_instalments_closes_the_case_and_unblocks_the_certificate() {
+    let app = TestApp::builder()
+        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
+        .spawn()
+        .await;
+    let (ruling, _) = final_fine(&app).await;
+    let staff = app.staff(1);
+
+    // The owner asks for a no-violation certificate (enabled in district 1 for this test).
+    app.databases
+        .citizen
+        .client()
+        .await
+        .execute(
+            "INSERT INTO shahr.service_districts (service_code, district) VALUES ('no_violation_certificate', 1)",
+            &[],
+        )
+        .await
+        .expect("enabled");
+    let submitted = app
+        .query_as(
+            &app.citizen(OWNER),
+            "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { request { trackingCode } } }",
+            json!({ "input": { "serviceCode": "no_violation_certificate", "renovationCode": "1-2-45-28-666-0-0" } }),
+        )
+        .await;
+    ok(&submitted);
+    let tracking = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"]
+        .as_str()
+        .expect("code")
+        .to_owned();
+    let advance = "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }";
+    for _ in 0..2 {
+        ok(&app
+            .query_as(&staff, advance, json!({ "code": tracking }))
+            .await);
+    }
+    let blocked = app
+        .query_as(&staff, advance, json!({ "code": tracking }))
+        .await;
+    assert_eq!(code(&blocked), "CONFLICT", "{blocked}");
+    assert!(blocked["errors"][0]["message"]
+        .as_str()
+        .is_some_and(|m| m.contains("1276500000")));
+    let parcel = "{ parcel(renovationCode: \"1-2-45-28-666-0-0\") { unpaidFines } }";
+    let owed = app.query_as(&staff, parcel, json!({})).await;
+    assert_eq!(owed["data"]["parcel"]["unpaidFines"], "1276500000");
+
+    // The first instalment starts enforcement; a repeated reference changes nothing; more
+    // than what is owed is refused; the rest closes the case.
+    let first = app
+        .query_as(
+            &staff,
+            PAY,
+            json!({ "input": { "ruling": ruling, "amount": "500000000", "reference": "BANK-1" } }),
+        )
+        .await;
+    ok(&first);
+    let f = &first["data"]["recordFinePayment"];
+    assert_eq!(f["outstanding"], "776500000");
+    assert_eq!(f["created"], true);
+    assert_eq!(case_status(&app).await, "ENFORCEMENT");
+    let again = app
+        .query_as(
+            &staff,
+            PAY,
+            json!({ "input": { "ruling": ruling, "amount": "500000000", "reference": "BANK-1" } }),
+        )
+        .await;
+    ok(&again);
+    assert_eq!(again["data"]["recordFinePayment"]["created"], false);
+    assert_eq!(
+        again["data"]["recordFinePayment"]["ruling"]["payments"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let too_much = app
+        .query_as(
+            &staff,
+            PAY,
+            json!({ "input": { "ruling": ruling, "amount": "800000000", "reference": "BANK-2" } }),
+        )
+        .await;
+    assert_eq!(
+        too_much["errors"][0]["extensions"]["field"], "input.amount",
+        "{too_much}"
+    );
+    let by_citizen = app
+        .query_as(
+            &app.citizen(OWNER),
+            PAY,
+            json!({ "input": { "ruling": ruling, "amount": "1", "reference": "X" } }),
+        )
+        .await;
+    assert_eq!(code(&by_citizen), "FORBIDDEN");
+    let rest = app
+        .query_as(
+            &staff,
+            PAY,
+            json!({ "input": { "ruling": ruling, "amount": "776500000", "reference": "BANK-2" } }),
+        )
+        .await;
+    ok(&rest);
+    let r = &rest["data"]["recordFinePayment"];
+    assert_eq!(r["outstanding"], "0");
+    assert_eq!(r["ruling"]["status"], "ENFORCED");
+    assert_eq!(r["ruling"]["fineOutstanding"], "0");
+    assert_eq!(case_status(&app).await, "CLOSED");
+    let owed = app.query_as(&staff, parcel, json!({})).await;
+    assert!(owed["data"]["parcel"]["unpaidFines"].is_null(), "{owed}");
+
+    // Now the certificate can be issued.
+    let issued = app
+        .query_as(&staff, advance, json!({ "code": tracking }))
+        .await;
+    ok(&issued);
+    assert_eq!(
+        issued["data"]["advanceServiceRequest"]["request"]["state"],
+        "ISSUED"
+    );
+}
+
+#[tokio::test]
+async fn an_unpaid_final_fine_goes_back_to_the_commission() {
+    let app = TestApp::builder()
+        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
+        .spawn()
+        .await;
+    let (ruling, _) = final_fine(&app).await;
+    let refer =
+        "mutation($input: RulingInput!) { referForNonPayment(input: $input) { caseStatus } }";
+    let by_other_district = app
+        .query_as(
+            &app.staff(9),
+            refer,
+            json!({ "input": { "ruling": ruling } }),
+        )
+        .await;
+    assert_eq!(code(&by_other_district), "NOT_FOUND");
+    let referred = app
+        .query_as(
+            &app.staff(1),
+            refer,
+            json!({ "input": { "ruling": ruling } }),
+        )
+        .await;
+    ok(&referred);
+    assert_eq!(
+        referred["data"]["referForNonPayment"]["caseStatus"],
+        "REFERRED"
+    );
+}

@@ -54,6 +54,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "ruling_documents",
             sql: include_str!("../migrations/0003_ruling_documents.sql"),
         },
+        shahr_store::migrate::Migration {
+            version: 4,
+            name: "fine_payments",
+            sql: include_str!("../migrations/0004_fine_payments.sql"),
+        },
     ],
 };
 

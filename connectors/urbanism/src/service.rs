@@ -469,3 +469,300 @@ impl UrbanismDb {
             .map(|d| deadline(d, rules.objection_window_days, &rules.holidays)))
     }
 }
+
+/// A recorded payment of a fine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payment {
+    /// Row id.
+    pub id: i64,
+    /// The legacy ruling.
+    pub ruling_id: i32,
+    /// Amount in rials.
+    pub amount_rials: i64,
+    /// The day it was paid.
+    pub paid_on: NaiveDate,
+    /// The bank's or payment gateway's reference.
+    pub reference: String,
+}
+
+/// A payment's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Paid {
+    /// The payment (the earlier one when the reference was recorded before).
+    pub payment: Payment,
+    /// The fine.
+    pub fine_rials: i64,
+    /// Paid so far, this payment included.
+    pub paid_rials: i64,
+    /// False when the reference was recorded before.
+    pub created: bool,
+}
+
+fn payment_from_row(r: &tokio_postgres::Row) -> Payment {
+    Payment {
+        id: r.get(0),
+        ruling_id: r.get(1),
+        amount_rials: r.get(2),
+        paid_on: r.get(3),
+        reference: r.get(4),
+    }
+}
+
+const PAYMENT_COLUMNS: &str = "id, legacy_ruling_id, amount_rials, paid_on, reference";
+
+impl UrbanismDb {
+    /// Records a payment (or an instalment) of a final fine ruling. The first payment starts
+    /// enforcement; the last one closes the case. A reference recorded before returns that
+    /// payment; more than what is outstanding is refused.
+    pub async fn record_payment(
+        &self,
+        ruling_id: i32,
+        amount_rials: i64,
+        reference: &str,
+        paid_on: NaiveDate,
+        actor: &Actor,
+        access: impl FnOnce(&LockedCase) -> Access,
+    ) -> Result<Paid, SessionError> {
+        if amount_rials <= 0 {
+            return Err(bad("amount", "a payment is a positive number of rials"));
+        }
+        if paid_on > tehran_today(Utc::now()) {
+            return Err(bad("paidOn", "a payment date cannot be in the future"));
+        }
+        let mut client = self.pool().get().await.map_err(StoreError::from)?;
+        let facts = self.ruling_facts(&**client, ruling_id).await?;
+        let tx = client.transaction().await?;
+        let locked = self.lock_case(&tx, facts.case_id).await?;
+        check_access(access(&locked))?;
+        let fine: Option<i64> = tx
+            .query_one(
+                "SELECT mablagh_jarimeh::int8 FROM tbl_ray WHERE id_ray = $1",
+                &[&ruling_id],
+            )
+            .await?
+            .get(0);
+        let paid_before: i64 = tx
+            .query_one(
+                "SELECT COALESCE(sum(amount_rials), 0)::int8 FROM shahr.fine_payments WHERE legacy_ruling_id = $1",
+                &[&ruling_id],
+            )
+            .await?
+            .get(0);
+        if let Some(existing) = tx
+            .query_opt(
+                &format!("SELECT {PAYMENT_COLUMNS} FROM shahr.fine_payments WHERE reference = $1"),
+                &[&reference],
+            )
+            .await?
+        {
+            let payment = payment_from_row(&existing);
+            if payment.ruling_id != ruling_id || payment.amount_rials != amount_rials {
+                return Err(SessionError::IdempotencyKeyReused);
+            }
+            return Ok(Paid {
+                payment,
+                fine_rials: fine.unwrap_or_default(),
+                paid_rials: paid_before,
+                created: false,
+            });
+        }
+        let Some(fine) = fine.filter(|f| *f > 0) else {
+            return Err(conflict("this ruling imposes no fine"));
+        };
+        if !matches!(
+            locked.case.status,
+            CaseStatus::Final | CaseStatus::Enforcement
+        ) {
+            return Err(SessionError::Conflict {
+                message: "a fine is paid once the ruling is final".into(),
+                current: Some(locked.case.status),
+            });
+        }
+        let outstanding = fine - paid_before;
+        if amount_rials > outstanding {
+            return Err(bad(
+                "amount",
+                format!("more than the {outstanding} rials outstanding"),
+            ));
+        }
+        let row = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO shahr.fine_payments (legacy_ruling_id, amount_rials, paid_on, reference, recorded_by) \
+                     VALUES ($1, $2, $3, $4, $5) RETURNING {PAYMENT_COLUMNS}"
+                ),
+                &[&ruling_id, &amount_rials, &paid_on, &reference, &actor.subject],
+            )
+            .await?;
+        let payment = payment_from_row(&row);
+        let paid = paid_before + amount_rials;
+        let detail = json!({
+            "rulingId": ruling_id,
+            "amountRials": amount_rials.to_string(),
+            "paidRials": paid.to_string(),
+            "fineRials": fine.to_string(),
+            "reference": reference,
+        });
+        let mut locked = locked;
+        if locked.case.status == CaseStatus::Final {
+            locked.case.status = self
+                .step(
+                    &tx,
+                    &locked,
+                    CaseEvent::StartEnforcement,
+                    actor,
+                    "recordFinePayment",
+                    "case.enforcement_started",
+                    detail.clone(),
+                )
+                .await?;
+        }
+        if paid >= fine {
+            self.step(
+                &tx,
+                &locked,
+                CaseEvent::Close,
+                actor,
+                "recordFinePayment",
+                "ruling.fine_paid",
+                detail,
+            )
+            .await?;
+            tx.execute(
+                "UPDATE tbl_ray SET vaziat = '6' WHERE id_ray = $1",
+                &[&ruling_id],
+            )
+            .await?;
+            self.append_state(&*tx, ruling_id, "PAID", actor, Some(reference))
+                .await?;
+        } else {
+            shahr_store::outbox::enqueue(&*tx, "ruling.instalment_paid", &detail).await?;
+            shahr_store::audit::append(
+                &*tx,
+                &shahr_store::audit::Entry {
+                    actor: actor.subject.clone(),
+                    role: actor.role.clone(),
+                    operation: "recordFinePayment".into(),
+                    target_ids: vec![format!("ruling:{ruling_id}")],
+                    outcome: "ok".into(),
+                    detail,
+                },
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Paid {
+            payment,
+            fine_rials: fine,
+            paid_rials: paid,
+            created: true,
+        })
+    }
+
+    /// Payments of each ruling, oldest first; one statement.
+    pub async fn payments_by_ruling(
+        &self,
+        ruling_ids: &[i32],
+    ) -> Result<std::collections::HashMap<i32, Vec<Payment>>, StoreError> {
+        let rows = self
+            .rows(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS} FROM shahr.fine_payments WHERE legacy_ruling_id = ANY($1) \
+                     ORDER BY legacy_ruling_id, id"
+                ),
+                &[&ruling_ids],
+            )
+            .await?;
+        let mut out: std::collections::HashMap<i32, Vec<Payment>> = Default::default();
+        for r in &rows {
+            let p = payment_from_row(r);
+            out.entry(p.ruling_id).or_default().push(p);
+        }
+        Ok(out)
+    }
+
+    /// What is still owed on final fine rulings of each parcel (rials); parcels owing
+    /// nothing are absent. A completion or no-violation certificate waits for this.
+    pub async fn unpaid_fines(
+        &self,
+        parcel_ids: &[i32],
+    ) -> Result<std::collections::HashMap<i32, i64>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT c.id_parvandeh, sum(r.mablagh_jarimeh::int8 - COALESCE( \
+                    (SELECT sum(p.amount_rials) FROM shahr.fine_payments p WHERE p.legacy_ruling_id = r.id_ray), 0))::int8 \
+                 FROM tbl_ray r JOIN tbl_parvandeh_takhalof c ON c.id_takhalof = r.id_takhalof \
+                 WHERE c.id_parvandeh = ANY($1) AND r.mablagh_jarimeh > 0 AND r.vaziat IN ('5', '۵') \
+                   AND c.marhaleh IN ('90', '95') \
+                 GROUP BY c.id_parvandeh",
+                &[&parcel_ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i32>(0), r.get::<_, i64>(1)))
+            .filter(|(_, owed)| *owed > 0)
+            .collect())
+    }
+
+    /// Sends a final, unpaid fine ruling's case back to the commission for non-payment
+    /// (aiming at demolition).
+    pub async fn refer_for_non_payment(
+        &self,
+        ruling_id: i32,
+        actor: &Actor,
+        access: impl FnOnce(&LockedCase) -> Access,
+    ) -> Result<CaseStatus, SessionError> {
+        let mut client = self.pool().get().await.map_err(StoreError::from)?;
+        let facts = self.ruling_facts(&**client, ruling_id).await?;
+        let tx = client.transaction().await?;
+        let locked = self.lock_case(&tx, facts.case_id).await?;
+        check_access(access(&locked))?;
+        let detail = json!({ "rulingId": ruling_id, "number": facts.number });
+        let mut locked = locked;
+        if locked.case.status == CaseStatus::Final {
+            locked.case.status = self
+                .step(
+                    &tx,
+                    &locked,
+                    CaseEvent::StartEnforcement,
+                    actor,
+                    "referForNonPayment",
+                    "case.enforcement_started",
+                    detail.clone(),
+                )
+                .await?;
+        }
+        let status = self
+            .step(
+                &tx,
+                &locked,
+                CaseEvent::ReferForNonPayment,
+                actor,
+                "referForNonPayment",
+                "case.referred_for_non_payment",
+                detail,
+            )
+            .await?;
+        self.append_state(&*tx, ruling_id, "REFERRED_FOR_NON_PAYMENT", actor, None)
+            .await?;
+        tx.commit().await?;
+        Ok(status)
+    }
+
+    /// When each ruling became final, as the gateway recorded it.
+    pub async fn final_dates(
+        &self,
+        ruling_ids: &[i32],
+    ) -> Result<std::collections::HashMap<i32, DateTime<Utc>>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT r.legacy_ruling_id, min(s.at) FROM shahr.ruling_states s \
+                 JOIN shahr.issued_rulings r ON r.id = s.issued_ruling_id \
+                 WHERE r.legacy_ruling_id = ANY($1) AND s.state = 'FINAL' GROUP BY r.legacy_ruling_id",
+                &[&ruling_ids],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}

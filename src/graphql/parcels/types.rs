@@ -174,6 +174,20 @@ impl Parcel {
             .collect())
     }
 
+    /// What is still owed on final Article 100 fines of this parcel; null when nothing. A
+    /// completion or no-violation certificate waits until it is paid.
+    async fn unpaid_fines(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<crate::graphql::scalars::Rial>> {
+        Ok(
+            crate::graphql::loaders::loader::<i32, crate::graphql::loaders::UnpaidFinesLoader>(ctx)
+                .load_one(self.0.id)
+                .await?
+                .map(crate::graphql::scalars::Rial),
+        )
+    }
+
     /// Building permits, newest first.
     async fn permits(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Permit>> {
         Ok(many::<PermitsLoader, _>(ctx, self.0.id)

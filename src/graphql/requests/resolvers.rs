@@ -278,6 +278,66 @@ async fn parcel_area(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<Option
         .and_then(|p| p.area_m2))
 }
 
+/// Services whose approval waits until the parcel's Article 100 fines are paid (Note 8: a
+/// notary needs a completion or no-violation certificate before a final transfer).
+const CERTIFICATES: [&str; 2] = ["completion_certificate", "no_violation_certificate"];
+
+/// Refuses approving a certificate for a parcel that still owes final fines.
+async fn certificate_waits_for_fines(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<()> {
+    let deps = ctx.deps();
+    let Some(request) = deps
+        .citizen
+        .request_by_tracking_code(tracking_code)
+        .await
+        .map_err(ApiError::from)?
+    else {
+        return Ok(());
+    };
+    if !CERTIFICATES.contains(&request.service_code.as_str()) {
+        return Ok(());
+    }
+    let Some(service) = deps
+        .citizen
+        .services_by_codes(std::slice::from_ref(&request.service_code))
+        .await
+        .map_err(ApiError::from)?
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let next = shahr_domain::requests::apply(&service.steps, request.state, Move::Advance);
+    if !matches!(next, Ok(RequestState::Approved | RequestState::Issued)) {
+        return Ok(());
+    }
+    let Ok(code) = RenovationCode::parse(&request.renovation_code) else {
+        return Ok(());
+    };
+    let Some(parcel) = deps
+        .urbanism
+        .parcel_by_renovation_code(&code, &Visibility::All)
+        .await
+        .map_err(ApiError::from)?
+    else {
+        return Ok(());
+    };
+    let owed = deps
+        .urbanism
+        .unpaid_fines(&[parcel.id])
+        .await
+        .map_err(ApiError::from)?
+        .remove(&parcel.id)
+        .unwrap_or(0);
+    if owed > 0 {
+        return Err(ApiError::new(
+            ErrorCode::Conflict,
+            format!("the parcel still owes {owed} rials of final Article 100 fines; the certificate waits until they are paid"),
+        )
+        .with("currentState", request.state.as_code().into()));
+    }
+    Ok(())
+}
+
 fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
     let p = signed_in(viewer)?;
     Ok(Actor {
@@ -311,6 +371,9 @@ async fn change(
     } else {
         None
     };
+    if action == Move::Advance {
+        certificate_waits_for_fines(ctx, &code).await?;
+    }
     let viewer = ctx.viewer().clone();
     let allowed = move |r: &shahr_citizen::ServiceRequest| match as_role {
         Role::Citizen => citizen_may_act(&viewer, r),

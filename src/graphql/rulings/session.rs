@@ -601,6 +601,14 @@ fn decide(viewer: &Viewer, case: &LockedCase, allowed: bool, why: &str) -> Acces
     }
 }
 
+/// Urbanism staff of the case's district may act; others are refused or see nothing.
+fn district_staff(viewer: &Viewer, p: &Principal, case: &LockedCase, why: &str) -> Access {
+    let staff = p.roles.contains(&Role::UrbanismStaff)
+        && p.district.is_some()
+        && p.district == case.district;
+    decide(viewer, case, staff, why)
+}
+
 /// The secretary of `commission_id` (role and commission claim), if the viewer is one.
 fn is_secretary_of(p: &Principal, commission_id: i32) -> bool {
     p.roles.contains(&Role::CommissionSecretary) && p.commission_id == Some(commission_id)
@@ -670,6 +678,82 @@ fn id64(kind: &str, field: &str, id: &ID) -> ApiResult<i64> {
         .filter(|(k, _)| k == kind)
         .and_then(|(_, key)| key.parse().ok())
         .ok_or_else(|| ApiError::bad_input(field, format!("`{field}` is not the id of a {kind}")))
+}
+
+/// A payment (or an instalment) of a fine.
+pub struct FinePayment(pub shahr_urbanism::service::Payment);
+
+/// A payment (or an instalment) of a fine.
+#[Object]
+impl FinePayment {
+    /// Opaque id.
+    async fn id(&self) -> ID {
+        global_id("FinePayment", self.0.id)
+    }
+
+    /// The amount.
+    async fn amount(&self) -> Rial {
+        Rial(self.0.amount_rials)
+    }
+
+    /// The day it was paid.
+    async fn paid_on(&self) -> Date {
+        Date(self.0.paid_on)
+    }
+
+    /// `paidOn` in the Jalali calendar.
+    async fn paid_on_jalali(&self) -> String {
+        jalali(self.0.paid_on)
+    }
+
+    /// The bank's or payment gateway's reference.
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+}
+
+/// A payment of a final fine ruling.
+#[derive(InputObject)]
+pub struct RecordFinePaymentInput {
+    /// The ruling (its `id`).
+    pub ruling: ID,
+    /// The amount paid (an instalment or the rest).
+    pub amount: Rial,
+    /// The bank's or payment gateway's reference: recording it again changes nothing.
+    pub reference: String,
+    /// The day it was paid; today when absent.
+    pub paid_on: Option<Date>,
+}
+
+/// The recorded payment.
+#[derive(SimpleObject)]
+pub struct RecordFinePaymentPayload {
+    /// The ruling.
+    pub ruling: Ruling,
+    /// The payment.
+    pub payment: FinePayment,
+    /// Paid so far.
+    pub paid: Rial,
+    /// Still owed; zero closes the case.
+    pub outstanding: Rial,
+    /// False when this reference was recorded before.
+    pub created: bool,
+}
+
+/// Names a ruling.
+#[derive(InputObject)]
+pub struct RulingInput {
+    /// The ruling (its `id`).
+    pub ruling: ID,
+}
+
+/// The case after a step.
+#[derive(SimpleObject)]
+pub struct CaseStepPayload {
+    /// The ruling.
+    pub ruling: Ruling,
+    /// The case's state now.
+    pub case_status: shahr_domain::vocabulary::CaseStatus,
 }
 
 /// A legal service done in person, to a relative or employee, by affixing, or to a legal
@@ -1188,6 +1272,85 @@ impl SessionMutation {
             in_time: objected.in_time,
             deadline: Date(objected.deadline),
             deadline_jalali: jalali(objected.deadline),
+        })
+    }
+
+    /// Records a payment (or an instalment) of a final fine ruling. The first payment starts
+    /// enforcement; paying the whole fine closes the case and unblocks the parcel's completion
+    /// and no-violation certificates. Urbanism staff of the parcel's district.
+    async fn record_fine_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordFinePaymentInput,
+    ) -> async_graphql::Result<RecordFinePaymentPayload> {
+        let viewer = ctx.viewer();
+        let p = signed_in(viewer)?;
+        let ruling_id = id_of("Ruling", "input.ruling", &input.ruling)?;
+        let reference = check_text("input.reference", &input.reference, 100)?;
+        let paid_on = input
+            .paid_on
+            .map_or_else(|| s::tehran_today(Utc::now()), |d| d.0);
+        let paid = ctx
+            .deps()
+            .urbanism
+            .record_payment(
+                ruling_id,
+                input.amount.0,
+                &reference,
+                paid_on,
+                &actor(p, Role::UrbanismStaff),
+                |case| {
+                    district_staff(
+                        viewer,
+                        p,
+                        case,
+                        "only urbanism staff of the parcel's district record payments",
+                    )
+                },
+            )
+            .await
+            .map_err(|e| match e {
+                SessionError::IdempotencyKeyReused => ApiError::new(
+                    ErrorCode::IdempotencyKeyReused,
+                    "this payment reference was recorded for another payment",
+                ),
+                other => session_error(other, "input"),
+            })?;
+        Ok(RecordFinePaymentPayload {
+            ruling: ruling_payload(ctx, ruling_id).await?,
+            payment: FinePayment(paid.payment),
+            paid: Rial(paid.paid_rials),
+            outstanding: Rial((paid.fine_rials - paid.paid_rials).max(0)),
+            created: paid.created,
+        })
+    }
+
+    /// Sends the case of a final fine ruling left unpaid back to the commission for
+    /// non-payment (which may then order demolition). Urbanism staff of the parcel's district.
+    async fn refer_for_non_payment(
+        &self,
+        ctx: &Context<'_>,
+        input: RulingInput,
+    ) -> async_graphql::Result<CaseStepPayload> {
+        let viewer = ctx.viewer();
+        let p = signed_in(viewer)?;
+        let ruling_id = id_of("Ruling", "input.ruling", &input.ruling)?;
+        let status = ctx
+            .deps()
+            .urbanism
+            .refer_for_non_payment(ruling_id, &actor(p, Role::UrbanismStaff), |case| {
+                district_staff(
+                    viewer,
+                    p,
+                    case,
+                    "only urbanism staff of the parcel's district refer cases",
+                )
+            })
+            .await
+            .map_err(|e| session_error(e, "input"))?;
+        Ok(CaseStepPayload {
+            ruling: ruling_payload(ctx, ruling_id).await?,
+            case_status: status,
         })
     }
 

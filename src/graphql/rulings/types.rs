@@ -9,9 +9,10 @@ use crate::graphql::{
     access::may_read_personal_data,
     context::ContextExt,
     loaders::{
-        loader, many, CaseLoader, CommissionLoader, DefencesLoader, FineBriefLoader, HearingLoader,
-        ItemsLoader, MembersLoader, NotificationsLoader, ObjectionsLoader, ParcelLoader,
-        RulingsByCaseLoader, VerificationCodeLoader,
+        loader, many, CaseLoader, CommissionLoader, DefencesLoader, FinalDatesLoader,
+        FineBriefLoader, HearingLoader, ItemsLoader, MembersLoader, NotificationsLoader,
+        ObjectionsLoader, ParcelLoader, PaymentsLoader, RulingsByCaseLoader,
+        VerificationCodeLoader,
     },
     node::global_id,
     parcels::types::{District, Parcel},
@@ -487,6 +488,53 @@ impl Ruling {
             .await
             .map_err(|e| super::session::session_error(e, "ruling"))?
             .map(Date))
+    }
+
+    /// Payments of the fine so far (instalments), oldest first.
+    async fn payments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::session::FinePayment>> {
+        Ok(many::<PaymentsLoader, _>(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(super::session::FinePayment)
+            .collect())
+    }
+
+    /// What is still owed on the fine; null for rulings without a fine.
+    async fn fine_outstanding(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rial>> {
+        let Some(fine) = self.0.fine_rials.filter(|f| *f > 0) else {
+            return Ok(None);
+        };
+        let paid: i64 = many::<PaymentsLoader, _>(ctx, self.0.id)
+            .await?
+            .iter()
+            .map(|p| p.amount_rials)
+            .sum();
+        Ok(Some(Rial((fine - paid).max(0))))
+    }
+
+    /// For demolition rulings that became final: the last day the owner has to demolish
+    /// (`demolition_days` after finality, past Fridays and holidays); after it the
+    /// municipality acts.
+    async fn demolition_deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
+        if self.0.kind != RulingKind::Demolition {
+            return Ok(None);
+        }
+        let Some(at) = loader::<i32, FinalDatesLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let rules = &ctx.deps().rules;
+        let day = shahr_urbanism::session::tehran_today(at);
+        Ok(Some(Date(shahr_domain::deadlines::deadline(
+            day,
+            rules.demolition_days,
+            &rules.holidays,
+        ))))
     }
 
     /// How the ruling was served (*eblagh*).
