@@ -78,6 +78,21 @@ impl Application {
                 keyring: keyring.clone(),
                 links: config.document_links()?,
                 public_base_url: public_base_url.clone(),
+                gis: match &config.gis_base_url {
+                    Some(url) => Some(
+                        shahr_gis::GisClient::new(
+                            url,
+                            config
+                                .gis_token
+                                .as_ref()
+                                .map(|t| t.expose())
+                                .unwrap_or_default(),
+                            config.gis_timeout,
+                        )
+                        .context("cannot build the GIS client")?,
+                    ),
+                    None => None,
+                },
                 channels: shahr_urbanism::session::Channels {
                     e_notice: config.e_notice_base_url.is_some(),
                     sms: config.sms_base_url.is_some(),

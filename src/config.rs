@@ -158,6 +158,14 @@ pub struct Config {
     /// How long a signed document link (`Ruling.documentUrl`) stays valid.
     #[serde(with = "humantime_serde")]
     pub document_link_ttl: Duration,
+    /// Base URL of the city's GIS service, which draws the street on location sketches.
+    /// Unset: sketches come from the legacy geometry alone.
+    pub gis_base_url: Option<String>,
+    /// Bearer token of the GIS service.
+    pub gis_token: Option<Secret>,
+    /// Deadline of each call to the GIS service (the sketch falls back to legacy geometry).
+    #[serde(with = "humantime_serde")]
+    pub gis_timeout: Duration,
     /// Base URL of the judicial electronic notice service (legal service of rulings). Unset:
     /// owners are told through the in-app inbox and served by staff (`recordNotification`).
     pub e_notice_base_url: Option<String>,
@@ -250,6 +258,9 @@ impl Default for Config {
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),
+            gis_base_url: None,
+            gis_token: None,
+            gis_timeout: Duration::from_secs(3),
             e_notice_base_url: None,
             e_notice_token: None,
             sms_base_url: None,

@@ -29,6 +29,8 @@ pub struct Deps {
     pub public_base_url: String,
     /// How owners are told of issued rulings.
     pub channels: shahr_urbanism::session::Channels,
+    /// The city's GIS service, when configured.
+    pub gis: Option<shahr_gis::GisClient>,
 }
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {

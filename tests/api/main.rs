@@ -9,6 +9,7 @@ mod cli;
 mod districts;
 mod eblagh;
 mod events;
+mod gis;
 mod health;
 mod helpers;
 mod http_protocol;

@@ -733,7 +733,7 @@ async fn a_step_the_case_is_not_ready_for_is_refused_with_its_current_state() {
     );
 }
 
-async fn document_url(app: &TestApp, token: &str, ruling: &str) -> Value {
+pub(crate) async fn document_url(app: &TestApp, token: &str, ruling: &str) -> Value {
     let body = app
         .query_as(
             token,

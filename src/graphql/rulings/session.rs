@@ -1531,6 +1531,7 @@ struct DocumentInputs {
     owners: Vec<shahr_urbanism::records::Ownership>,
     items: Vec<shahr_urbanism::records::ViolationItem>,
     neighbours: Vec<Vec<(f64, f64)>>,
+    gis: Option<shahr_gis::Surroundings>,
 }
 
 async fn document_inputs(ctx: &Context<'_>, draft: &s::Draft) -> ApiResult<DocumentInputs> {
@@ -1575,7 +1576,18 @@ async fn document_inputs(ctx: &Context<'_>, draft: &s::Draft) -> ApiResult<Docum
         .await?
         .remove(&c.case_id)
         .unwrap_or_default();
+    let gis = match (&ctx.deps().gis, &parcel) {
+        (Some(client), Some(p)) => match client.surroundings(p.renovation_code.as_str()).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %err, "GIS unavailable; the sketch uses the legacy geometry");
+                None
+            }
+        },
+        _ => None,
+    };
     Ok(DocumentInputs {
+        gis,
         commission_name,
         draft: c.clone(),
         case,
@@ -1628,16 +1640,26 @@ impl DocumentInputs {
             .iter()
             .map(|i| (i.built_area_m2.unwrap_or(0.0) - i.permitted_area_m2.unwrap_or(0.0)).max(0.0))
             .sum();
-        let kroki = kroki::svg(&kroki::KrokiInput {
-            parcel: self.parcel.as_ref().and_then(|p| p.boundary.clone()),
-            neighbours: self.neighbours,
-            street: None,
-            street_name: self
-                .parcel
-                .as_ref()
-                .and_then(|p| p.address.as_deref())
-                .and_then(street_of),
-            violation_m2: Some(violation_m2),
+        let street_from_address = self
+            .parcel
+            .as_ref()
+            .and_then(|p| p.address.as_deref())
+            .and_then(street_of);
+        let kroki = kroki::svg(&match self.gis {
+            Some(gis) => kroki::KrokiInput {
+                parcel: Some(gis.parcel),
+                neighbours: gis.neighbours,
+                street: gis.street,
+                street_name: gis.street_name.or(street_from_address),
+                violation_m2: Some(violation_m2),
+            },
+            None => kroki::KrokiInput {
+                parcel: self.parcel.as_ref().and_then(|p| p.boundary.clone()),
+                neighbours: self.neighbours,
+                street: None,
+                street_name: street_from_address,
+                violation_m2: Some(violation_m2),
+            },
         });
         dadnameh::Dadnameh {
             number: to_sign.number.clone(),
