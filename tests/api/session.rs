@@ -391,6 +391,17 @@ async fn the_same_idempotency_key_twice_and_concurrently_issues_one_ruling() {
     let app = TestApp::spawn().await;
     let s = Session::new(&app);
     let draft = s.signed_draft().await;
+    let not_appeal = s
+        .run(
+            &s.secretary,
+            "mutation($input: IssueRulingInput!) { issueAppealRuling(input: $input) { number } }",
+            json!({ "draft": draft, "idempotencyKey": "wrong-door" }),
+        )
+        .await;
+    assert_eq!(
+        not_appeal["errors"][0]["extensions"]["field"], "input.draft",
+        "{not_appeal}"
+    );
     let (a, b) = tokio::join!(
         s.issue(&s.secretary, &draft, "same-key"),
         s.issue(&s.secretary, &draft, "same-key")
@@ -571,11 +582,34 @@ async fn a_member_of_the_primary_ruling_may_not_sit_on_its_appeal_and_an_appeal_
     for member in ["1360001263", "1360001271", "1360001281"] {
         ok(&s.sign(&s.member(11, member), &draft11).await);
     }
-    let appeal_issued = s.issue(&secretary11, &draft11, "appeal").await;
+    let appeal_issued = s
+        .run(
+            &secretary11,
+            "mutation($input: IssueRulingInput!) { issueAppealRuling(input: $input) { ruling { id stage case { status } } } }",
+            json!({ "draft": draft11, "idempotencyKey": "appeal" }),
+        )
+        .await;
     ok(&appeal_issued);
-    let a = &appeal_issued["data"]["issueRuling"]["ruling"];
+    let a = &appeal_issued["data"]["issueAppealRuling"]["ruling"];
     assert_eq!(a["stage"], "APPEAL");
     assert_eq!(a["case"]["status"], "APPEAL_RULED");
+
+    // Serving the appeal ruling makes it final.
+    let served = s
+        .run(
+            &app.staff(1),
+            "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) { objectionDeadline ruling { status case { status } } } }",
+            json!({ "ruling": a["id"], "mode": "IN_PERSON", "receiverName": "علی احمدی", "agent": "مأمور ابلاغ" }),
+        )
+        .await;
+    ok(&served);
+    let r = &served["data"]["recordNotification"];
+    assert!(
+        r["objectionDeadline"].is_null(),
+        "an appeal ruling has no objection window"
+    );
+    assert_eq!(r["ruling"]["status"], "FINAL");
+    assert_eq!(r["ruling"]["case"]["status"], "FINAL");
 
     let page: Value = app
         .client

@@ -1364,6 +1364,27 @@ impl SessionMutation {
         ctx: &Context<'_>,
         input: IssueRulingInput,
     ) -> async_graphql::Result<IssueRulingPayload> {
+        issue(ctx, input, None).await
+    }
+
+    /// Issues an appeal commission's ruling (confirm, overturn or modify the primary ruling)
+    /// as a new signed record; `issueRuling` with a check that the draft is an appeal. An
+    /// overturned or modified primary ruling is marked superseded.
+    async fn issue_appeal_ruling(
+        &self,
+        ctx: &Context<'_>,
+        input: IssueRulingInput,
+    ) -> async_graphql::Result<IssueRulingPayload> {
+        issue(ctx, input, Some(RulingStage::Appeal)).await
+    }
+}
+
+async fn issue(
+    ctx: &Context<'_>,
+    input: IssueRulingInput,
+    stage: Option<RulingStage>,
+) -> async_graphql::Result<IssueRulingPayload> {
+    {
         let p = signed_in(ctx.viewer())?;
         let draft_id = id64("RulingDraft", "input.draft", &input.draft)?;
         let key = idempotency_key(ctx, input.idempotency_key)?;
@@ -1374,7 +1395,16 @@ impl SessionMutation {
             .await
             .map_err(ApiError::from)?
         {
-            Some(draft) => Some(document_inputs(ctx, &draft).await?),
+            Some(draft) => {
+                if stage.is_some_and(|st| st != draft.content.stage) {
+                    return Err(ApiError::bad_input(
+                        "input.draft",
+                        "this draft is not an appeal ruling; issue it with issueRuling",
+                    )
+                    .into());
+                }
+                Some(document_inputs(ctx, &draft).await?)
+            }
             None => None,
         };
         let keyring = deps.keyring.clone();
