@@ -397,9 +397,14 @@ impl UrbanismDb {
         now: DateTime<Utc>,
     ) -> Result<Vec<i32>, SessionError> {
         let today = tehran_today(now);
+        // Cases waiting in their window, with their rulings' service dates and whether an
+        // objection came in time; only those whose window has closed are locked and moved.
         let waiting = self
             .rows(
-                "SELECT r.id_ray, c.id_takhalof FROM tbl_parvandeh_takhalof c \
+                "SELECT r.id_ray, c.id_takhalof, \
+                        (SELECT array_agg(e.tarikh_eblagh) FROM tbl_eblagh e WHERE e.id_ray = r.id_ray), \
+                        EXISTS (SELECT 1 FROM tbl_eteraz t WHERE t.id_ray = r.id_ray AND t.dar_mohlat IN ('1', '۱')) \
+                 FROM tbl_parvandeh_takhalof c \
                  JOIN tbl_ray r ON r.id_takhalof = c.id_takhalof AND r.marhaleh_ray = '1' AND r.noe_ray <> '05' \
                  WHERE c.marhaleh = '75' ORDER BY c.id_takhalof, r.id_ray DESC",
                 &[],
@@ -413,7 +418,20 @@ impl UrbanismDb {
         let mut seen = std::collections::HashSet::new();
         for row in &waiting {
             let (ruling_id, case_id): (i32, i32) = (row.get(0), row.get(1));
-            if !seen.insert(case_id) {
+            if !seen.insert(case_id) || row.get::<_, bool>(3) {
+                continue;
+            }
+            let reader = self.reader("tbl_eblagh", ruling_id);
+            let first = row
+                .get::<_, Option<Vec<Option<String>>>>(2)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|d| reader.date("tarikh_eblagh", d.as_deref()))
+                .min();
+            let Some(first) = first else {
+                continue;
+            };
+            if today <= deadline(first, rules.objection_window_days, &rules.holidays) {
                 continue;
             }
             let mut client = self.pool().get().await.map_err(StoreError::from)?;
