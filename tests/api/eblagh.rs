@@ -326,7 +326,8 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
     let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
     client
         .batch_execute(&format!(
-            "UPDATE tbl_parvandeh_takhalof SET marhaleh = '75' WHERE id_takhalof = 7;
+            "DELETE FROM tbl_eteraz WHERE id_ray = {legacy_id};
+             UPDATE tbl_parvandeh_takhalof SET marhaleh = '75' WHERE id_takhalof = 7;
              UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id};
              UPDATE tbl_ray SET vaziat = '2' WHERE id_ray = {legacy_id};"
         ))
