@@ -619,3 +619,80 @@ async fn an_unpaid_final_fine_goes_back_to_the_commission() {
         "REFERRED"
     );
 }
+
+#[tokio::test]
+async fn a_final_demolition_ruling_gives_the_owner_until_the_demolition_deadline() {
+    let app = TestApp::builder()
+        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
+        .spawn()
+        .await;
+    let s = Session::new(&app);
+    // Referral, hearing, defence and session as usual; the commission orders demolition.
+    s.signed_draft().await;
+    let session = count(&app, "SELECT max(id) FROM shahr.commission_sessions").await;
+    let drafted = s
+        .draft(
+            &s.secretary,
+            json!({ "session": gid("CommissionSession", session), "case": gid("ViolationCase", 7),
+                    "kind": "DEMOLITION", "breachedPrinciple": "URBAN_PLANNING",
+                    "text": "قلع بنای طبقه چهارم.", "legalBasis": "تبصره ۱ ماده ۱۰۰" }),
+        )
+        .await;
+    ok(&drafted);
+    let draft = drafted["data"]["draftRuling"]["draft"]["id"]
+        .as_str()
+        .expect("draft")
+        .to_owned();
+    for member in ["0012345679", "0023456787", "0034567895"] {
+        ok(&s.sign(&s.member(1, member), &draft).await);
+    }
+    let issued = s.issue(&s.secretary, &draft, "demolition").await;
+    ok(&issued);
+    let ruling = issued["data"]["issueRuling"]["ruling"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let legacy_id = count(
+        &app,
+        "SELECT max(id_ray)::int8 FROM tbl_ray WHERE id_takhalof = 7",
+    )
+    .await;
+    let query = "query($id: ID!) { ruling(id: $id) { demolitionDeadline } }";
+    let before = app
+        .query_as(&app.auditor(), query, json!({ "id": ruling }))
+        .await;
+    assert!(
+        before["data"]["ruling"]["demolitionDeadline"].is_null(),
+        "not final yet"
+    );
+    let served = app
+        .query_as(
+            &app.staff(1),
+            "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) { firstService } }",
+            json!({ "input": { "ruling": ruling, "mode": "IN_PERSON", "receiverName": "علی احمدی", "agent": "مأمور" } }),
+        )
+        .await;
+    ok(&served);
+    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
+    app.databases
+        .urbanism
+        .client()
+        .await
+        .execute(
+            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
+            &[],
+        )
+        .await
+        .expect("served a month ago");
+    eventually("finality", async || case_status(&app).await == "FINAL").await;
+    let after = app
+        .query_as(&app.auditor(), query, json!({ "id": ruling }))
+        .await;
+    let today = (chrono::Utc::now() + chrono::Duration::minutes(210)).date_naive();
+    let expected = shahr_domain::deadlines::deadline(today, 60, &Default::default());
+    assert_eq!(
+        after["data"]["ruling"]["demolitionDeadline"],
+        expected.to_string()
+    );
+}
