@@ -37,6 +37,7 @@ pub struct Application {
     metrics: Arc<Metrics>,
     relays: Vec<(RelaySettings, watch::Sender<RelayRole>)>,
     notifier: crate::notifier::NotifierSettings,
+    redis_bus: Option<Arc<crate::events::redis_bus::RedisBus>>,
     relay_roles: HashMap<Source, watch::Receiver<RelayRole>>,
     databases: Databases,
 }
@@ -53,7 +54,25 @@ impl Application {
             None => None,
         };
         let metrics = Arc::new(Metrics::new());
-        let bus: Arc<dyn EventBus> = Arc::new(InProcessBus::new(config.event_buffer));
+        let redis_bus = match &config.redis_url {
+            Some(url) => Some(Arc::new(
+                crate::events::redis_bus::RedisBus::new(
+                    crate::events::redis_bus::RedisBusSettings {
+                        url: url.expose().to_owned(),
+                        prefix: config.redis_key_prefix.clone(),
+                        max_len: config.event_stream_max_len,
+                        timeout: config.redis_timeout,
+                        buffer: config.event_buffer,
+                    },
+                )
+                .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )),
+            None => None,
+        };
+        let bus: Arc<dyn EventBus> = match &redis_bus {
+            Some(redis) => redis.clone(),
+            None => Arc::new(InProcessBus::new(config.event_buffer)),
+        };
         let verifier = Arc::new(Verifier::from_config(&config)?);
         let keyring = Arc::new(config.keyring()?);
         let acceptor = TcpListener::bind(config.listen.to_string())
@@ -178,6 +197,7 @@ impl Application {
         };
         Ok(Self {
             notifier,
+            redis_bus,
             acceptor: acceptor.boxed(),
             port,
             routes: poem::EndpointExt::boxed(http::routes(state)),
@@ -232,9 +252,12 @@ impl Application {
             metrics,
             relays,
             notifier,
+            redis_bus,
             mut databases,
             ..
         } = self;
+        let reader_stop = CancellationToken::new();
+        let reader_task = redis_bus.map(|bus| tokio::spawn(bus.run_reader(reader_stop.clone())));
         let notifier_stop = CancellationToken::new();
         let notifier_task = tokio::spawn(crate::notifier::run(notifier, notifier_stop.clone()));
         let relay_stop = CancellationToken::new();
@@ -262,6 +285,10 @@ impl Application {
         relay_stop.cancel();
         notifier_stop.cancel();
         let _ = notifier_task.await;
+        reader_stop.cancel();
+        if let Some(task) = reader_task {
+            let _ = task.await;
+        }
         for task in relay_tasks {
             let _ = task.await;
         }

@@ -141,6 +141,8 @@ pub struct Config {
     /// How often the outbox relay polls when no notification wakes it.
     #[serde(with = "humantime_serde")]
     pub relay_poll_interval: Duration,
+    /// About how many events each Redis stream keeps (older ones are replayed from the outbox).
+    pub event_stream_max_len: u64,
     /// Capacity of the in-process event bus per subscriber before it lags.
     pub event_buffer: usize,
     /// Id of the key rulings are signed with (recorded with each signature).
@@ -255,6 +257,7 @@ impl Default for Config {
             server_time_interval: Duration::from_secs(5),
             relay_poll_interval: Duration::from_secs(1),
             event_buffer: 1024,
+            event_stream_max_len: 100_000,
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),

@@ -18,6 +18,8 @@ pub struct BusError(pub String);
 pub trait EventBus: Send + Sync + 'static {
     /// Appends an event and returns the id it was given.
     async fn publish(&self, event: NewEvent) -> Result<EventId, BusError>;
+    /// Called once outbox rows are marked relayed: their dedup records can go.
+    async fn forget(&self, _source: super::Source, _outbox_ids: &[i64]) {}
     /// A live stream of events published from now on. A receiver that falls behind by more
     /// than the buffer gets `Lagged` rather than silently skipping.
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>>;

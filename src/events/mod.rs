@@ -3,9 +3,11 @@
 //! instance fans events out to its subscribers.
 //!
 //! - [`bus`]: the bus trait and the in-process implementation (the embedded default).
+//! - [`redis_bus`]: Redis Streams across instances.
 //! - [`relay`]: the outbox relay and its election.
 
 pub mod bus;
+pub mod redis_bus;
 pub mod relay;
 
 use std::fmt;

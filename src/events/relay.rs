@@ -152,6 +152,8 @@ async fn relay_pass(
         }
     }
     outbox::mark_relayed(client, &done).await?;
+    let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
+    bus.forget(source, &ids).await;
     metrics.add_relayed(source, done.len() as u64);
     Ok(done.len())
 }
