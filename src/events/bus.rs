@@ -18,6 +18,16 @@ pub struct BusError(pub String);
 pub trait EventBus: Send + Sync + 'static {
     /// Appends an event and returns the id it was given.
     async fn publish(&self, event: NewEvent) -> Result<EventId, BusError>;
+    /// Recent events of `source` after `after` (`(milliseconds, sequence)`), oldest first, as
+    /// far as the bus still holds them: a replay reads the outbox first, then this, which also
+    /// covers events published but not yet marked on their outbox rows.
+    async fn recent(
+        &self,
+        _source: super::Source,
+        _after: (i64, i64),
+    ) -> Result<Vec<Arc<Event>>, BusError> {
+        Ok(Vec::new())
+    }
     /// Called once outbox rows are marked relayed: their dedup records can go.
     async fn forget(&self, _source: super::Source, _outbox_ids: &[i64]) {}
     /// A live stream of events published from now on. A receiver that falls behind by more
@@ -31,6 +41,16 @@ pub trait EventBus: Send + Sync + 'static {
 pub struct InProcessBus {
     sender: broadcast::Sender<Arc<Event>>,
     last: Mutex<(i64, u64)>,
+    recent: Mutex<std::collections::VecDeque<Arc<Event>>>,
+}
+
+/// Events the in-process bus keeps for replays (older ones come from the outbox).
+const RECENT: usize = 10_000;
+
+fn parse(id: &EventId) -> (i64, i64) {
+    id.0.split_once('-')
+        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
+        .unwrap_or((0, 0))
 }
 
 impl InProcessBus {
@@ -40,6 +60,7 @@ impl InProcessBus {
         Self {
             sender,
             last: Mutex::new((0, 0)),
+            recent: Mutex::new(std::collections::VecDeque::new()),
         }
     }
 
@@ -71,9 +92,35 @@ impl EventBus for InProcessBus {
             payload: event.payload,
             occurred_at: event.occurred_at,
         });
+        {
+            let mut recent = self
+                .recent
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if recent.len() == RECENT {
+                recent.pop_front();
+            }
+            recent.push_back(event.clone());
+        }
         // No subscriber is not an error: the outbox row records the id either way.
         let _ = self.sender.send(event);
         Ok(id)
+    }
+
+    async fn recent(
+        &self,
+        source: super::Source,
+        after: (i64, i64),
+    ) -> Result<Vec<Arc<Event>>, BusError> {
+        let recent = self
+            .recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Ok(recent
+            .iter()
+            .filter(|e| e.source == source && parse(&e.id) > after)
+            .cloned()
+            .collect())
     }
 
     fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {

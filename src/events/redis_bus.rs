@@ -227,6 +227,29 @@ impl EventBus for RedisBus {
         }
     }
 
+    async fn recent(&self, source: Source, after: (i64, i64)) -> Result<Vec<Arc<Event>>, BusError> {
+        let mut conn = self.connect(self.settings.timeout).await?;
+        let key = stream_key(&self.settings.prefix, source);
+        let mut from = format!("({}-{}", after.0, after.1);
+        let mut out = Vec::new();
+        loop {
+            let reply: redis::streams::StreamRangeReply =
+                redis::AsyncCommands::xrange_count(&mut conn, &key, &from, "+", 1000)
+                    .await
+                    .map_err(|e| BusError(e.to_string()))?;
+            let n = reply.ids.len();
+            for entry in reply.ids {
+                from = format!("({}", entry.id);
+                if let Some(event) = event_of(source, &entry.id, &entry.map) {
+                    out.push(Arc::new(event));
+                }
+            }
+            if n < 1000 {
+                return Ok(out);
+            }
+        }
+    }
+
     async fn forget(&self, source: Source, outbox_ids: &[i64]) {
         if outbox_ids.is_empty() {
             return;

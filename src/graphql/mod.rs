@@ -8,6 +8,7 @@ pub mod batch;
 pub mod context;
 pub mod error;
 pub mod guard;
+pub mod live;
 pub mod loaders;
 pub mod me;
 pub mod node;
@@ -46,7 +47,7 @@ pub struct MutationRoot(requests::RequestsMutation, rulings::SessionMutation);
 /// Every subscription field.
 #[derive(MergedSubscription, Default)]
 #[graphql(name = "Subscription")]
-pub struct SubscriptionRoot(system::SystemSubscription);
+pub struct SubscriptionRoot(system::SystemSubscription, live::LiveSubscription);
 
 /// The gateway's schema type.
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -649,6 +649,27 @@ impl WsClient {
             .expect("ws send");
     }
 
+    /// The next JSON message or close frame, or `None` when nothing arrives within `within`.
+    pub async fn try_next_event(&mut self, within: Duration) -> Option<WsEvent> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let message = tokio::time::timeout(left, self.socket.next()).await.ok()?;
+            return Some(match message {
+                Some(Ok(Message::Text(text))) => {
+                    WsEvent::Json(serde_json::from_str(&text).expect("JSON message"))
+                }
+                Some(Ok(Message::Close(frame))) => match frame {
+                    Some(f) => WsEvent::Closed(u16::from(f.code), f.reason.to_string()),
+                    None => WsEvent::Closed(1005, String::new()),
+                },
+                Some(Ok(_)) => continue,
+                Some(Err(e)) => WsEvent::Closed(1006, e.to_string()),
+                None => WsEvent::Closed(1006, "stream ended".into()),
+            });
+        }
+    }
+
     /// The next JSON message or close frame, failing the test after `within`.
     pub async fn next_event(&mut self, within: Duration) -> WsEvent {
         loop {

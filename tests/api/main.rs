@@ -13,6 +13,7 @@ mod gis;
 mod health;
 mod helpers;
 mod http_protocol;
+mod live;
 mod requests;
 mod seed;
 mod session;

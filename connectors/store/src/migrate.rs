@@ -50,6 +50,11 @@ pub const COMMON: MigrationSet = MigrationSet {
             name: "deliveries",
             sql: include_str!("../migrations/common/0003_deliveries.sql"),
         },
+        Migration {
+            version: 4,
+            name: "outbox_event_order",
+            sql: include_str!("../migrations/common/0004_outbox_event_order.sql"),
+        },
     ],
 };
 

@@ -79,3 +79,43 @@ pub async fn mark_relayed(
         .await?;
     Ok(())
 }
+
+/// A relayed row, for replays.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RelayedRow {
+    /// The row.
+    pub row: OutboxRow,
+    /// The event id the bus gave it.
+    pub event_id: String,
+}
+
+/// Relayed rows whose event id comes after `after` (`(milliseconds, sequence)`), in the bus's
+/// order, at most `limit`.
+pub async fn relayed_after(
+    client: &impl GenericClient,
+    after: (i64, i64),
+    limit: i64,
+) -> Result<Vec<RelayedRow>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT id, topic, payload, occurred_at, event_id FROM shahr.outbox
+             WHERE event_id IS NOT NULL
+               AND (split_part(event_id, '-', 1)::bigint, split_part(event_id, '-', 2)::bigint) > ($1, $2)
+             ORDER BY split_part(event_id, '-', 1)::bigint, split_part(event_id, '-', 2)::bigint
+             LIMIT $3",
+            &[&after.0, &after.1, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| RelayedRow {
+            row: OutboxRow {
+                id: row.get(0),
+                topic: row.get(1),
+                payload: row.get(2),
+                occurred_at: row.get(3),
+            },
+            event_id: row.get(4),
+        })
+        .collect())
+}

@@ -1,0 +1,539 @@
+//! Live events: `rulingEvents` for staff and dashboards, `serviceRequestEvents` for staff, and
+//! `myEvents` for citizens. A subscription may pass `after:` (the `id` of the last event it
+//! saw) to replay what it missed from the outbox, then continues live with no gap and no
+//! duplicate at the seam. A subscriber that falls too far behind gets an error telling it
+//! where to resume, never a silent skip.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, InputObject, Json, Subscription, ID};
+use futures_util::Stream;
+use shahr_store::{outbox, PgPool};
+use shahr_urbanism::Visibility;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::{
+    access::{signed_in, visibility},
+    context::ContextExt,
+    error::{ApiError, ErrorCode},
+    node::global_id,
+    scalars::DateTime,
+};
+use crate::events::{Event, EventBus, Source};
+
+/// What happened.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
+pub enum EventType {
+    /// A ruling was issued.
+    RulingIssued,
+    /// A ruling was served (legal service).
+    RulingServed,
+    /// An objection was filed in time.
+    ObjectionFiled,
+    /// An objection came after the window (recorded, flagged).
+    ObjectionLate,
+    /// A ruling became final.
+    RulingFinal,
+    /// A fine was paid in full.
+    FinePaid,
+    /// An instalment of a fine was paid.
+    InstalmentPaid,
+    /// A case moved in its lifecycle (referral, hearing, defence, session, enforcement).
+    CaseChanged,
+    /// A service request was filed.
+    RequestSubmitted,
+    /// A service request changed state or assignee.
+    RequestStatusChanged,
+    /// Anything else.
+    Other,
+}
+
+fn event_type(topic: &str) -> EventType {
+    match topic {
+        "ruling.issued" => EventType::RulingIssued,
+        "ruling.served" => EventType::RulingServed,
+        "ruling.objection_filed" => EventType::ObjectionFiled,
+        "ruling.objection_late" => EventType::ObjectionLate,
+        "ruling.final" => EventType::RulingFinal,
+        "ruling.fine_paid" => EventType::FinePaid,
+        "ruling.instalment_paid" => EventType::InstalmentPaid,
+        "request.submitted" => EventType::RequestSubmitted,
+        "request.status_changed" => EventType::RequestStatusChanged,
+        t if t.starts_with("case.") => EventType::CaseChanged,
+        _ => EventType::Other,
+    }
+}
+
+/// One event as a subscriber receives it.
+pub struct LiveEvent {
+    event: Arc<Event>,
+    cursor: String,
+}
+
+/// One event as a subscriber receives it.
+#[async_graphql::Object]
+impl LiveEvent {
+    /// The cursor to resume from: pass it as `after:` after a reconnect.
+    async fn id(&self) -> &str {
+        &self.cursor
+    }
+
+    /// What happened.
+    async fn r#type(&self) -> EventType {
+        event_type(&self.event.topic)
+    }
+
+    /// The event's topic (`ruling.issued`, `case.referred`, `request.status_changed`, ...).
+    async fn topic(&self) -> &str {
+        &self.event.topic
+    }
+
+    /// The ruling concerned, when there is one (its `id`).
+    async fn ruling_id(&self) -> Option<ID> {
+        self.event.payload["rulingId"]
+            .as_i64()
+            .map(|id| global_id("Ruling", id))
+    }
+
+    /// The ruling's number, when there is one.
+    async fn ruling_number(&self) -> Option<&str> {
+        self.event.payload["number"].as_str()
+    }
+
+    /// The case concerned (its `id`).
+    async fn case_id(&self) -> Option<ID> {
+        self.event.payload["caseId"]
+            .as_i64()
+            .map(|id| global_id("ViolationCase", id))
+    }
+
+    /// The request concerned (its tracking code).
+    async fn tracking_code(&self) -> Option<&str> {
+        self.event.payload["trackingCode"].as_str()
+    }
+
+    /// The district (1-10).
+    async fn district(&self) -> Option<i32> {
+        district_of(&self.event.payload)
+    }
+
+    /// The commission concerned (its `id`).
+    async fn commission_id(&self) -> Option<ID> {
+        self.event.payload["rulingCommissionId"]
+            .as_i64()
+            .or_else(|| self.event.payload["commissionId"].as_i64())
+            .map(|id| global_id("Commission", id))
+    }
+
+    /// The state reached (case state for case and ruling events, request state for requests).
+    async fn status(&self) -> Option<&str> {
+        self.event.payload["status"]
+            .as_str()
+            .or_else(|| self.event.payload["to"].as_str())
+    }
+
+    /// When it happened (when the change was committed).
+    async fn occurred_at(&self) -> DateTime {
+        DateTime(self.event.occurred_at)
+    }
+
+    /// Details, as recorded (amounts, dates, the objection deadline, ...). Personal
+    /// identifiers are removed.
+    async fn details(&self) -> Json<serde_json::Value> {
+        let mut details = self.event.payload.clone();
+        if let Some(map) = details.as_object_mut() {
+            map.remove("ownerNationalIds");
+            map.remove("citizenNationalId");
+        }
+        Json(details)
+    }
+}
+
+fn district_of(payload: &serde_json::Value) -> Option<i32> {
+    payload["district"]
+        .as_i64()
+        .and_then(|d| i32::try_from(d).ok())
+}
+
+/// Narrows ruling events.
+#[derive(InputObject, Default, Clone)]
+pub struct RulingEventFilter {
+    /// Only this district.
+    pub district: Option<i32>,
+    /// Only this commission (its `id`).
+    pub commission: Option<ID>,
+    /// Only these types.
+    pub types: Option<Vec<EventType>>,
+}
+
+/// Narrows request events.
+#[derive(InputObject, Default, Clone)]
+pub struct RequestEventFilter {
+    /// Only this district.
+    pub district: Option<i32>,
+    /// Only this service (its `code`).
+    pub service: Option<String>,
+}
+
+/// `(milliseconds, sequence)` of an event id.
+fn parse_id(id: &str) -> Option<(i64, i64)> {
+    let (ms, seq) = id.split_once('-')?;
+    Some((ms.parse().ok()?, seq.parse().ok()?))
+}
+
+/// Per-source positions; a `myEvents` cursor holds both (`urbanism=…;citizen=…`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Position {
+    urbanism: Option<(i64, i64)>,
+    citizen: Option<(i64, i64)>,
+}
+
+impl Position {
+    fn get(&self, source: Source) -> Option<(i64, i64)> {
+        match source {
+            Source::Urbanism => self.urbanism,
+            Source::Citizen => self.citizen,
+        }
+    }
+
+    fn set(&mut self, source: Source, at: (i64, i64)) {
+        match source {
+            Source::Urbanism => self.urbanism = Some(at),
+            Source::Citizen => self.citizen = Some(at),
+        }
+    }
+
+    fn encode(&self, sources: &[Source]) -> String {
+        let part = |p: Option<(i64, i64)>| p.map_or("0-0".to_owned(), |(a, b)| format!("{a}-{b}"));
+        if sources.len() == 1 {
+            return part(self.get(sources[0]));
+        }
+        sources
+            .iter()
+            .map(|s| format!("{}={}", s.as_str(), part(self.get(*s))))
+            .collect::<Vec<_>>()
+            .join(";")
+    }
+
+    fn decode(cursor: &str, sources: &[Source]) -> Option<Self> {
+        let mut position = Self::default();
+        if sources.len() == 1 {
+            position.set(sources[0], parse_id(cursor.trim())?);
+            return Some(position);
+        }
+        for part in cursor.split(';') {
+            let (name, id) = part.split_once('=')?;
+            let source = match name.trim() {
+                "urbanism" => Source::Urbanism,
+                "citizen" => Source::Citizen,
+                _ => return None,
+            };
+            position.set(source, parse_id(id.trim())?);
+        }
+        Some(position)
+    }
+}
+
+type Filter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
+
+/// Replays what came after `after` from the outboxes, then forwards live events, skipping
+/// what the replay already gave.
+fn live_stream(
+    bus: Arc<dyn EventBus>,
+    pools: Vec<(Source, PgPool)>,
+    after: Option<Position>,
+    filter: Filter,
+) -> impl Stream<Item = async_graphql::Result<LiveEvent>> {
+    let sources: Vec<Source> = pools.iter().map(|(s, _)| *s).collect();
+    let (tx, rx) = mpsc::channel::<async_graphql::Result<LiveEvent>>(256);
+    // Subscribe before replaying, so nothing published meanwhile is lost.
+    let mut live = bus.subscribe();
+    tokio::spawn(async move {
+        let mut position = after.unwrap_or_default();
+        if after.is_some() {
+            for (source, pool) in &pools {
+                loop {
+                    let from = position.get(*source).unwrap_or((0, 0));
+                    let client = match pool.get().await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            let _ = tx
+                                .send(Err(ApiError::from(shahr_store::StoreError::from(e)).into()))
+                                .await;
+                            return;
+                        }
+                    };
+                    let rows = match outbox::relayed_after(&**client, from, 500).await {
+                        Ok(rows) => rows,
+                        Err(e) => {
+                            let _ = tx.send(Err(ApiError::from(e).into())).await;
+                            return;
+                        }
+                    };
+                    let done = rows.len() < 500;
+                    for r in rows {
+                        let Some(at) = parse_id(&r.event_id) else {
+                            continue;
+                        };
+                        position.set(*source, at);
+                        let event = Arc::new(Event {
+                            id: crate::events::EventId(r.event_id),
+                            source: *source,
+                            outbox_id: r.row.id,
+                            topic: r.row.topic,
+                            payload: r.row.payload,
+                            occurred_at: r.row.occurred_at,
+                        });
+                        if filter(&event) {
+                            let cursor = position.encode(&sources);
+                            if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    if done {
+                        break;
+                    }
+                }
+                // Then what the bus holds beyond the outbox's marks (published, not yet marked).
+                let from = position.get(*source).unwrap_or((0, 0));
+                match bus.recent(*source, from).await {
+                    Ok(events) => {
+                        for event in events {
+                            let Some(at) = parse_id(&event.id.0) else {
+                                continue;
+                            };
+                            if position.get(*source).is_some_and(|p| at <= p) {
+                                continue;
+                            }
+                            position.set(*source, at);
+                            if filter(&event) {
+                                let cursor = position.encode(&sources);
+                                if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
+                                    return;
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "recent events unavailable; continuing live")
+                    }
+                }
+            }
+        }
+        loop {
+            match live.recv().await {
+                Ok(event) => {
+                    if !sources.contains(&event.source) {
+                        continue;
+                    }
+                    let Some(at) = parse_id(&event.id.0) else {
+                        continue;
+                    };
+                    if position.get(event.source).is_some_and(|p| at <= p) {
+                        continue; // already replayed
+                    }
+                    position.set(event.source, at);
+                    if filter(&event) {
+                        let cursor = position.encode(&sources);
+                        if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
+                            return;
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let cursor = position.encode(&sources);
+                    let err = ApiError::new(
+                        ErrorCode::LimitExceeded,
+                        format!(
+                            "this subscriber fell behind; subscribe again with after: \"{cursor}\""
+                        ),
+                    )
+                    .with("limit", "eventBuffer".into())
+                    .with("resumeAfter", cursor.into());
+                    let _ = tx.send(Err(err.into())).await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    ReceiverStream::new(rx)
+}
+
+fn bad_cursor() -> async_graphql::Error {
+    ApiError::bad_input("after", "not an event id this subscription gave").into()
+}
+
+/// Live events.
+#[derive(Default)]
+pub struct LiveSubscription;
+
+#[Subscription]
+impl LiveSubscription {
+    /// Ruling and case events (issued, served, objections, finality, payments, case steps) for
+    /// staff and dashboards: staff see their district, auditors and admins all. `after:`
+    /// replays what came after that event, then continues live.
+    async fn ruling_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
+        after: Option<String>,
+        #[graphql(desc = "Conditions the events must meet.")] filter: Option<RulingEventFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+        let viewer = ctx.viewer();
+        let scope = match visibility(viewer) {
+            Visibility::All => None,
+            Visibility::District(d) => Some(i32::from(d)),
+            _ => {
+                signed_in(viewer)?;
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "ruling events are for staff, auditors and admins; citizens use myEvents",
+                )
+                .into());
+            }
+        };
+        let filter = filter.unwrap_or_default();
+        if scope.is_some() && filter.district.is_some_and(|d| Some(d) != scope) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "staff see their own district's events",
+            )
+            .into());
+        }
+        let commission = filter
+            .commission
+            .as_ref()
+            .map(|c| super::rulings::resolvers::id_of("Commission", "filter.commission", c))
+            .transpose()?;
+        let sources = [Source::Urbanism];
+        let after = after
+            .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
+            .transpose()?;
+        let district = filter.district.or(scope);
+        let types = filter.types.clone();
+        let predicate: Filter = Arc::new(move |e: &Event| {
+            let p = &e.payload;
+            (e.topic.starts_with("ruling.") || e.topic.starts_with("case."))
+                && district.is_none_or(|d| district_of(p) == Some(d))
+                && commission.is_none_or(|c| {
+                    p["rulingCommissionId"]
+                        .as_i64()
+                        .or_else(|| p["commissionId"].as_i64())
+                        == Some(i64::from(c))
+                })
+                && types
+                    .as_ref()
+                    .is_none_or(|t| t.contains(&event_type(&e.topic)))
+        });
+        let deps = ctx.deps();
+        Ok(live_stream(
+            deps.bus.clone(),
+            vec![(Source::Urbanism, deps.urbanism.pool().clone())],
+            after,
+            predicate,
+        ))
+    }
+
+    /// Service request events (filed, state changes, assignments) for staff of the district,
+    /// auditors and admins. `after:` as in `rulingEvents`.
+    async fn service_request_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
+        after: Option<String>,
+        #[graphql(desc = "Conditions the events must meet.")] filter: Option<RequestEventFilter>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+        let viewer = ctx.viewer();
+        let scope = match visibility(viewer) {
+            Visibility::All => None,
+            Visibility::District(d) => Some(i32::from(d)),
+            _ => {
+                signed_in(viewer)?;
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    "request events are for staff; citizens use myEvents",
+                )
+                .into());
+            }
+        };
+        let filter = filter.unwrap_or_default();
+        if scope.is_some() && filter.district.is_some_and(|d| Some(d) != scope) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "staff see their own district's events",
+            )
+            .into());
+        }
+        let sources = [Source::Citizen];
+        let after = after
+            .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
+            .transpose()?;
+        let district = filter.district.or(scope);
+        let service = filter.service.clone();
+        let predicate: Filter = Arc::new(move |e: &Event| {
+            e.topic.starts_with("request.")
+                && district.is_none_or(|d| district_of(&e.payload) == Some(d))
+                && service
+                    .as_deref()
+                    .is_none_or(|s| e.payload["service"].as_str() == Some(s))
+        });
+        let deps = ctx.deps();
+        Ok(live_stream(
+            deps.bus.clone(),
+            vec![(Source::Citizen, deps.citizen.pool().clone())],
+            after,
+            predicate,
+        ))
+    }
+
+    /// The signed-in citizen's own events: rulings and case steps on parcels they own, and
+    /// their service requests. Whose events these are comes from the token, never from
+    /// arguments. The cursor covers both sources (`urbanism=…;citizen=…`); there is no order
+    /// between the two.
+    async fn my_events(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
+        after: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+        let principal = signed_in(ctx.viewer())?;
+        let Some(national_id) = principal
+            .national_id
+            .as_ref()
+            .map(|n| n.as_str().to_owned())
+        else {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "myEvents needs a token with a national id",
+            )
+            .into());
+        };
+        let sources = [Source::Urbanism, Source::Citizen];
+        let after = after
+            .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
+            .transpose()?;
+        let predicate: Filter = Arc::new(move |e: &Event| {
+            let p = &e.payload;
+            p["citizenNationalId"].as_str() == Some(national_id.as_str())
+                || p["ownerNationalIds"].as_array().is_some_and(|owners| {
+                    owners
+                        .iter()
+                        .any(|o| o.as_str() == Some(national_id.as_str()))
+                })
+        });
+        let deps = ctx.deps();
+        Ok(live_stream(
+            deps.bus.clone(),
+            vec![
+                (Source::Urbanism, deps.urbanism.pool().clone()),
+                (Source::Citizen, deps.citizen.pool().clone()),
+            ],
+            after,
+            predicate,
+        ))
+    }
+}

@@ -1,0 +1,215 @@
+//! Live events across instances (Redis Streams), resumable with `after:`, and never shown to
+//! the wrong person.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{SharedDatabases, TestApp, WsClient, WsEvent},
+    session::{ok, Session},
+};
+
+async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> WsClient {
+    let mut ws = app.websocket("graphql-transport-ws").await;
+    ws.init(Some(token)).await;
+    ws.send(json!({ "id": "s", "type": "subscribe", "payload": { "query": query, "variables": variables } }))
+        .await;
+    ws
+}
+
+/// The next `next` payload's event, or `None` when nothing comes within `within`.
+async fn next_event(ws: &mut WsClient, within: Duration) -> Option<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return None;
+        }
+        match ws.try_next_event(left).await {
+            None => return None,
+            Some(WsEvent::Json(v)) if v["type"] == "next" => {
+                assert!(v["payload"]["errors"].is_null(), "{v}");
+                let data = &v["payload"]["data"];
+                let field = data
+                    .as_object()
+                    .and_then(|o| o.values().next())
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                return Some(field);
+            }
+            Some(WsEvent::Json(v))
+                if v["type"] == "ping" || v["type"] == "pong" || v["type"] == "ka" => {}
+            Some(WsEvent::Json(v)) => panic!("unexpected message {v}"),
+            Some(other) => panic!("the socket ended: {other:?}"),
+        }
+    }
+}
+
+const RULING_EVENTS: &str = "subscription($after: String, $filter: RulingEventFilter) {
+    rulingEvents(after: $after, filter: $filter) { id type rulingId rulingNumber district } }";
+
+/// Writes `ruling.issued` outbox rows as the issuing transaction does (district 1).
+async fn write_rulings(app: &TestApp, from: i64, count: i64) {
+    let client = app.databases.urbanism.client().await;
+    client
+        .execute(
+            "INSERT INTO shahr.outbox (topic, payload) \
+             SELECT 'ruling.issued', jsonb_build_object('rulingId', n, 'number', '1/05/' || n, 'district', 1, \
+                    'ownerNationalIds', jsonb_build_array('0076229645')) \
+             FROM generate_series($1::int8, $1::int8 + $2::int8 - 1) AS n ORDER BY n",
+            &[&from, &count],
+        )
+        .await
+        .expect("outbox rows");
+}
+
+#[tokio::test]
+async fn a_subscriber_on_one_instance_receives_a_ruling_issued_through_another_exactly_once() {
+    let databases = SharedDatabases::create().await;
+    let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
+    let (p1, p2) = (prefix.clone(), prefix.clone());
+    let a = TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = p1)
+        .spawn()
+        .await;
+    let b = TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = p2)
+        .spawn()
+        .await;
+    let mut ws = subscribe(
+        &a,
+        &a.auditor(),
+        RULING_EVENTS,
+        json!({ "filter": { "types": ["RULING_ISSUED"] } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = Session::new(&b);
+    let draft = s.signed_draft().await;
+    let issued = s.issue(&s.secretary, &draft, "live").await;
+    ok(&issued);
+    let event = next_event(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("the event reached instance A");
+    assert_eq!(event["type"], "RULING_ISSUED");
+    assert_eq!(event["rulingNumber"], "1/05/0001");
+    assert_eq!(event["district"], 1);
+    assert!(
+        next_event(&mut ws, Duration::from_millis(1500))
+            .await
+            .is_none(),
+        "exactly once"
+    );
+}
+
+#[tokio::test]
+async fn a_subscriber_that_reconnects_with_after_gets_exactly_what_it_missed_in_order() {
+    let app = TestApp::spawn().await;
+    let token = app.auditor();
+    let mut ws = subscribe(&app, &token, RULING_EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_rulings(&app, 1, 1).await;
+    let first = next_event(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("the first event");
+    let cursor = first["id"].as_str().expect("id").to_owned();
+    drop(ws);
+
+    write_rulings(&app, 2, 50).await;
+    let mut resumed = subscribe(&app, &token, RULING_EVENTS, json!({ "after": cursor })).await;
+    let mut seen = Vec::new();
+    for _ in 0..50 {
+        let event = next_event(&mut resumed, Duration::from_secs(10))
+            .await
+            .expect("a missed event");
+        seen.push(event["rulingId"].clone());
+    }
+    let expected: Vec<Value> = (2..52)
+        .map(|n| json!(shahr_gateway::graphql::node::global_id("Ruling", n).to_string()))
+        .collect();
+    assert_eq!(seen, expected, "exactly the 50, in order");
+    // The seam: the next one arrives live, once.
+    write_rulings(&app, 52, 1).await;
+    let live = next_event(&mut resumed, Duration::from_secs(10))
+        .await
+        .expect("the live event");
+    assert_eq!(
+        live["rulingId"],
+        json!(shahr_gateway::graphql::node::global_id("Ruling", 52).to_string())
+    );
+    assert!(next_event(&mut resumed, Duration::from_millis(1000))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn my_events_never_carry_another_citizens_events_whatever_the_arguments() {
+    let app = TestApp::spawn().await;
+    let query = "subscription($after: String) { myEvents(after: $after) { type rulingId trackingCode details } }";
+    let mut mine = subscribe(&app, &app.citizen("1583250689"), query, json!({})).await;
+    let mut other = subscribe(
+        &app,
+        &app.citizen("0076229645"),
+        query,
+        json!({ "after": "urbanism=0-0;citizen=0-0" }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // A ruling on 0076229645's parcel, and a request of 1583250689.
+    write_rulings(&app, 7, 1).await;
+    let submitted = app
+        .query_as(
+            &app.citizen("1583250689"),
+            "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { request { trackingCode } } }",
+            json!({ "input": { "serviceCode": "building_permit_new", "renovationCode": "9-1-12-7-301-0-0" } }),
+        )
+        .await;
+    ok(&submitted);
+    let tracking = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"].clone();
+
+    let event = next_event(&mut mine, Duration::from_secs(10))
+        .await
+        .expect("own request");
+    assert_eq!(event["type"], "REQUEST_SUBMITTED");
+    assert_eq!(event["trackingCode"], tracking);
+    assert!(
+        event["details"]["citizenNationalId"].is_null(),
+        "identifiers are not echoed"
+    );
+    assert!(
+        next_event(&mut mine, Duration::from_millis(1000))
+            .await
+            .is_none(),
+        "not the other's ruling"
+    );
+
+    // The other citizen replayed from the start: only their ruling, never the request.
+    let event = next_event(&mut other, Duration::from_secs(10))
+        .await
+        .expect("own ruling");
+    assert_eq!(event["type"], "RULING_ISSUED");
+    assert!(
+        next_event(&mut other, Duration::from_millis(1000))
+            .await
+            .is_none(),
+        "not the other's request"
+    );
+
+    // Citizens cannot subscribe to the staff streams.
+    let mut staff_stream =
+        subscribe(&app, &app.citizen("1583250689"), RULING_EVENTS, json!({})).await;
+    match staff_stream.next_event(Duration::from_secs(5)).await {
+        WsEvent::Json(v) => {
+            let code = if v["type"] == "error" {
+                &v["payload"][0]["extensions"]["code"]
+            } else {
+                &v["payload"]["errors"][0]["extensions"]["code"]
+            };
+            assert_eq!(code, "FORBIDDEN", "{v}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
