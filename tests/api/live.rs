@@ -213,3 +213,155 @@ async fn my_events_never_carry_another_citizens_events_whatever_the_arguments() 
         other => panic!("{other:?}"),
     }
 }
+
+/// A private `redis-server` this test may stop and start (the shared one stays untouched).
+struct PrivateRedis {
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl PrivateRedis {
+    fn start_on(port: u16) -> std::process::Child {
+        std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts (apt-get install redis-server)")
+    }
+
+    async fn new() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free port");
+        let redis = Self {
+            port,
+            child: Some(Self::start_on(port)),
+        };
+        redis.wait_up().await;
+        redis
+    }
+
+    async fn wait_up(&self) {
+        for _ in 0..50 {
+            if tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the private redis did not start");
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn restart(&mut self) {
+        self.stop();
+        self.child = Some(Self::start_on(self.port));
+        self.wait_up().await;
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+#[tokio::test]
+async fn events_written_while_redis_is_down_arrive_once_when_it_returns() {
+    let mut redis = PrivateRedis::new().await;
+    let url = redis.url();
+    let app = TestApp::builder()
+        .configure(move |c| {
+            c.redis_url = Some(shahr_gateway::config::Secret::new(url));
+            c.redis_timeout = Duration::from_millis(500);
+        })
+        .spawn()
+        .await;
+    let token = app.auditor();
+    let mut ws = subscribe(&app, &token, RULING_EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_rulings(&app, 1, 5).await;
+    let mut seen = Vec::new();
+    for _ in 0..5 {
+        let event = next_event(&mut ws, Duration::from_secs(10))
+            .await
+            .expect("before the outage");
+        seen.push(event["rulingId"].clone());
+    }
+
+    redis.stop();
+    write_rulings(&app, 6, 5).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let waiting = {
+        let client = app.databases.urbanism.client().await;
+        client
+            .query_one(
+                "SELECT count(*) FROM shahr.outbox WHERE relayed_at IS NULL",
+                &[],
+            )
+            .await
+            .expect("count")
+            .get::<_, i64>(0)
+    };
+    assert_eq!(
+        waiting, 5,
+        "the outbox keeps everything while Redis is down"
+    );
+    redis.restart().await;
+    // The same live subscription carries on: nothing lost, nothing twice.
+    for _ in 0..5 {
+        match next_event_or_end(&mut ws, Duration::from_secs(10)).await {
+            Some(Some(event)) => seen.push(event["rulingId"].clone()),
+            Some(None) => panic!("the subscription ended during the outage: {seen:?}"),
+            None => panic!("events written during the outage did not arrive: {seen:?}"),
+        }
+    }
+    let expected: Vec<Value> = (1..11)
+        .map(|n| json!(shahr_gateway::graphql::node::global_id("Ruling", n).to_string()))
+        .collect();
+    assert_eq!(seen, expected, "every event once, in order");
+    assert!(
+        next_event(&mut ws, Duration::from_millis(1000))
+            .await
+            .is_none(),
+        "no duplicate"
+    );
+}
+
+/// `Some(Some(event))`, `Some(None)` when the socket ended, `None` on timeout.
+async fn next_event_or_end(ws: &mut WsClient, within: Duration) -> Option<Option<Value>> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match ws.try_next_event(left).await? {
+            WsEvent::Json(v) if v["type"] == "next" => {
+                return Some(Some(v["payload"]["data"]["rulingEvents"].clone()));
+            }
+            WsEvent::Json(_) => {}
+            WsEvent::Closed(..) => return Some(None),
+        }
+    }
+}
