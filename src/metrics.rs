@@ -88,6 +88,8 @@ pub struct Metrics {
     subscribers: Family<TransportLabel, Gauge>,
     relay_leader: Family<SourceLabel, Gauge>,
     relayed: Family<SourceLabel, Counter>,
+    backlog: Family<SourceLabel, Gauge>,
+    lag_ms: Family<SourceLabel, Gauge>,
     known_operations: Mutex<HashSet<String>>,
     subscriber_total: AtomicI64,
     urbanism_statements: Counter,
@@ -158,6 +160,18 @@ impl Metrics {
             "Outbox rows this instance published to the event bus",
             relayed.clone(),
         );
+        let backlog = Family::<SourceLabel, Gauge>::default();
+        registry.register(
+            "outbox_backlog",
+            "Outbox rows not yet published to the event bus (measured by the leading relay)",
+            backlog.clone(),
+        );
+        let lag_ms = Family::<SourceLabel, Gauge>::default();
+        registry.register(
+            "outbox_lag_milliseconds",
+            "Age of the oldest unpublished outbox row (0 when none waits)",
+            lag_ms.clone(),
+        );
         let urbanism_statements = Counter::default();
         registry.register(
             "urbanism_statements",
@@ -189,6 +203,8 @@ impl Metrics {
             subscribers,
             relay_leader,
             relayed,
+            backlog,
+            lag_ms,
             known_operations: Mutex::new(HashSet::new()),
             subscriber_total: AtomicI64::new(0),
             urbanism_statements,
@@ -310,6 +326,15 @@ impl Metrics {
                 source: source.as_str().into(),
             })
             .inc_by(n);
+    }
+
+    /// Records the relay's backlog of `source`: rows waiting and the oldest one's age.
+    pub fn set_outbox_backlog(&self, source: Source, rows: i64, oldest_ms: i64) {
+        let label = SourceLabel {
+            source: source.as_str().into(),
+        };
+        self.backlog.get_or_create(&label).set(rows);
+        self.lag_ms.get_or_create(&label).set(oldest_ms);
     }
 
     /// The Prometheus text exposition.

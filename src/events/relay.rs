@@ -154,6 +154,8 @@ async fn relay_pass(
     outbox::mark_relayed(client, &done).await?;
     let ids: Vec<i64> = done.iter().map(|(id, _)| *id).collect();
     bus.forget(source, &ids).await;
+    let (waiting, oldest_ms) = outbox::backlog(client).await?;
+    metrics.set_outbox_backlog(source, waiting, oldest_ms);
     metrics.add_relayed(source, done.len() as u64);
     Ok(done.len())
 }

@@ -65,7 +65,8 @@ async fn write_rulings(app: &TestApp, from: i64, count: i64) {
 }
 
 #[tokio::test]
-async fn a_subscriber_on_one_instance_receives_a_ruling_issued_through_another_exactly_once() {
+async fn with_three_instances_a_subscriber_on_one_receives_a_ruling_issued_through_another_exactly_once(
+) {
     let databases = SharedDatabases::create().await;
     let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
     let (p1, p2) = (prefix.clone(), prefix.clone());
@@ -77,6 +78,14 @@ async fn a_subscriber_on_one_instance_receives_a_ruling_issued_through_another_e
     let b = TestApp::builder()
         .databases(databases.clone())
         .configure(move |c| c.redis_key_prefix = p2)
+        .spawn()
+        .await;
+    // A third instance behind the same load balancer: its relays stand by or lead, and it
+    // must not make anyone see an event twice.
+    let p3 = prefix.clone();
+    let _c = TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = p3)
         .spawn()
         .await;
     let mut ws = subscribe(
@@ -364,4 +373,51 @@ async fn next_event_or_end(ws: &mut WsClient, within: Duration) -> Option<Option
             WsEvent::Closed(..) => return Some(None),
         }
     }
+}
+
+#[tokio::test]
+async fn my_events_arrive_over_sse_and_the_legacy_websocket_protocol_too() {
+    use futures_util::StreamExt;
+    let app = TestApp::spawn().await;
+    let citizen = app.citizen("0076229645");
+    let response = app
+        .client
+        .post(app.url("/graphql/stream"))
+        .header("accept", "text/event-stream")
+        .header("authorization", format!("Bearer {citizen}"))
+        .json(&json!({ "query": "subscription { myEvents { type rulingNumber } }" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+
+    let mut legacy = app.websocket("graphql-ws").await;
+    legacy
+        .send(json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {citizen}") } }))
+        .await;
+    let ack = legacy.next_json(Duration::from_secs(5)).await;
+    assert_eq!(ack["type"], "connection_ack");
+    legacy
+        .send(json!({ "id": "1", "type": "start", "payload": { "query": "subscription { myEvents { type rulingNumber } }" } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    write_rulings(&app, 3, 1).await;
+    let mut text = String::new();
+    while !text.contains("event: next") || !text.contains("1/05/3") {
+        let chunk = tokio::time::timeout(Duration::from_secs(10), body.next())
+            .await
+            .expect("an SSE event in time")
+            .expect("stream open")
+            .expect("chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(text.contains("RULING_ISSUED"), "{text}");
+    let data = legacy.next_json(Duration::from_secs(10)).await;
+    assert_eq!(data["type"], "data", "{data}");
+    assert_eq!(
+        data["payload"]["data"]["myEvents"]["rulingNumber"],
+        "1/05/3"
+    );
 }

@@ -119,3 +119,15 @@ pub async fn relayed_after(
         })
         .collect())
 }
+
+/// Rows waiting to be relayed and the age of the oldest, in milliseconds.
+pub async fn backlog(client: &impl GenericClient) -> Result<(i64, i64), StoreError> {
+    let row = client
+        .query_one(
+            "SELECT count(*), COALESCE((extract(epoch FROM now() - min(occurred_at)) * 1000)::int8, 0)
+             FROM shahr.outbox WHERE relayed_at IS NULL",
+            &[],
+        )
+        .await?;
+    Ok((row.get(0), row.get(1)))
+}
