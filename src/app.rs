@@ -157,6 +157,10 @@ impl Application {
             keyring,
             links: config.document_links()?,
             chromium: config.chromium(),
+            connections: crate::http::limits::ConnectionLimiter::new(
+                config.max_live_connections,
+                config.max_live_connections_per_ip,
+            ),
             self_url: format!(
                 "http://{}:{port}",
                 if config.listen.ip().is_unspecified() {

@@ -143,6 +143,10 @@ pub struct Config {
     pub relay_poll_interval: Duration,
     /// About how many events each Redis stream keeps (older ones are replayed from the outbox).
     pub event_stream_max_len: u64,
+    /// Most live connections (WebSockets and SSE streams) per instance.
+    pub max_live_connections: usize,
+    /// Most live connections from one client address.
+    pub max_live_connections_per_ip: usize,
     /// Capacity of the in-process event bus per subscriber before it lags.
     pub event_buffer: usize,
     /// Id of the key rulings are signed with (recorded with each signature).
@@ -258,6 +262,8 @@ impl Default for Config {
             relay_poll_interval: Duration::from_secs(1),
             event_buffer: 1024,
             event_stream_max_len: 100_000,
+            max_live_connections: 20_000,
+            max_live_connections_per_ip: 200,
             signing_key_id: "dev-1".into(),
             signing_key: None,
             retired_signing_keys: Default::default(),

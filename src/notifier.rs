@@ -71,8 +71,11 @@ pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
 }
 
 async fn finish(pool: &PgPool, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
-    let client = pool.get().await?;
-    deliveries::finish(&**client, id, outcome).await
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    deliveries::finish(&*tx, id, outcome).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 async fn deliver(

@@ -46,6 +46,8 @@ pub enum EventType {
     RequestSubmitted,
     /// A service request changed state or assignee.
     RequestStatusChanged,
+    /// A message reached its receiver (inbox, e-notice, SMS).
+    NotificationDelivered,
     /// Anything else.
     Other,
 }
@@ -61,6 +63,7 @@ fn event_type(topic: &str) -> EventType {
         "ruling.instalment_paid" => EventType::InstalmentPaid,
         "request.submitted" => EventType::RequestSubmitted,
         "request.status_changed" => EventType::RequestStatusChanged,
+        "notification.delivered" => EventType::NotificationDelivered,
         t if t.starts_with("case.") => EventType::CaseChanged,
         _ => EventType::Other,
     }

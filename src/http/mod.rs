@@ -9,6 +9,7 @@
 mod documents;
 mod graphql;
 mod health;
+pub mod limits;
 mod negotiate;
 mod request_id;
 mod sse;
@@ -76,6 +77,8 @@ pub struct HttpState {
     pub keyring: Arc<shahr_domain::signing::Keyring>,
     /// Checks document links.
     pub links: crate::documents::links::LinkSigner,
+    /// Caps on live connections.
+    pub connections: std::sync::Arc<limits::ConnectionLimiter>,
     /// Chromium, for PDFs of documents.
     pub chromium: Option<std::path::PathBuf>,
     /// This server's own address (loopback), for Chromium to load a document from.

@@ -51,7 +51,7 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         Ok(r) => r,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
-    stream(state.0.clone(), viewer, request)
+    stream(state.0.clone(), viewer, request, peer_ip(req))
 }
 
 /// POST `/graphql/stream` with a JSON GraphQL request.
@@ -99,10 +99,28 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
             "the body is not a GraphQL request: expected a JSON object with `query`",
         );
     };
-    stream(state.0.clone(), viewer, request)
+    stream(state.0.clone(), viewer, request, peer_ip(req))
 }
 
-fn stream(state: Arc<HttpState>, viewer: Viewer, request: async_graphql::Request) -> Response {
+fn peer_ip(req: &Request) -> Option<std::net::IpAddr> {
+    req.remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip)
+}
+
+fn stream(
+    state: Arc<HttpState>,
+    viewer: Viewer,
+    request: async_graphql::Request,
+    ip: Option<std::net::IpAddr>,
+) -> Response {
+    let Some(permit) = state.connections.acquire(ip) else {
+        return error_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many live connections; retry later",
+        );
+    };
     let guard = state.metrics.subscriber("sse");
     let info = ExecutionInfo::new();
     let expires_in = viewer
@@ -126,6 +144,7 @@ fn stream(state: Arc<HttpState>, viewer: Viewer, request: async_graphql::Request
         })
         .chain(futures_util::stream::once(async move {
             drop(guard);
+            drop(permit);
             Event::message("").event_type("complete")
         }));
     SSE::new(events)

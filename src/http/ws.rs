@@ -67,6 +67,17 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
             "Sec-WebSocket-Protocol must offer graphql-transport-ws or graphql-ws",
         );
     };
+    let ip = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip);
+    let Some(permit) = state.connections.acquire(ip) else {
+        return error_response(
+            poem::http::StatusCode::TOO_MANY_REQUESTS,
+            "RATE_LIMITED",
+            "too many live connections; retry later",
+        );
+    };
     let max = state.settings.ws_max_message_bytes;
     // Small buffers: an idle subscriber should cost kilobytes, not tungstenite's default 128 KiB.
     let config = WebSocketConfig::default()
@@ -78,7 +89,10 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
     websocket
         .protocols([protocol.name()])
         .config(config)
-        .on_upgrade(move |socket| serve(socket, protocol, state))
+        .on_upgrade(move |socket| async move {
+            let _permit = permit;
+            serve(socket, protocol, state).await
+        })
         .into_response()
 }
 

@@ -421,3 +421,41 @@ async fn my_events_arrive_over_sse_and_the_legacy_websocket_protocol_too() {
         "1/05/3"
     );
 }
+
+#[tokio::test]
+async fn live_connections_are_capped_per_client_address() {
+    let app = TestApp::builder()
+        .configure(|c| c.max_live_connections_per_ip = 2)
+        .spawn()
+        .await;
+    let first = app.websocket("graphql-transport-ws").await;
+    let _second = app.websocket("graphql-transport-ws").await;
+    let refused = app
+        .client
+        .get(app.url("/graphql/stream"))
+        .query(&[("query", "subscription { serverTime }")])
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        refused.status(),
+        429,
+        "a third live connection from the same address"
+    );
+    drop(first);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let again = app
+        .client
+        .get(app.url("/graphql/stream"))
+        .query(&[("query", "subscription { serverTime }")])
+        .header("accept", "text/event-stream")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(
+        again.status(),
+        200,
+        "a place came back when a socket closed"
+    );
+}

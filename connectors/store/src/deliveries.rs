@@ -190,11 +190,30 @@ pub async fn claim_due(
 pub async fn finish(tx: &impl GenericClient, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
     match outcome {
         Outcome::Delivered { at, provider_ref } => {
-            tx.execute(
-                "UPDATE shahr.deliveries SET status = 'DELIVERED', delivered_at = $2, provider_ref = $3, last_error = NULL WHERE id = $1",
-                &[&id, at, provider_ref],
-            )
-            .await?
+            let row = tx
+                .query_opt(
+                    "UPDATE shahr.deliveries SET status = 'DELIVERED', delivered_at = $2, provider_ref = $3, last_error = NULL \
+                     WHERE id = $1 RETURNING channel, subject_kind, subject_id, receiver_national_id",
+                    &[&id, at, provider_ref],
+                )
+                .await?;
+            if let Some(row) = row {
+                // Live as `notification.delivered` (the person's own events carry it).
+                crate::outbox::enqueue(
+                    tx,
+                    "notification.delivered",
+                    &serde_json::json!({
+                        "deliveryId": id,
+                        "channel": row.get::<_, String>(0),
+                        "subjectKind": row.get::<_, String>(1),
+                        "subjectId": row.get::<_, String>(2),
+                        "citizenNationalId": row.get::<_, Option<String>>(3),
+                        "deliveredAt": at.to_rfc3339(),
+                    }),
+                )
+                .await?;
+            }
+            1
         }
         Outcome::Sent { provider_ref } => {
             tx.execute(
