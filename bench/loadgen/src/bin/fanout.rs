@@ -58,7 +58,11 @@ fn rss_kib(pid: Option<u32>) -> Option<u64> {
 
 type Seen = Arc<Mutex<HashMap<i64, Vec<f64>>>>;
 
-async fn subscriber(args: Arc<Args>, seen: Seen, ready: tokio::sync::mpsc::Sender<()>) -> anyhow::Result<()> {
+async fn subscriber(
+    args: Arc<Args>,
+    seen: Seen,
+    ready: tokio::sync::mpsc::Sender<()>,
+) -> anyhow::Result<()> {
     let mut request = args.url.as_str().into_client_request()?;
     request
         .headers_mut()
@@ -87,7 +91,9 @@ async fn subscriber(args: Arc<Args>, seen: Seen, ready: tokio::sync::mpsc::Sende
         .await?;
     let _ = ready.send(()).await;
     while let Some(message) = socket.next().await {
-        let Message::Text(text) = message? else { continue };
+        let Message::Text(text) = message? else {
+            continue;
+        };
         let arrived = chrono::Utc::now();
         let v: serde_json::Value = serde_json::from_str(&text)?;
         if v["type"] != "next" {
@@ -102,7 +108,10 @@ async fn subscriber(args: Arc<Args>, seen: Seen, ready: tokio::sync::mpsc::Sende
         ) else {
             continue;
         };
-        let ms = (arrived - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1000.0;
+        let ms = (arrived - at.with_timezone(&chrono::Utc))
+            .num_microseconds()
+            .unwrap_or(0) as f64
+            / 1000.0;
         if let Ok(mut seen) = seen.lock() {
             seen.entry(n).or_default().push(ms);
         }
