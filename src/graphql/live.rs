@@ -250,7 +250,8 @@ fn live_stream(
     filter: Filter,
 ) -> impl Stream<Item = async_graphql::Result<LiveEvent>> {
     let sources: Vec<Source> = pools.iter().map(|(s, _)| *s).collect();
-    let (tx, rx) = mpsc::channel::<async_graphql::Result<LiveEvent>>(256);
+    // A short hand-over queue: the subscriber's allowance is the bus buffer (`event_buffer`).
+    let (tx, rx) = mpsc::channel::<async_graphql::Result<LiveEvent>>(16);
     // Subscribe before replaying, so nothing published meanwhile is lost.
     let mut live = bus.subscribe();
     tokio::spawn(async move {
