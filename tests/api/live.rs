@@ -459,3 +459,53 @@ async fn live_connections_are_capped_per_client_address() {
         "a place came back when a socket closed"
     );
 }
+
+#[tokio::test]
+async fn when_an_instance_shuts_down_its_subscribers_resume_on_another_by_cursor() {
+    let databases = SharedDatabases::create().await;
+    let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
+    let (p1, p2) = (prefix.clone(), prefix.clone());
+    let mut a = TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = p1)
+        .spawn()
+        .await;
+    let b = TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = p2)
+        .spawn()
+        .await;
+    let token = a.auditor();
+    let mut ws = subscribe(&a, &token, RULING_EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_rulings(&a, 1, 1).await;
+    let first = next_event(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    let cursor = first["id"].as_str().expect("id").to_owned();
+
+    let stopping = tokio::spawn(async move {
+        a.stop().await;
+        a
+    });
+    let (code, _) = ws.expect_close(Duration::from_secs(10)).await;
+    assert_eq!(code, 1001, "going away: resume elsewhere");
+    let _a = stopping.await.expect("stopped");
+
+    write_rulings(&b, 2, 10).await;
+    let mut resumed = subscribe(&b, &token, RULING_EVENTS, json!({ "after": cursor })).await;
+    let mut seen = Vec::new();
+    for _ in 0..10 {
+        let event = next_event(&mut resumed, Duration::from_secs(10))
+            .await
+            .expect("resumed");
+        seen.push(event["rulingId"].clone());
+    }
+    let expected: Vec<Value> = (2..12)
+        .map(|n| json!(shahr_gateway::graphql::node::global_id("Ruling", n).to_string()))
+        .collect();
+    assert_eq!(seen, expected);
+    assert!(next_event(&mut resumed, Duration::from_millis(800))
+        .await
+        .is_none());
+}
