@@ -241,6 +241,89 @@ impl Position {
 
 type Filter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
+/// Hands events to one subscriber in order, each once.
+struct Forwarder {
+    tx: mpsc::Sender<async_graphql::Result<LiveEvent>>,
+    position: Position,
+    sources: Vec<Source>,
+    filter: Filter,
+}
+
+impl Forwarder {
+    /// Moves past `event` and sends it when it is new and passes the filter. False when the
+    /// subscriber has gone.
+    async fn forward(&mut self, event: Arc<Event>) -> bool {
+        if !self.sources.contains(&event.source) {
+            return true;
+        }
+        let Some(at) = parse_id(&event.id.0) else {
+            return true;
+        };
+        if self.position.get(event.source).is_some_and(|p| at <= p) {
+            return true; // already given
+        }
+        self.position.set(event.source, at);
+        if !(self.filter)(&event) {
+            return true;
+        }
+        let cursor = self.position.encode(&self.sources);
+        self.tx.send(Ok(LiveEvent { event, cursor })).await.is_ok()
+    }
+
+    async fn fail(&self, err: ApiError) {
+        let _ = self.tx.send(Err(err.into())).await;
+    }
+
+    /// Replays what came after the position from `source`'s outbox, then from the bus's
+    /// recent entries (published but perhaps not yet marked on their rows). False when the
+    /// subscriber has gone or the outbox could not be read.
+    async fn replay(&mut self, bus: &dyn EventBus, source: Source, pool: &PgPool) -> bool {
+        loop {
+            let from = self.position.get(source).unwrap_or((0, 0));
+            let rows = match pool.get().await {
+                Ok(client) => outbox::relayed_after(&**client, from, 500).await,
+                Err(e) => Err(shahr_store::StoreError::from(e)),
+            };
+            let rows = match rows {
+                Ok(rows) => rows,
+                Err(e) => {
+                    self.fail(ApiError::from(e)).await;
+                    return false;
+                }
+            };
+            let done = rows.len() < 500;
+            for r in rows {
+                let event = Arc::new(Event {
+                    id: crate::events::EventId(r.event_id),
+                    source,
+                    outbox_id: r.row.id,
+                    topic: r.row.topic,
+                    payload: r.row.payload,
+                    occurred_at: r.row.occurred_at,
+                });
+                if !self.forward(event).await {
+                    return false;
+                }
+            }
+            if done {
+                break;
+            }
+        }
+        let from = self.position.get(source).unwrap_or((0, 0));
+        match bus.recent(source, from).await {
+            Ok(events) => {
+                for event in events {
+                    if !self.forward(event).await {
+                        return false;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "recent events unavailable; continuing live"),
+        }
+        true
+    }
+}
+
 /// Replays what came after `after` from the outboxes, then forwards live events, skipping
 /// what the replay already gave.
 fn live_stream(
@@ -249,106 +332,33 @@ fn live_stream(
     after: Option<Position>,
     filter: Filter,
 ) -> impl Stream<Item = async_graphql::Result<LiveEvent>> {
-    let sources: Vec<Source> = pools.iter().map(|(s, _)| *s).collect();
     // A short hand-over queue: the subscriber's allowance is the bus buffer (`event_buffer`).
     let (tx, rx) = mpsc::channel::<async_graphql::Result<LiveEvent>>(16);
     // Subscribe before replaying, so nothing published meanwhile is lost.
     let mut live = bus.subscribe();
+    let mut forwarder = Forwarder {
+        tx,
+        position: after.unwrap_or_default(),
+        sources: pools.iter().map(|(s, _)| *s).collect(),
+        filter,
+    };
     tokio::spawn(async move {
-        let mut position = after.unwrap_or_default();
         if after.is_some() {
             for (source, pool) in &pools {
-                loop {
-                    let from = position.get(*source).unwrap_or((0, 0));
-                    let client = match pool.get().await {
-                        Ok(c) => c,
-                        Err(e) => {
-                            let _ = tx
-                                .send(Err(ApiError::from(shahr_store::StoreError::from(e)).into()))
-                                .await;
-                            return;
-                        }
-                    };
-                    let rows = match outbox::relayed_after(&**client, from, 500).await {
-                        Ok(rows) => rows,
-                        Err(e) => {
-                            let _ = tx.send(Err(ApiError::from(e).into())).await;
-                            return;
-                        }
-                    };
-                    let done = rows.len() < 500;
-                    for r in rows {
-                        let Some(at) = parse_id(&r.event_id) else {
-                            continue;
-                        };
-                        position.set(*source, at);
-                        let event = Arc::new(Event {
-                            id: crate::events::EventId(r.event_id),
-                            source: *source,
-                            outbox_id: r.row.id,
-                            topic: r.row.topic,
-                            payload: r.row.payload,
-                            occurred_at: r.row.occurred_at,
-                        });
-                        if filter(&event) {
-                            let cursor = position.encode(&sources);
-                            if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                    if done {
-                        break;
-                    }
-                }
-                // Then what the bus holds beyond the outbox's marks (published, not yet marked).
-                let from = position.get(*source).unwrap_or((0, 0));
-                match bus.recent(*source, from).await {
-                    Ok(events) => {
-                        for event in events {
-                            let Some(at) = parse_id(&event.id.0) else {
-                                continue;
-                            };
-                            if position.get(*source).is_some_and(|p| at <= p) {
-                                continue;
-                            }
-                            position.set(*source, at);
-                            if filter(&event) {
-                                let cursor = position.encode(&sources);
-                                if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
-                                    return;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "recent events unavailable; continuing live")
-                    }
+                if !forwarder.replay(bus.as_ref(), *source, pool).await {
+                    return;
                 }
             }
         }
         loop {
             match live.recv().await {
                 Ok(event) => {
-                    if !sources.contains(&event.source) {
-                        continue;
-                    }
-                    let Some(at) = parse_id(&event.id.0) else {
-                        continue;
-                    };
-                    if position.get(event.source).is_some_and(|p| at <= p) {
-                        continue; // already replayed
-                    }
-                    position.set(event.source, at);
-                    if filter(&event) {
-                        let cursor = position.encode(&sources);
-                        if tx.send(Ok(LiveEvent { event, cursor })).await.is_err() {
-                            return;
-                        }
+                    if !forwarder.forward(event).await {
+                        return;
                     }
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let cursor = position.encode(&sources);
+                    let cursor = forwarder.position.encode(&forwarder.sources);
                     let err = ApiError::new(
                         ErrorCode::LimitExceeded,
                         format!(
@@ -357,7 +367,7 @@ fn live_stream(
                     )
                     .with("limit", "eventBuffer".into())
                     .with("resumeAfter", cursor.into());
-                    let _ = tx.send(Err(err.into())).await;
+                    forwarder.fail(err).await;
                     return;
                 }
                 Err(broadcast::error::RecvError::Closed) => return,
@@ -365,6 +375,30 @@ fn live_stream(
         }
     });
     ReceiverStream::new(rx)
+}
+
+/// The district a staff subscription is limited to (`None`: all), or why it is refused.
+fn staff_scope(
+    viewer: &crate::auth::Viewer,
+    requested: Option<i32>,
+    refusal: &str,
+) -> async_graphql::Result<Option<i32>> {
+    let scope = match visibility(viewer) {
+        Visibility::All => None,
+        Visibility::District(d) => Some(i32::from(d)),
+        _ => {
+            signed_in(viewer)?;
+            return Err(ApiError::new(ErrorCode::Forbidden, refusal).into());
+        }
+    };
+    if scope.is_some() && requested.is_some_and(|d| Some(d) != scope) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "staff see their own district's events",
+        )
+        .into());
+    }
+    Ok(requested.or(scope))
 }
 
 fn bad_cursor() -> async_graphql::Error {
@@ -387,27 +421,12 @@ impl LiveSubscription {
         after: Option<String>,
         #[graphql(desc = "Conditions the events must meet.")] filter: Option<RulingEventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
-        let viewer = ctx.viewer();
-        let scope = match visibility(viewer) {
-            Visibility::All => None,
-            Visibility::District(d) => Some(i32::from(d)),
-            _ => {
-                signed_in(viewer)?;
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "ruling events are for staff, auditors and admins; citizens use myEvents",
-                )
-                .into());
-            }
-        };
         let filter = filter.unwrap_or_default();
-        if scope.is_some() && filter.district.is_some_and(|d| Some(d) != scope) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "staff see their own district's events",
-            )
-            .into());
-        }
+        let district = staff_scope(
+            ctx.viewer(),
+            filter.district,
+            "ruling events are for staff, auditors and admins; citizens use myEvents",
+        )?;
         let commission = filter
             .commission
             .as_ref()
@@ -417,7 +436,6 @@ impl LiveSubscription {
         let after = after
             .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
             .transpose()?;
-        let district = filter.district.or(scope);
         let types = filter.types.clone();
         let predicate: Filter = Arc::new(move |e: &Event| {
             let p = &e.payload;
@@ -451,32 +469,16 @@ impl LiveSubscription {
         after: Option<String>,
         #[graphql(desc = "Conditions the events must meet.")] filter: Option<RequestEventFilter>,
     ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
-        let viewer = ctx.viewer();
-        let scope = match visibility(viewer) {
-            Visibility::All => None,
-            Visibility::District(d) => Some(i32::from(d)),
-            _ => {
-                signed_in(viewer)?;
-                return Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    "request events are for staff; citizens use myEvents",
-                )
-                .into());
-            }
-        };
         let filter = filter.unwrap_or_default();
-        if scope.is_some() && filter.district.is_some_and(|d| Some(d) != scope) {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                "staff see their own district's events",
-            )
-            .into());
-        }
+        let district = staff_scope(
+            ctx.viewer(),
+            filter.district,
+            "request events are for staff; citizens use myEvents",
+        )?;
         let sources = [Source::Citizen];
         let after = after
             .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
             .transpose()?;
-        let district = filter.district.or(scope);
         let service = filter.service.clone();
         let predicate: Filter = Arc::new(move |e: &Event| {
             e.topic.starts_with("request.")

@@ -322,8 +322,7 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
     // Start again on a ruling served a month ago: the objection is late, recorded and
     // flagged, the case does not move, and the notifier makes the ruling final.
     let client = app.databases.urbanism.client().await;
-    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
-    let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
+    let jalali = a_month_ago();
     client
         .batch_execute(&format!(
             "DELETE FROM tbl_eteraz WHERE id_ray = {legacy_id};
@@ -434,6 +433,27 @@ async fn a_citizen_is_alerted_by_sms_and_inbox_when_their_request_changes_state(
     assert_eq!(other["data"]["me"]["notifications"], json!([]));
 }
 
+/// A month ago, in the Jalali form the legacy tables hold.
+fn a_month_ago() -> String {
+    let day = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
+    shahr_domain::jalali::JalaliDate::from_gregorian(day).to_string()
+}
+
+/// Moves the recorded service of a ruling a month back, as if its window had passed.
+async fn served_a_month_ago(app: &TestApp, legacy_id: i64) {
+    let jalali = a_month_ago();
+    app.databases
+        .urbanism
+        .client()
+        .await
+        .execute(
+            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
+            &[],
+        )
+        .await
+        .expect("served a month ago");
+}
+
 /// Issues a fine ruling on case 7, serves it a month ago and waits until it is final.
 async fn final_fine(app: &TestApp) -> (String, i64) {
     let (ruling, legacy_id) = issue(app).await;
@@ -446,18 +466,7 @@ async fn final_fine(app: &TestApp) -> (String, i64) {
         )
         .await;
     ok(&served);
-    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
-    let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
-    app.databases
-        .urbanism
-        .client()
-        .await
-        .execute(
-            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
-            &[],
-        )
-        .await
-        .expect("served a month ago");
+    served_a_month_ago(app, legacy_id).await;
     eventually("finality", async || case_status(app).await == "FINAL").await;
     (ruling, legacy_id)
 }
@@ -673,18 +682,7 @@ async fn a_final_demolition_ruling_gives_the_owner_until_the_demolition_deadline
         )
         .await;
     ok(&served);
-    let month_ago = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
-    let jalali = shahr_domain::jalali::JalaliDate::from_gregorian(month_ago).to_string();
-    app.databases
-        .urbanism
-        .client()
-        .await
-        .execute(
-            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
-            &[],
-        )
-        .await
-        .expect("served a month ago");
+    served_a_month_ago(&app, legacy_id).await;
     eventually("finality", async || case_status(&app).await == "FINAL").await;
     let after = app
         .query_as(&app.auditor(), query, json!({ "id": ruling }))

@@ -469,23 +469,6 @@ impl UrbanismDb {
         }
         Ok(done)
     }
-
-    /// The objection deadline of a served primary ruling.
-    pub async fn objection_deadline(
-        &self,
-        ruling_id: i32,
-        rules: &Article100Rules,
-    ) -> Result<Option<NaiveDate>, SessionError> {
-        let client = self.pool().get().await.map_err(StoreError::from)?;
-        let facts = self.ruling_facts(&**client, ruling_id).await?;
-        if facts.stage != RulingStage::Primary {
-            return Ok(None);
-        }
-        Ok(self
-            .first_service(&**client, ruling_id)
-            .await?
-            .map(|d| deadline(d, rules.objection_window_days, &rules.holidays)))
-    }
 }
 
 /// A recorded payment of a fine.

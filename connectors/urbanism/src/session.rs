@@ -389,8 +389,9 @@ fn status_code(status: CaseStatus) -> String {
         .unwrap_or_default()
 }
 
-pub(crate) fn status_name(status: CaseStatus) -> String {
-    serde_json::to_value(status)
+/// A vocabulary value as the API and our tables spell it (`IN_SESSION`, `JUDGE`, `PRIMARY`).
+pub(crate) fn wire_name<T: serde::Serialize>(value: T) -> String {
+    serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default()
@@ -516,8 +517,8 @@ impl UrbanismDb {
             &[
                 &locked.case.id,
                 &format!("{event:?}"),
-                &status_name(from),
-                &status_name(to),
+                &wire_name(from),
+                &wire_name(to),
                 &actor.subject,
                 &actor.role,
                 &detail,
@@ -529,8 +530,8 @@ impl UrbanismDb {
             "parcelId": locked.case.parcel_id,
             "district": locked.district,
             "commissionId": locked.case.commission_id,
-            "fromStatus": status_name(from),
-            "status": status_name(to),
+            "fromStatus": wire_name(from),
+            "status": wire_name(to),
             "ownerNationalIds": locked.owners.iter().map(|n| n.as_str()).collect::<Vec<_>>(),
         });
         if let (Some(p), Value::Object(d)) = (payload.as_object_mut(), &detail) {
@@ -953,7 +954,7 @@ impl UrbanismDb {
             .query_one(
                 "INSERT INTO shahr.commission_sessions (commission_id, stage, opened_by) VALUES ($1, $2, $3) \
                  RETURNING id, opened_at",
-                &[&commission_id, &stage_name(stage), &actor.subject],
+                &[&commission_id, &wire_name(stage), &actor.subject],
             )
             .await?;
         let session_id: i64 = row.get(0);
@@ -1010,7 +1011,7 @@ impl UrbanismDb {
                     .chain(ids.iter().map(|c| format!("case:{c}")))
                     .collect(),
                 outcome: "ok".into(),
-                detail: json!({ "commissionId": commission_id, "stage": stage_name(stage) }),
+                detail: json!({ "commissionId": commission_id, "stage": wire_name(stage) }),
             },
         )
         .await?;
@@ -1132,7 +1133,7 @@ impl UrbanismDb {
             return Err(SessionError::Conflict {
                 message: format!(
                     "a ruling is drafted while the case is {}",
-                    status_name(expected)
+                    wire_name(expected)
                 ),
                 current: Some(locked.case.status),
             });
@@ -1353,7 +1354,7 @@ impl UrbanismDb {
         tx.execute(
             "INSERT INTO shahr.ruling_signatures (draft_id, member_id, national_id, seat, content_hash, signed_by) \
              VALUES ($1, $2, $3, $4, $5, $6)",
-            &[&draft_id, &member_id, &signer.as_str(), &seat_name(seat), &draft.content_hash, &actor.subject],
+            &[&draft_id, &member_id, &signer.as_str(), &wire_name(seat), &draft.content_hash, &actor.subject],
         )
         .await?;
         audit::append(
@@ -1725,20 +1726,6 @@ fn note_code(note: ViolationNote) -> i16 {
         ViolationNote::Note5 => 5,
         ViolationNote::Note6 => 6,
     }
-}
-
-fn stage_name(stage: RulingStage) -> &'static str {
-    match stage {
-        RulingStage::Primary => "PRIMARY",
-        RulingStage::Appeal => "APPEAL",
-    }
-}
-
-fn seat_name(seat: MemberRole) -> String {
-    serde_json::to_value(seat)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
 
 /// The area a fine is computed on: what was built beyond the permit, or all of it without one.

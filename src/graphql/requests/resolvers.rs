@@ -256,8 +256,16 @@ fn transition_error(e: TransitionError) -> ApiError {
     }
 }
 
-/// The land area of the parcel a request is about, from the urbanism system.
-async fn parcel_area(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<Option<f64>> {
+/// The request and its parcel in the urbanism system, read once for an advance.
+async fn request_and_parcel(
+    ctx: &Context<'_>,
+    tracking_code: &str,
+) -> ApiResult<
+    Option<(
+        shahr_citizen::ServiceRequest,
+        Option<shahr_urbanism::records::Parcel>,
+    )>,
+> {
     let deps = ctx.deps();
     let Some(request) = deps
         .citizen
@@ -267,15 +275,15 @@ async fn parcel_area(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<Option
     else {
         return Ok(None);
     };
-    let Ok(code) = RenovationCode::parse(&request.renovation_code) else {
-        return Ok(None);
+    let parcel = match RenovationCode::parse(&request.renovation_code) {
+        Ok(code) => deps
+            .urbanism
+            .parcel_by_renovation_code(&code, &Visibility::All)
+            .await
+            .map_err(ApiError::from)?,
+        Err(_) => None,
     };
-    Ok(deps
-        .urbanism
-        .parcel_by_renovation_code(&code, &Visibility::All)
-        .await
-        .map_err(ApiError::from)?
-        .and_then(|p| p.area_m2))
+    Ok(Some((request, parcel)))
 }
 
 /// Services whose approval waits until the parcel's Article 100 fines are paid (Note 8: a
@@ -283,16 +291,12 @@ async fn parcel_area(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<Option
 const CERTIFICATES: [&str; 2] = ["completion_certificate", "no_violation_certificate"];
 
 /// Refuses approving a certificate for a parcel that still owes final fines.
-async fn certificate_waits_for_fines(ctx: &Context<'_>, tracking_code: &str) -> ApiResult<()> {
+async fn certificate_waits_for_fines(
+    ctx: &Context<'_>,
+    request: &shahr_citizen::ServiceRequest,
+    parcel: Option<&shahr_urbanism::records::Parcel>,
+) -> ApiResult<()> {
     let deps = ctx.deps();
-    let Some(request) = deps
-        .citizen
-        .request_by_tracking_code(tracking_code)
-        .await
-        .map_err(ApiError::from)?
-    else {
-        return Ok(());
-    };
     if !CERTIFICATES.contains(&request.service_code.as_str()) {
         return Ok(());
     }
@@ -310,15 +314,7 @@ async fn certificate_waits_for_fines(ctx: &Context<'_>, tracking_code: &str) -> 
     if !matches!(next, Ok(RequestState::Approved | RequestState::Issued)) {
         return Ok(());
     }
-    let Ok(code) = RenovationCode::parse(&request.renovation_code) else {
-        return Ok(());
-    };
-    let Some(parcel) = deps
-        .urbanism
-        .parcel_by_renovation_code(&code, &Visibility::All)
-        .await
-        .map_err(ApiError::from)?
-    else {
+    let Some(parcel) = parcel else {
         return Ok(());
     };
     let owed = deps
@@ -365,14 +361,14 @@ async fn change(
         return Err(ApiError::bad_input("input.comment", "a rejection needs a reason").into());
     }
     let deps = ctx.deps();
-    // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system.
-    let area = if action == Move::Advance {
-        parcel_area(ctx, &code).await?
-    } else {
-        None
-    };
+    // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system; a
+    // certificate waits for the parcel's fines.
+    let mut area = None;
     if action == Move::Advance {
-        certificate_waits_for_fines(ctx, &code).await?;
+        if let Some((request, parcel)) = request_and_parcel(ctx, &code).await? {
+            area = parcel.as_ref().and_then(|p| p.area_m2);
+            certificate_waits_for_fines(ctx, &request, parcel.as_ref()).await?;
+        }
     }
     let viewer = ctx.viewer().clone();
     let allowed = move |r: &shahr_citizen::ServiceRequest| match as_role {

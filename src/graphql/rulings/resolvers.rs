@@ -34,6 +34,11 @@ pub struct RulingFilterInput {
 
 /// The row id inside a global id of `kind`, or `BAD_USER_INPUT` naming `field`.
 pub(crate) fn id_of(kind: &str, field: &str, id: &ID) -> ApiResult<i32> {
+    key_of(kind, field, id)
+}
+
+/// The key inside a global id of `kind`, of any key type, or `BAD_USER_INPUT` naming `field`.
+pub(crate) fn key_of<T: std::str::FromStr>(kind: &str, field: &str, id: &ID) -> ApiResult<T> {
     parse_global_id(id)
         .filter(|(k, _)| k == kind)
         .and_then(|(_, key)| key.parse().ok())

@@ -601,12 +601,19 @@ fn decide(viewer: &Viewer, case: &LockedCase, allowed: bool, why: &str) -> Acces
     }
 }
 
+/// True when the viewer holds `role` for the case's district.
+fn works_district(p: &Principal, role: Role, case: &LockedCase) -> bool {
+    p.roles.contains(&role) && p.district.is_some() && p.district == case.district
+}
+
 /// Urbanism staff of the case's district may act; others are refused or see nothing.
 fn district_staff(viewer: &Viewer, p: &Principal, case: &LockedCase, why: &str) -> Access {
-    let staff = p.roles.contains(&Role::UrbanismStaff)
-        && p.district.is_some()
-        && p.district == case.district;
-    decide(viewer, case, staff, why)
+    decide(
+        viewer,
+        case,
+        works_district(p, Role::UrbanismStaff, case),
+        why,
+    )
 }
 
 /// The secretary of `commission_id` (role and commission claim), if the viewer is one.
@@ -674,10 +681,7 @@ fn idempotency_key(ctx: &Context<'_>, given: Option<String>) -> ApiResult<String
 }
 
 fn id64(kind: &str, field: &str, id: &ID) -> ApiResult<i64> {
-    crate::graphql::node::parse_global_id(id)
-        .filter(|(k, _)| k == kind)
-        .and_then(|(_, key)| key.parse().ok())
-        .ok_or_else(|| ApiError::bad_input(field, format!("`{field}` is not the id of a {kind}")))
+    super::resolvers::key_of(kind, field, id)
 }
 
 /// A payment (or an instalment) of a fine.
@@ -890,10 +894,8 @@ impl SessionMutation {
                 &ctx.deps().rules,
                 &actor(p, role),
                 |case| {
-                    let staff = (p.roles.contains(&Role::Inspector)
-                        || p.roles.contains(&Role::UrbanismStaff))
-                        && p.district.is_some()
-                        && p.district == case.district;
+                    let staff = works_district(p, Role::Inspector, case)
+                        || works_district(p, Role::UrbanismStaff, case);
                     decide(
                         viewer,
                         case,
@@ -1201,9 +1203,7 @@ impl SessionMutation {
             .deps()
             .urbanism
             .record_service(ruling_id, &service, &ctx.deps().rules, &actor(p, role), |case| {
-                let staff = p.roles.contains(&Role::UrbanismStaff)
-                    && p.district.is_some()
-                    && p.district == case.district;
+                let staff = works_district(p, Role::UrbanismStaff, case);
                 let secretary = ruling_commission.is_some_and(|c| is_secretary_of(p, c));
                 decide(
                     viewer,
@@ -1254,9 +1254,7 @@ impl SessionMutation {
                     && p.national_id
                         .as_ref()
                         .is_some_and(|n| case.owners.contains(n));
-                let staff = p.roles.contains(&Role::UrbanismStaff)
-                    && p.district.is_some()
-                    && p.district == case.district;
+                let staff = works_district(p, Role::UrbanismStaff, case);
                 decide(
                     viewer,
                     case,

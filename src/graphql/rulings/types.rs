@@ -481,13 +481,20 @@ impl Ruling {
         if self.0.stage != RulingStage::Primary || self.0.status.is_none() {
             return Ok(None);
         }
-        let deps = ctx.deps();
-        Ok(deps
-            .urbanism
-            .objection_deadline(self.0.id, &deps.rules)
-            .await
-            .map_err(|e| super::session::session_error(e, "ruling"))?
-            .map(Date))
+        // The first legal service, from the batched service records (no query per ruling).
+        let first = many::<NotificationsLoader, _>(ctx, self.0.id)
+            .await?
+            .iter()
+            .filter_map(|n| n.served_on)
+            .min();
+        let rules = &ctx.deps().rules;
+        Ok(first.map(|day| {
+            Date(shahr_domain::deadlines::deadline(
+                day,
+                rules.objection_window_days,
+                &rules.holidays,
+            ))
+        }))
     }
 
     /// Payments of the fine so far (instalments), oldest first.
