@@ -91,6 +91,7 @@ impl EventBus for InProcessBus {
             topic: event.topic,
             payload: event.payload,
             occurred_at: event.occurred_at,
+            renderings: Default::default(),
         });
         {
             let mut recent = self

@@ -10,7 +10,11 @@ pub mod bus;
 pub mod redis_bus;
 pub mod relay;
 
-use std::fmt;
+use std::{
+    any::Any,
+    fmt,
+    sync::{Arc, Mutex},
+};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -85,4 +89,59 @@ pub struct Event {
     pub payload: serde_json::Value,
     /// When the mutation wrote it.
     pub occurred_at: DateTime<Utc>,
+    /// What subscribers made of this event, kept so that thousands of subscribers with the
+    /// same selection share one rendering.
+    #[serde(skip)]
+    pub renderings: Renderings,
+}
+
+/// Renderings of one event, keyed by what the subscriber asked for (its selection) and the
+/// cursor it is given. Bounded: past [`Renderings::LIMIT`] keys nothing more is kept and each
+/// subscriber renders for itself.
+#[derive(Default)]
+pub struct Renderings(Mutex<Vec<Rendering>>);
+
+/// One kept rendering: (shape, cursor, what it rendered to).
+type Rendering = (Arc<str>, Arc<str>, Arc<dyn Any + Send + Sync>);
+
+impl Renderings {
+    /// Most keys kept per event.
+    pub const LIMIT: usize = 16;
+
+    /// The rendering for `(shape, cursor)`, if one was kept.
+    pub fn get(&self, shape: &Arc<str>, cursor: &str) -> Option<Arc<dyn Any + Send + Sync>> {
+        let kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        kept.iter()
+            .find(|(s, c, _)| (Arc::ptr_eq(s, shape) || **s == **shape) && &**c == cursor)
+            .map(|(_, _, r)| r.clone())
+    }
+
+    /// Keeps a rendering for `(shape, cursor)` unless the event already holds as many as it may.
+    pub fn keep(&self, shape: Arc<str>, cursor: &str, rendering: Arc<dyn Any + Send + Sync>) {
+        let mut kept = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if kept.len() < Self::LIMIT && !kept.iter().any(|(s, c, _)| *s == shape && &**c == cursor) {
+            kept.push((shape, cursor.into(), rendering));
+        }
+    }
+}
+
+impl fmt::Debug for Renderings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.0.lock().map(|k| k.len()).unwrap_or(0);
+        write!(f, "Renderings({n})")
+    }
+}
+
+impl Clone for Renderings {
+    /// A copy of an event renders afresh.
+    fn clone(&self) -> Self {
+        Self::default()
+    }
+}
+
+impl PartialEq for Renderings {
+    /// Renderings are a cache: they never make two events differ.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }

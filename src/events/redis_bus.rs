@@ -81,6 +81,7 @@ fn event_of(source: Source, id: &str, fields: &HashMap<String, Value>) -> Option
         occurred_at: DateTime::parse_from_rfc3339(&text(fields, "occurred_at")?)
             .ok()?
             .with_timezone(&Utc),
+        renderings: Default::default(),
     })
 }
 

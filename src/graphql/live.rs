@@ -4,13 +4,21 @@
 //! duplicate at the seam. A subscriber that falls too far behind gets an error telling it
 //! where to resume, never a silent skip.
 
-use std::sync::Arc;
+use std::{
+    borrow::Cow,
+    sync::{Arc, OnceLock},
+};
 
-use async_graphql::{Context, Enum, InputObject, Json, Subscription, ID};
-use futures_util::Stream;
+use async_graphql::{
+    parser::types::{Field, Selection, SelectionSet},
+    registry::Registry,
+    Context, ContextSelectionSet, Enum, InputObject, Json, OutputType, Positioned, ServerResult,
+    Subscription, Value, ID,
+};
+use futures_util::{stream::BoxStream, Stream, StreamExt};
 use shahr_store::{outbox, PgPool};
 use shahr_urbanism::Visibility;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{
@@ -69,15 +77,105 @@ fn event_type(topic: &str) -> EventType {
     }
 }
 
-/// One event as a subscriber receives it.
+/// One event as a subscriber receives it. Thousands of subscribers asking for the same fields
+/// of the same event share one rendering (see [`LiveEvent::resolve`]).
 pub struct LiveEvent {
+    fields: LiveEventFields,
+    shape: Shape,
+}
+
+/// The fields of a live event, resolved by async-graphql.
+pub struct LiveEventFields {
     event: Arc<Event>,
     cursor: String,
 }
 
+/// A subscription's selection in a canonical form, worked out on its first event; `None`
+/// when the selection cannot be shared (fragment spreads, directives or arguments, whose
+/// meaning depends on the document's fragments or the subscriber's variables).
+type Shape = Arc<OnceLock<Option<Arc<str>>>>;
+
+fn shape_of(set: &SelectionSet, out: &mut String) -> bool {
+    out.push('{');
+    for item in &set.items {
+        match &item.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                if !field.arguments.is_empty() || !field.directives.is_empty() {
+                    return false;
+                }
+                if let Some(alias) = &field.alias {
+                    out.push_str(alias.node.as_str());
+                    out.push(':');
+                }
+                out.push_str(field.name.node.as_str());
+                out.push(' ');
+                if !field.selection_set.node.items.is_empty()
+                    && !shape_of(&field.selection_set.node, out)
+                {
+                    return false;
+                }
+            }
+            Selection::InlineFragment(fragment) => {
+                let fragment = &fragment.node;
+                if !fragment.directives.is_empty() {
+                    return false;
+                }
+                out.push_str("...");
+                if let Some(on) = &fragment.type_condition {
+                    out.push_str(on.node.on.node.as_str());
+                }
+                if !shape_of(&fragment.selection_set.node, out) {
+                    return false;
+                }
+            }
+            Selection::FragmentSpread(_) => return false,
+        }
+    }
+    out.push('}');
+    true
+}
+
+impl OutputType for LiveEvent {
+    fn type_name() -> Cow<'static, str> {
+        <LiveEventFields as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        <LiveEventFields as OutputType>::create_type_info(registry)
+    }
+
+    /// Resolves the selection once per event, selection and cursor, and hands the same value
+    /// to every other subscriber asking for the same: the fields depend on nothing else (who
+    /// may see the event was decided before it got here).
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        let shape = self.shape.get_or_init(|| {
+            let mut out = String::new();
+            shape_of(&field.node.selection_set.node, &mut out).then(|| Arc::from(out))
+        });
+        let Some(shape) = shape else {
+            return OutputType::resolve(&self.fields, ctx, field).await;
+        };
+        let renderings = &self.fields.event.renderings;
+        if let Some(value) = renderings
+            .get(shape, &self.fields.cursor)
+            .and_then(|r| r.downcast_ref::<Value>().cloned())
+        {
+            return Ok(value);
+        }
+        let value = OutputType::resolve(&self.fields, ctx, field).await?;
+        renderings.keep(shape.clone(), &self.fields.cursor, Arc::new(value.clone()));
+        Ok(value)
+    }
+}
+
 /// One event as a subscriber receives it.
-#[async_graphql::Object]
-impl LiveEvent {
+#[async_graphql::Object(name = "LiveEvent")]
+impl LiveEventFields {
     /// The cursor to resume from: pass it as `after:` after a reconnect.
     async fn id(&self) -> &str {
         &self.cursor
@@ -241,43 +339,59 @@ impl Position {
 
 type Filter = Arc<dyn Fn(&Event) -> bool + Send + Sync>;
 
+type Item = async_graphql::Result<LiveEvent>;
+
 /// Hands events to one subscriber in order, each once.
 struct Forwarder {
-    tx: mpsc::Sender<async_graphql::Result<LiveEvent>>,
     position: Position,
     sources: Vec<Source>,
     filter: Filter,
+    shape: Shape,
 }
 
 impl Forwarder {
-    /// Moves past `event` and sends it when it is new and passes the filter. False when the
-    /// subscriber has gone.
-    async fn forward(&mut self, event: Arc<Event>) -> bool {
+    /// Moves past `event`; the event to send when it is new and passes the filter.
+    fn admit(&mut self, event: Arc<Event>) -> Option<LiveEvent> {
         if !self.sources.contains(&event.source) {
-            return true;
+            return None;
         }
-        let Some(at) = parse_id(&event.id.0) else {
-            return true;
-        };
+        let at = parse_id(&event.id.0)?;
         if self.position.get(event.source).is_some_and(|p| at <= p) {
-            return true; // already given
+            return None; // already given
         }
         self.position.set(event.source, at);
         if !(self.filter)(&event) {
-            return true;
+            return None;
         }
         let cursor = self.position.encode(&self.sources);
-        self.tx.send(Ok(LiveEvent { event, cursor })).await.is_ok()
+        Some(LiveEvent {
+            fields: LiveEventFields { event, cursor },
+            shape: self.shape.clone(),
+        })
     }
 
-    async fn fail(&self, err: ApiError) {
-        let _ = self.tx.send(Err(err.into())).await;
+    /// The error that ends a subscription that fell behind: where to resume.
+    fn lagged(&self) -> async_graphql::Error {
+        let cursor = self.position.encode(&self.sources);
+        ApiError::new(
+            ErrorCode::LimitExceeded,
+            format!("this subscriber fell behind; subscribe again with after: \"{cursor}\""),
+        )
+        .with("limit", "eventBuffer".into())
+        .with("resumeAfter", cursor.into())
+        .into()
     }
 
     /// Replays what came after the position from `source`'s outbox, then from the bus's
     /// recent entries (published but perhaps not yet marked on their rows). False when the
     /// subscriber has gone or the outbox could not be read.
-    async fn replay(&mut self, bus: &dyn EventBus, source: Source, pool: &PgPool) -> bool {
+    async fn replay(
+        &mut self,
+        bus: &dyn EventBus,
+        source: Source,
+        pool: &PgPool,
+        tx: &mpsc::Sender<Item>,
+    ) -> bool {
         loop {
             let from = self.position.get(source).unwrap_or((0, 0));
             let rows = match pool.get().await {
@@ -287,7 +401,7 @@ impl Forwarder {
             let rows = match rows {
                 Ok(rows) => rows,
                 Err(e) => {
-                    self.fail(ApiError::from(e)).await;
+                    let _ = tx.send(Err(ApiError::from(e).into())).await;
                     return false;
                 }
             };
@@ -300,9 +414,12 @@ impl Forwarder {
                     topic: r.row.topic,
                     payload: r.row.payload,
                     occurred_at: r.row.occurred_at,
+                    renderings: Default::default(),
                 });
-                if !self.forward(event).await {
-                    return false;
+                if let Some(item) = self.admit(event) {
+                    if tx.send(Ok(item)).await.is_err() {
+                        return false;
+                    }
                 }
             }
             if done {
@@ -313,14 +430,39 @@ impl Forwarder {
         match bus.recent(source, from).await {
             Ok(events) => {
                 for event in events {
-                    if !self.forward(event).await {
-                        return false;
+                    if let Some(item) = self.admit(event) {
+                        if tx.send(Ok(item)).await.is_err() {
+                            return false;
+                        }
                     }
                 }
             }
             Err(e) => tracing::warn!(error = %e, "recent events unavailable; continuing live"),
         }
         true
+    }
+
+    /// Live events from the bus, skipping what was already given; ends with an error telling
+    /// where to resume when the subscriber fell behind the bus buffer. Read straight from the
+    /// bus by the subscriber's own connection task: no task or queue per subscriber.
+    fn live(self, receiver: broadcast::Receiver<Arc<Event>>) -> BoxStream<'static, Item> {
+        futures_util::stream::unfold(Some((self, receiver)), |state| async move {
+            let (mut forwarder, mut receiver) = state?;
+            loop {
+                match receiver.recv().await {
+                    Ok(event) => {
+                        if let Some(item) = forwarder.admit(event) {
+                            return Some((Ok(item), Some((forwarder, receiver))));
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((Err(forwarder.lagged()), None));
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        })
+        .boxed()
     }
 }
 
@@ -331,50 +473,42 @@ fn live_stream(
     pools: Vec<(Source, PgPool)>,
     after: Option<Position>,
     filter: Filter,
-) -> impl Stream<Item = async_graphql::Result<LiveEvent>> {
-    // A short hand-over queue: the subscriber's allowance is the bus buffer (`event_buffer`).
-    let (tx, rx) = mpsc::channel::<async_graphql::Result<LiveEvent>>(16);
+) -> BoxStream<'static, Item> {
     // Subscribe before replaying, so nothing published meanwhile is lost.
-    let mut live = bus.subscribe();
+    let live = bus.subscribe();
     let mut forwarder = Forwarder {
-        tx,
         position: after.unwrap_or_default(),
         sources: pools.iter().map(|(s, _)| *s).collect(),
         filter,
+        shape: Shape::default(),
     };
+    if after.is_none() {
+        return forwarder.live(live);
+    }
+    // The replay reads the outboxes in its own task, a page at a time, through a short
+    // queue; then hands the position over to the live part.
+    let (tx, rx) = mpsc::channel::<Item>(16);
+    let (handover, handed) = oneshot::channel();
     tokio::spawn(async move {
-        if after.is_some() {
-            for (source, pool) in &pools {
-                if !forwarder.replay(bus.as_ref(), *source, pool).await {
-                    return;
-                }
+        for (source, pool) in &pools {
+            if !forwarder.replay(bus.as_ref(), *source, pool, &tx).await {
+                return;
             }
         }
-        loop {
-            match live.recv().await {
-                Ok(event) => {
-                    if !forwarder.forward(event).await {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let cursor = forwarder.position.encode(&forwarder.sources);
-                    let err = ApiError::new(
-                        ErrorCode::LimitExceeded,
-                        format!(
-                            "this subscriber fell behind; subscribe again with after: \"{cursor}\""
-                        ),
-                    )
-                    .with("limit", "eventBuffer".into())
-                    .with("resumeAfter", cursor.into());
-                    forwarder.fail(err).await;
-                    return;
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
+        let _ = handover.send(forwarder);
     });
+    let mut live = Some(live);
     ReceiverStream::new(rx)
+        .chain(
+            futures_util::stream::once(handed).flat_map(move |forwarder| {
+                match (forwarder, live.take()) {
+                    (Ok(forwarder), Some(live)) => forwarder.live(live),
+                    // The replay failed (its error was sent) or the subscriber left.
+                    _ => futures_util::stream::empty().boxed(),
+                }
+            }),
+        )
+        .boxed()
 }
 
 /// The district a staff subscription is limited to (`None`: all), or why it is refused.
@@ -420,7 +554,7 @@ impl LiveSubscription {
         #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
         after: Option<String>,
         #[graphql(desc = "Conditions the events must meet.")] filter: Option<RulingEventFilter>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+    ) -> async_graphql::Result<impl Stream<Item = Item>> {
         let filter = filter.unwrap_or_default();
         let district = staff_scope(
             ctx.viewer(),
@@ -468,7 +602,7 @@ impl LiveSubscription {
         #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
         after: Option<String>,
         #[graphql(desc = "Conditions the events must meet.")] filter: Option<RequestEventFilter>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+    ) -> async_graphql::Result<impl Stream<Item = Item>> {
         let filter = filter.unwrap_or_default();
         let district = staff_scope(
             ctx.viewer(),
@@ -505,7 +639,7 @@ impl LiveSubscription {
         ctx: &Context<'_>,
         #[graphql(desc = "Resume after this event (an `id` this subscription gave).")]
         after: Option<String>,
-    ) -> async_graphql::Result<impl Stream<Item = async_graphql::Result<LiveEvent>>> {
+    ) -> async_graphql::Result<impl Stream<Item = Item>> {
         let principal = signed_in(ctx.viewer())?;
         let Some(national_id) = principal
             .national_id

@@ -352,10 +352,25 @@ impl Connection {
                     Protocol::TransportWs => "next",
                     Protocol::LegacyWs => "data",
                 };
-                let payload = serde_json::to_value(&*response).unwrap_or(Value::Null);
-                Step::Send(vec![
-                    json!({ "id": id, "type": kind, "payload": payload }).to_string()
-                ])
+                // One pass from the response to the frame's text.
+                #[derive(serde::Serialize)]
+                struct Frame<'a> {
+                    id: &'a str,
+                    r#type: &'a str,
+                    payload: &'a GqlResponse,
+                }
+                let frame = Frame {
+                    id: &id,
+                    r#type: kind,
+                    payload: &response,
+                };
+                match serde_json::to_string(&frame) {
+                    Ok(text) => Step::Send(vec![text]),
+                    Err(e) => {
+                        tracing::error!(error = %e, "a subscription response could not be encoded");
+                        Step::Close(1011, "internal error".into())
+                    }
+                }
             }
         }
     }

@@ -509,3 +509,44 @@ async fn when_an_instance_shuts_down_its_subscribers_resume_on_another_by_cursor
         .await
         .is_none());
 }
+
+#[tokio::test]
+async fn subscribers_asking_for_different_fields_of_one_event_each_get_exactly_what_they_asked_for()
+{
+    let app = TestApp::spawn().await;
+    let auditor = app.auditor();
+    let plain = "subscription { rulingEvents { id rulingNumber } }";
+    let aliased = "subscription { rulingEvents { n: rulingNumber id district } }";
+    let fragment =
+        "subscription { rulingEvents { ...F } } fragment F on LiveEvent { type rulingNumber }";
+    let mut a = subscribe(&app, &auditor, plain, json!({})).await;
+    let mut b = subscribe(&app, &auditor, aliased, json!({})).await;
+    let mut c = subscribe(&app, &auditor, fragment, json!({})).await;
+    let mut d = subscribe(&app, &auditor, plain, json!({})).await;
+    // Same selection as `a`, but staff of another district: the event is not theirs.
+    let mut other = subscribe(&app, &app.staff(2), plain, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_rulings(&app, 7, 1).await;
+
+    let within = Duration::from_secs(10);
+    let a = next_event(&mut a, within).await.expect("a");
+    let d = next_event(&mut d, within).await.expect("d");
+    let b = next_event(&mut b, within).await.expect("b");
+    let c = next_event(&mut c, within).await.expect("c");
+    let id = a["id"].as_str().expect("an event id").to_owned();
+    assert_eq!(a, json!({ "id": id, "rulingNumber": "1/05/7" }));
+    assert_eq!(d, a, "the same selection gets the same answer");
+    assert_eq!(b, json!({ "n": "1/05/7", "id": id, "district": 1 }));
+    assert_eq!(
+        c,
+        json!({ "type": "RULING_ISSUED", "rulingNumber": "1/05/7" })
+    );
+    assert_eq!(
+        b.as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["n".to_owned(), "id".to_owned(), "district".to_owned()]),
+        "fields in the order asked"
+    );
+    assert!(next_event(&mut other, Duration::from_millis(800))
+        .await
+        .is_none());
+}

@@ -95,19 +95,21 @@ async fn subscriber(
             continue;
         };
         let arrived = chrono::Utc::now();
-        let v: serde_json::Value = serde_json::from_str(&text)?;
-        if v["type"] != "next" {
-            continue;
-        }
-        let event = &v["payload"]["data"]["rulingEvents"];
-        let (Some(n), Some(at)) = (
-            event["details"]["rulingId"].as_i64(),
-            event["occurredAt"]
-                .as_str()
-                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()),
-        ) else {
+        // Only what the measurement needs, read without building a JSON tree: the client
+        // shares the machine with the gateway, so its own cost is kept small.
+        let Ok(frame) = serde_json::from_str::<Frame<'_>>(&text) else {
             continue;
         };
+        if frame.r#type != "next" {
+            continue;
+        }
+        let Some(event) = frame.payload.and_then(|p| p.data).map(|d| d.ruling_events) else {
+            continue;
+        };
+        let Ok(at) = chrono::DateTime::parse_from_rfc3339(event.occurred_at) else {
+            continue;
+        };
+        let n = event.details.ruling_id;
         let ms = (arrived - at.with_timezone(&chrono::Utc))
             .num_microseconds()
             .unwrap_or(0) as f64
@@ -117,6 +119,40 @@ async fn subscriber(
         }
     }
     Ok(())
+}
+
+/// A server message, as far as the benchmark reads it.
+#[derive(serde::Deserialize)]
+struct Frame<'a> {
+    r#type: &'a str,
+    #[serde(borrow)]
+    payload: Option<Payload<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+struct Payload<'a> {
+    #[serde(borrow)]
+    data: Option<Data<'a>>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Data<'a> {
+    #[serde(borrow)]
+    ruling_events: LiveEvent<'a>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LiveEvent<'a> {
+    occurred_at: &'a str,
+    details: Details,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Details {
+    ruling_id: i64,
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
