@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
-    helpers::{SharedDatabases, TestApp, WsClient, WsEvent},
+    helpers::{GatewayProcess, SharedDatabases, TestApp, WsClient, WsEvent},
     session::{ok, Session},
 };
 
@@ -547,6 +547,162 @@ async fn subscribers_asking_for_different_fields_of_one_event_each_get_exactly_w
         "fields in the order asked"
     );
     assert!(next_event(&mut other, Duration::from_millis(800))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_subscriber_that_stops_reading_is_told_where_to_resume_and_misses_nothing() {
+    let app = TestApp::builder()
+        .configure(|c| c.event_buffer = 16)
+        .spawn()
+        .await;
+    let token = app.auditor();
+    let query =
+        "subscription($after: String) { rulingEvents(after: $after) { id rulingId details } }";
+    let mut slow = app.websocket_with_small_receive_buffer().await;
+    slow.init(Some(&token)).await;
+    slow.send(json!({ "id": "slow", "type": "subscribe", "payload": { "query": query } }))
+        .await;
+    let mut fast = subscribe(&app, &token, query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // 1,500 events of about 8 KB: far more than the socket buffers hold.
+    let total = 1500_i64;
+    let client = app.databases.urbanism.client().await;
+    client
+        .execute(
+            "INSERT INTO shahr.outbox (topic, payload) \
+             SELECT 'ruling.issued', jsonb_build_object('rulingId', n, 'district', 1, 'padding', repeat('x', 8000)) \
+             FROM generate_series(1, $1::int8) AS n ORDER BY n",
+            &[&total],
+        )
+        .await
+        .expect("outbox rows");
+    let ruling = |n: i64| json!(shahr_gateway::graphql::node::global_id("Ruling", n).to_string());
+
+    // Whoever keeps reading gets everything.
+    for n in 1..=total {
+        let event = next_event(&mut fast, Duration::from_secs(30))
+            .await
+            .expect("the reading subscriber gets every event");
+        assert_eq!(event["rulingId"], ruling(n));
+    }
+
+    // The one that stopped reading gets a prefix in order, then an error naming its cursor.
+    let mut received = 0;
+    let mut last_id = String::new();
+    let resume_after = loop {
+        match slow.next_event(Duration::from_secs(10)).await {
+            WsEvent::Json(v) if v["type"] == "next" && v["payload"]["errors"].is_null() => {
+                received += 1;
+                let event = &v["payload"]["data"]["rulingEvents"];
+                assert_eq!(
+                    event["rulingId"],
+                    ruling(received),
+                    "in order, none skipped"
+                );
+                last_id = event["id"].as_str().expect("id").to_owned();
+            }
+            WsEvent::Json(v) if v["type"] == "next" => {
+                let error = &v["payload"]["errors"][0];
+                assert_eq!(error["extensions"]["code"], "LIMIT_EXCEEDED", "{v}");
+                assert_eq!(error["extensions"]["limit"], "eventBuffer");
+                break error["extensions"]["resumeAfter"]
+                    .as_str()
+                    .expect("resumeAfter")
+                    .to_owned();
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    };
+    assert!(received < total, "the slow subscriber fell behind");
+    assert_eq!(
+        resume_after, last_id,
+        "resume right after the last event it got"
+    );
+    match slow.next_event(Duration::from_secs(5)).await {
+        WsEvent::Json(v) => assert_eq!(v, json!({ "id": "slow", "type": "complete" })),
+        other => panic!("expected complete, got {other:?}"),
+    }
+
+    // Resuming from there gives exactly the rest, in order.
+    let mut resumed = subscribe(&app, &token, query, json!({ "after": resume_after })).await;
+    for n in received + 1..=total {
+        let event = next_event(&mut resumed, Duration::from_secs(30))
+            .await
+            .expect("the rest after resuming");
+        assert_eq!(event["rulingId"], ruling(n));
+    }
+    assert!(next_event(&mut resumed, Duration::from_millis(500))
+        .await
+        .is_none());
+}
+
+#[tokio::test]
+async fn three_gateway_processes_deliver_each_ruling_once_and_a_terminated_one_hands_its_subscribers_over(
+) {
+    let databases = SharedDatabases::create().await;
+    let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
+    let mut a = GatewayProcess::start(&databases, &prefix).await;
+    let b = GatewayProcess::start(&databases, &prefix).await;
+    let c = GatewayProcess::start(&databases, &prefix).await;
+    let (on_a, on_b, on_c) = (
+        TestApp::attach(databases.clone(), a.port),
+        TestApp::attach(databases.clone(), b.port),
+        TestApp::attach(databases.clone(), c.port),
+    );
+    let token = on_a.auditor();
+    let filter = json!({ "filter": { "types": ["RULING_ISSUED"] } });
+    let mut ws = subscribe(&on_a, &token, RULING_EVENTS, filter.clone()).await;
+    let mut watcher = subscribe(&on_c, &token, RULING_EVENTS, filter.clone()).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // A ruling issued through B, the whole session run against B.
+    let s = Session::new(&on_b);
+    let draft = s.signed_draft().await;
+    ok(&s.issue(&s.secretary, &draft, "processes").await);
+    let event = next_event(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("the ruling reached the subscriber on A");
+    assert_eq!(event["rulingNumber"], "1/05/0001");
+    let seen_on_c = next_event(&mut watcher, Duration::from_secs(10))
+        .await
+        .expect("and the one on C");
+    assert_eq!(seen_on_c["id"], event["id"]);
+    for ws in [&mut ws, &mut watcher] {
+        assert!(
+            next_event(ws, Duration::from_millis(1500)).await.is_none(),
+            "exactly once"
+        );
+    }
+
+    // SIGTERM to A: its socket closes with 1001 and the process exits cleanly.
+    let cursor = event["id"].as_str().expect("id").to_owned();
+    a.terminate();
+    let (code, _) = ws.expect_close(Duration::from_secs(10)).await;
+    assert_eq!(code, 1001, "going away");
+    assert!(a.wait(Duration::from_secs(15)).await.success());
+
+    // Meanwhile more events; the subscriber resumes on C from its cursor.
+    write_rulings(&on_b, 100, 5).await;
+    let mut resumed = subscribe(
+        &on_c,
+        &token,
+        RULING_EVENTS,
+        json!({ "after": cursor, "filter": { "types": ["RULING_ISSUED"] } }),
+    )
+    .await;
+    for n in 100..105 {
+        let event = next_event(&mut resumed, Duration::from_secs(10))
+            .await
+            .expect("a missed event");
+        assert_eq!(
+            event["rulingId"],
+            json!(shahr_gateway::graphql::node::global_id("Ruling", n).to_string())
+        );
+    }
+    assert!(next_event(&mut resumed, Duration::from_millis(1000))
         .await
         .is_none());
 }
