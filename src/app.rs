@@ -263,6 +263,12 @@ impl Application {
         let reader_stop = CancellationToken::new();
         let reader_task = redis_bus.map(|bus| tokio::spawn(bus.run_reader(reader_stop.clone())));
         let notifier_stop = CancellationToken::new();
+        let stats_task = tokio::spawn(crate::dashboards::run(
+            notifier.urbanism.clone(),
+            bus.clone(),
+            config.stats_refresh_interval,
+            notifier_stop.clone(),
+        ));
         let notifier_task = tokio::spawn(crate::notifier::run(notifier, notifier_stop.clone()));
         let relay_stop = CancellationToken::new();
         let relay_tasks: Vec<_> = relays
@@ -289,6 +295,7 @@ impl Application {
         relay_stop.cancel();
         notifier_stop.cancel();
         let _ = notifier_task.await;
+        let _ = stats_task.await;
         reader_stop.cancel();
         if let Some(task) = reader_task {
             let _ = task.await;

@@ -195,6 +195,10 @@ pub struct Config {
     /// How often an accepted e-notice is asked for its delivery receipt.
     #[serde(with = "humantime_serde")]
     pub e_notice_receipt_poll: Duration,
+    /// How often the dashboards' figures are brought up to date when no ruling event comes
+    /// (after one they are refreshed within about a second).
+    #[serde(with = "humantime_serde")]
+    pub stats_refresh_interval: Duration,
     /// The owner's defence window in days, from the hearing's scheduling.
     pub defence_window_days: u32,
     /// The objection window in days, from legal service of a ruling (Note 10).
@@ -279,6 +283,7 @@ impl Default for Config {
             notify_backoff: Duration::from_secs(2),
             notify_poll_interval: Duration::from_secs(1),
             e_notice_receipt_poll: Duration::from_secs(60),
+            stats_refresh_interval: Duration::from_secs(60),
             public_base_url: None,
             chromium_path: None,
             document_link_ttl: Duration::from_secs(600),
@@ -356,6 +361,7 @@ impl Config {
             ("ws_init_timeout", self.ws_init_timeout),
             ("server_time_interval", self.server_time_interval),
             ("relay_poll_interval", self.relay_poll_interval),
+            ("stats_refresh_interval", self.stats_refresh_interval),
         ] {
             if value.is_zero() {
                 return bad(key, "must be longer than zero, e.g. \"5s\"");

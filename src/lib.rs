@@ -21,6 +21,7 @@ pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod dashboards;
 pub mod database;
 pub mod documents;
 pub mod embedded;

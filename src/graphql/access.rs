@@ -53,3 +53,30 @@ pub fn signed_in(viewer: &Viewer) -> Result<&Principal, ApiError> {
         .principal()
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthenticated, "sign in to see this"))
 }
+
+/// The district a staff reader is limited to (`None`: all, for auditors and admins), given
+/// the district they asked for. Citizens and strangers get `refusal`; staff asking for another
+/// district are told they see their own district's `what`.
+pub fn staff_scope(
+    viewer: &Viewer,
+    requested: Option<i32>,
+    refusal: &str,
+    what: &str,
+) -> async_graphql::Result<Option<i32>> {
+    let scope = match visibility(viewer) {
+        Visibility::All => None,
+        Visibility::District(d) => Some(i32::from(d)),
+        _ => {
+            signed_in(viewer)?;
+            return Err(ApiError::new(ErrorCode::Forbidden, refusal).into());
+        }
+    };
+    if scope.is_some() && requested.is_some_and(|d| Some(d) != scope) {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            format!("staff see their own district's {what}"),
+        )
+        .into());
+    }
+    Ok(requested.or(scope))
+}

@@ -17,12 +17,11 @@ use async_graphql::{
 };
 use futures_util::{stream::BoxStream, Stream, StreamExt};
 use shahr_store::{outbox, PgPool};
-use shahr_urbanism::Visibility;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::{
-    access::{signed_in, visibility},
+    access::{signed_in, staff_scope},
     context::ContextExt,
     error::{ApiError, ErrorCode},
     node::global_id,
@@ -511,30 +510,6 @@ fn live_stream(
         .boxed()
 }
 
-/// The district a staff subscription is limited to (`None`: all), or why it is refused.
-fn staff_scope(
-    viewer: &crate::auth::Viewer,
-    requested: Option<i32>,
-    refusal: &str,
-) -> async_graphql::Result<Option<i32>> {
-    let scope = match visibility(viewer) {
-        Visibility::All => None,
-        Visibility::District(d) => Some(i32::from(d)),
-        _ => {
-            signed_in(viewer)?;
-            return Err(ApiError::new(ErrorCode::Forbidden, refusal).into());
-        }
-    };
-    if scope.is_some() && requested.is_some_and(|d| Some(d) != scope) {
-        return Err(ApiError::new(
-            ErrorCode::Forbidden,
-            "staff see their own district's events",
-        )
-        .into());
-    }
-    Ok(requested.or(scope))
-}
-
 fn bad_cursor() -> async_graphql::Error {
     ApiError::bad_input("after", "not an event id this subscription gave").into()
 }
@@ -560,6 +535,7 @@ impl LiveSubscription {
             ctx.viewer(),
             filter.district,
             "ruling events are for staff, auditors and admins; citizens use myEvents",
+            "events",
         )?;
         let commission = filter
             .commission
@@ -608,6 +584,7 @@ impl LiveSubscription {
             ctx.viewer(),
             filter.district,
             "request events are for staff; citizens use myEvents",
+            "events",
         )?;
         let sources = [Source::Citizen];
         let after = after

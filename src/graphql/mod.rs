@@ -6,6 +6,7 @@
 pub mod access;
 pub mod batch;
 pub mod context;
+pub mod dashboards;
 pub mod error;
 pub mod guard;
 pub mod live;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     rulings::RulingsQuery,
     rulings::SessionQuery,
     requests::RequestsQuery,
+    dashboards::DashboardsQuery,
 );
 
 /// Every mutation field.

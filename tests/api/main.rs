@@ -6,6 +6,7 @@ mod auth;
 mod authorization;
 mod browser;
 mod cli;
+mod dashboards;
 mod districts;
 mod eblagh;
 mod events;

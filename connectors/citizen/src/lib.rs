@@ -5,6 +5,7 @@
 
 pub mod blobs;
 mod records;
+pub mod stats;
 
 use std::collections::HashMap;
 

@@ -20,6 +20,7 @@ mod rulings;
 pub mod service;
 pub mod session;
 mod sql;
+pub mod stats;
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -58,6 +59,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 4,
             name: "fine_payments",
             sql: include_str!("../migrations/0004_fine_payments.sql"),
+        },
+        shahr_store::migrate::Migration {
+            version: 5,
+            name: "dashboards",
+            sql: include_str!("../migrations/0005_dashboards.sql"),
         },
     ],
 };

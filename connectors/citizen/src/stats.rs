@@ -1,0 +1,236 @@
+//! Aggregates behind the dashboards: service requests by service, state and district, and
+//! each workflow step's handling time against its SLA. One statement over our own tables
+//! (`shahr.requests`, `shahr.request_history`), whose timestamps are exact.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use shahr_domain::vocabulary::RequestState;
+use shahr_store::StoreError;
+
+use crate::CitizenDb;
+
+/// Which requests count.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RequestStatsFilter {
+    /// Only this district.
+    pub district: Option<i16>,
+    /// Only this service (its code).
+    pub service: Option<String>,
+    /// Only requests submitted at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Only requests submitted before this instant.
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// Requests of one service.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCount {
+    /// Service code.
+    pub code: String,
+    /// Its Persian name.
+    pub name_fa: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// A count under a key; `None` when the stored value is not one we know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Count<K> {
+    /// The key.
+    pub key: Option<K>,
+    /// How many.
+    pub count: i64,
+}
+
+/// One workflow step across the requests counted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepStats {
+    /// The state the step is spent in.
+    pub state: Option<RequestState>,
+    /// Times the step was completed (the request moved on).
+    pub handled: i64,
+    /// Median time to complete it, seconds.
+    pub median_seconds: Option<f64>,
+    /// 90th percentile, seconds.
+    pub p90_seconds: Option<f64>,
+    /// Completed after its SLA.
+    pub breached: i64,
+    /// Requests in the step now.
+    pub open: i64,
+    /// Requests in the step now and past its SLA.
+    pub overdue: i64,
+}
+
+/// The figures for a filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestStats {
+    /// Requests counted.
+    pub total: i64,
+    /// By service, most requested first.
+    pub by_service: Vec<ServiceCount>,
+    /// By current state.
+    pub by_state: Vec<Count<RequestState>>,
+    /// By district.
+    pub by_district: Vec<Count<i16>>,
+    /// Per workflow step, in workflow order.
+    pub steps: Vec<StepStats>,
+    /// Steps completed after their SLA, plus steps open past it.
+    pub sla_breaches: i64,
+    /// Steps with an SLA that were completed within it.
+    pub handled_in_time: i64,
+}
+
+#[derive(Deserialize)]
+struct RawCount {
+    key: Option<serde_json::Value>,
+    count: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawStep {
+    state: String,
+    handled: i64,
+    median: Option<f64>,
+    p90: Option<f64>,
+    breached: i64,
+    open: i64,
+    overdue: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Raw {
+    total: i64,
+    by_service: Option<Vec<ServiceCount>>,
+    by_state: Option<Vec<RawCount>>,
+    by_district: Option<Vec<RawCount>>,
+    steps: Option<Vec<RawStep>>,
+    handled_in_time: i64,
+}
+
+const REQUEST_STATS: &str = r#"
+WITH r AS MATERIALIZED (
+    SELECT id, service_code, state, district FROM shahr.requests
+    WHERE ($1::int2 IS NULL OR district = $1)
+      AND ($2::text IS NULL OR service_code = $2)
+      AND ($3::timestamptz IS NULL OR submitted_at >= $3)
+      AND ($4::timestamptz IS NULL OR submitted_at < $4)
+),
+steps AS MATERIALIZED (
+    SELECT h.to_state AS state,
+           array_position(s.steps, h.to_state) AS position,
+           extract(epoch FROM COALESCE(lead(h.at) OVER w, now()) - h.at)::float8 AS secs,
+           lead(h.at) OVER w IS NULL AS open,
+           (s.sla_hours ->> h.to_state)::float8 * 3600 AS sla
+    FROM shahr.request_history h
+    JOIN r ON r.id = h.request_id
+    JOIN shahr.services s ON s.code = r.service_code
+    WINDOW w AS (PARTITION BY h.request_id ORDER BY h.id)
+)
+SELECT json_build_object(
+    'total', (SELECT count(*) FROM r),
+    'byService', (SELECT json_agg(json_build_object('code', t.service_code, 'nameFa', s.name_fa, 'count', t.n)
+                                  ORDER BY t.n DESC, t.service_code)
+                  FROM (SELECT service_code, count(*) AS n FROM r GROUP BY 1) t
+                  JOIN shahr.services s ON s.code = t.service_code),
+    'byState', (SELECT json_agg(json_build_object('key', state, 'count', n) ORDER BY state)
+                FROM (SELECT state, count(*) AS n FROM r GROUP BY 1) t),
+    'byDistrict', (SELECT json_agg(json_build_object('key', district, 'count', n) ORDER BY district)
+                   FROM (SELECT district, count(*) AS n FROM r GROUP BY 1) t),
+    'steps', (SELECT json_agg(json_build_object('state', state, 'handled', handled, 'median', median,
+                                                'p90', p90, 'breached', breached, 'open', open,
+                                                'overdue', overdue) ORDER BY position, state)
+              FROM (SELECT state, min(position) AS position,
+                           count(*) FILTER (WHERE NOT open) AS handled,
+                           percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS median,
+                           percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS p90,
+                           count(*) FILTER (WHERE NOT open AND secs > sla) AS breached,
+                           count(*) FILTER (WHERE open) AS open,
+                           count(*) FILTER (WHERE open AND secs > sla) AS overdue
+                    FROM steps GROUP BY state) t),
+    'handledInTime', (SELECT count(*) FROM steps WHERE NOT open AND sla IS NOT NULL AND secs <= sla)
+)
+"#;
+
+impl CitizenDb {
+    /// The figures for `filter`. Who may see which district is the caller's business. One
+    /// statement.
+    pub async fn request_stats(
+        &self,
+        filter: &RequestStatsFilter,
+    ) -> Result<RequestStats, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_one(
+                REQUEST_STATS,
+                &[
+                    &filter.district,
+                    &filter.service,
+                    &filter.from,
+                    &filter.until,
+                ],
+            )
+            .await?;
+        let json: serde_json::Value = row.get(0);
+        let raw: Raw = serde_json::from_value(json)
+            .map_err(|e| StoreError::Data(format!("request statistics: {e}")))?;
+        Ok(RequestStats::from_raw(raw))
+    }
+}
+
+fn state_of(code: &str) -> Option<RequestState> {
+    RequestState::ALL
+        .iter()
+        .copied()
+        .find(|s| s.as_code() == code)
+}
+
+impl RequestStats {
+    fn from_raw(raw: Raw) -> Self {
+        let steps: Vec<StepStats> = raw
+            .steps
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| StepStats {
+                state: state_of(&s.state),
+                handled: s.handled,
+                median_seconds: s.median,
+                p90_seconds: s.p90,
+                breached: s.breached,
+                open: s.open,
+                overdue: s.overdue,
+            })
+            .collect();
+        Self {
+            total: raw.total,
+            by_service: raw.by_service.unwrap_or_default(),
+            by_state: raw
+                .by_state
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| Count {
+                    key: c.key.as_ref().and_then(|k| k.as_str()).and_then(state_of),
+                    count: c.count,
+                })
+                .collect(),
+            by_district: raw
+                .by_district
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| Count {
+                    key: c
+                        .key
+                        .as_ref()
+                        .and_then(serde_json::Value::as_i64)
+                        .and_then(|d| i16::try_from(d).ok()),
+                    count: c.count,
+                })
+                .collect(),
+            sla_breaches: steps.iter().map(|s| s.breached + s.overdue).sum(),
+            handled_in_time: raw.handled_in_time,
+            steps,
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Keeps the dashboards' read model (`shahr.ruling_facts`) up to date: at start, every
+//! `stats_refresh_interval`, and about a second after ruling and case events (a burst of
+//! events makes one refresh). Every instance runs it; a refresh already under way elsewhere
+//! makes this one skip its turn.
+
+use std::{sync::Arc, time::Duration};
+
+use shahr_urbanism::UrbanismDb;
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{EventBus, Source};
+
+/// How long after a ruling event the figures are refreshed; events meanwhile join it.
+const SETTLE: Duration = Duration::from_millis(700);
+
+/// Runs until `stop` is cancelled.
+pub async fn run(
+    urbanism: UrbanismDb,
+    bus: Arc<dyn EventBus>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    let mut events = bus.subscribe();
+    loop {
+        match urbanism.refresh_ruling_facts().await {
+            Ok(Some(done)) => tracing::debug!(
+                written = done.written,
+                removed = done.removed,
+                took_ms = done.took_ms,
+                "dashboard figures refreshed"
+            ),
+            Ok(None) => tracing::debug!("another instance is refreshing the dashboard figures"),
+            // The legacy tables may not be there yet (a database being seeded): try later.
+            Err(e) => tracing::warn!(error = %e, "dashboard figures not refreshed; will retry"),
+        }
+        let deadline = tokio::time::sleep(interval);
+        tokio::pin!(deadline);
+        // Wait for the interval, or for a ruling or case event.
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = &mut deadline => break,
+                event = events.recv() => match event {
+                    Ok(e) if e.source == Source::Urbanism
+                        && (e.topic.starts_with("ruling.") || e.topic.starts_with("case.")) => {
+                        tokio::select! {
+                            _ = stop.cancelled() => return,
+                            _ = tokio::time::sleep(SETTLE) => {}
+                        }
+                        break;
+                    }
+                    Ok(_) => {}
+                    // Fell behind a burst: certainly something changed.
+                    Err(RecvError::Lagged(_)) => break,
+                    Err(RecvError::Closed) => events = bus.subscribe(),
+                },
+            }
+        }
+    }
+}
