@@ -6,6 +6,7 @@
 //! - `/graphiql`: GraphiQL (dev profile only)
 //! - `/healthz`, `/readyz`, `/metrics`
 
+mod dashboard;
 mod documents;
 mod graphql;
 mod health;
@@ -109,6 +110,9 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
             get(documents::font_regular),
         )
         .at(crate::documents::FONT_BOLD_PATH, get(documents::font_bold))
+        .at("/dashboard", get(dashboard::page))
+        .at("/dashboard/app.js", get(dashboard::script))
+        .at("/dashboard/app.css", get(dashboard::style))
         .at("/healthz", get(health::healthz))
         .at("/readyz", get(health::readyz))
         .at("/metrics", get(health::metrics));

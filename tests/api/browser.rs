@@ -310,3 +310,173 @@ async fn the_dadnameh_is_also_served_as_a_pdf_printed_by_chromium() {
         "a page with text, a sketch and a QR code"
     );
 }
+
+impl Browser {
+    /// Evaluates `expression` in the page and returns its value.
+    async fn eval(&mut self, expression: &str) -> Value {
+        let result = self
+            .call(
+                "Runtime.evaluate",
+                json!({ "expression": expression, "returnByValue": true, "awaitPromise": true }),
+            )
+            .await;
+        result["result"]["value"].clone()
+    }
+
+    /// Waits until `expression` is true in the page, failing after `within`.
+    async fn until(&mut self, expression: &str, within: Duration) -> Duration {
+        let started = tokio::time::Instant::now();
+        loop {
+            if self.eval(expression).await == json!(true) {
+                return started.elapsed();
+            }
+            assert!(
+                started.elapsed() < within,
+                "not true within {within:?}: {expression}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn screenshot(&mut self, name: &str) {
+        let shot = self
+            .call(
+                "Page.captureScreenshot",
+                json!({ "format": "png", "captureBeyondViewport": true }),
+            )
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("png"))
+            .expect("base64");
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(output_dir().join(name), &png).expect("screenshot saved");
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and_resumes_by_cursor()
+{
+    let app = TestApp::spawn().await;
+    let token = app.auditor();
+    let mut browser = Browser::launch().await;
+    for domain in [
+        "Runtime.enable",
+        "Log.enable",
+        "Page.enable",
+        "Network.enable",
+    ] {
+        browser.call(domain, json!({})).await;
+    }
+    let page = app.url("/dashboard");
+    browser.call("Page.navigate", json!({ "url": page })).await;
+    browser.wait_for("Page.loadEventFired").await;
+
+    // The development login form.
+    browser
+        .until(
+            "!document.getElementById('login').hidden",
+            Duration::from_secs(5),
+        )
+        .await;
+    browser
+        .eval(&format!(
+            "document.getElementById('token').value = {}; \
+             document.getElementById('login-form').requestSubmit(); true",
+            json!(token)
+        ))
+        .await;
+    browser
+        .until(
+            "document.getElementById('status').dataset.state === 'live' \
+             && document.getElementById('k-month').textContent !== '–'",
+            Duration::from_secs(10),
+        )
+        .await;
+    let layout = browser
+        .eval("({ dir: getComputedStyle(document.body).direction, lang: document.documentElement.lang, \
+                 font: document.fonts.check('16px Vazirmatn'), today: document.getElementById('today').textContent })")
+        .await;
+    assert_eq!(layout["dir"], "rtl");
+    assert_eq!(layout["lang"], "fa");
+    assert!(
+        layout["today"].as_str().is_some_and(|t| t.contains('۱')),
+        "a Jalali date in Persian digits: {layout}"
+    );
+
+    // A ruling issued through the API appears in the feed within a second.
+    let s = Session::new(&app);
+    let draft = s.signed_draft().await;
+    ok(&s.issue(&s.secretary, &draft, "dashboard").await);
+    let took = browser
+        .until(
+            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('1/05/0001'))",
+            Duration::from_secs(1),
+        )
+        .await;
+    eprintln!("the feed showed the ruling {took:?} after issueRuling answered");
+    browser
+        .until(
+            "document.getElementById('k-today').textContent === '۱'",
+            Duration::from_secs(5),
+        )
+        .await;
+    // The figures follow: District 1 has this month's ruling.
+    browser
+        .until(
+            "document.getElementById('chart-district').textContent.includes('۱')",
+            Duration::from_secs(10),
+        )
+        .await;
+    browser.screenshot("dashboard.png").await;
+
+    // Away from the page, a ruling event is written; back on it, the feed resumes from its
+    // cursor and shows it (there was no subscription when it happened).
+    browser
+        .call("Page.navigate", json!({ "url": "about:blank" }))
+        .await;
+    // The dashboard is gone (its socket with it) before anything is written.
+    browser
+        .until("location.href === 'about:blank'", Duration::from_secs(5))
+        .await;
+    let client = app.databases.urbanism.client().await;
+    client
+        .execute(
+            "INSERT INTO shahr.outbox (topic, payload) VALUES ('ruling.issued', \
+             jsonb_build_object('rulingId', 9999, 'number', '9/05/0999', 'district', 9))",
+            &[],
+        )
+        .await
+        .expect("an outbox row");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    browser.call("Page.navigate", json!({ "url": page })).await;
+    browser
+        .until(
+            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('9/05/0999'))",
+            Duration::from_secs(10),
+        )
+        .await;
+    assert_eq!(
+        browser.eval("document.body.dataset.events").await,
+        "1",
+        "after the reload, exactly the missed event"
+    );
+
+    // Readable on a phone.
+    browser
+        .call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": true }),
+        )
+        .await;
+    let overflow = browser
+        .eval("document.documentElement.scrollWidth <= window.innerWidth + 1")
+        .await;
+    assert_eq!(overflow, true, "no sideways scrolling on a phone");
+    browser.screenshot("dashboard-phone.png").await;
+
+    let problems = browser.problems();
+    assert!(
+        problems.is_empty(),
+        "console errors or failed requests: {problems:#?}"
+    );
+}
