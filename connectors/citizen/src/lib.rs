@@ -53,6 +53,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "more_services",
             sql: include_str!("../migrations/0005_more_services.sql"),
         },
+        Migration {
+            version: 6,
+            name: "request_steps",
+            sql: include_str!("../migrations/0006_request_steps.sql"),
+        },
     ],
 };
 
@@ -695,10 +700,15 @@ impl CitizenDb {
                 .await?;
             let id: i64 = row.get(0);
             let mut from: Option<&str> = None;
-            for step in &path {
+            // Steps spread from the submission to the time the request reached its state.
+            let span_hours = f64::from(days_ago - days_ago / 2) * 24.0;
+            let steps = path.len().max(2) - 1;
+            for (i, step) in path.iter().enumerate() {
+                let hours_ago = f64::from(days_ago) * 24.0 - span_hours * i as f64 / steps as f64;
                 tx.execute(
-                    "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state) VALUES ($1, $2, $3, $4, $5)",
-                    &[&id, &"dev:demo", &if from.is_none() { "citizen" } else { "urbanism_staff" }, &from, &step.as_code()],
+                    "INSERT INTO shahr.request_history (request_id, at, actor, role, from_state, to_state) \
+                     VALUES ($1, now() - make_interval(secs => $6), $2, $3, $4, $5)",
+                    &[&id, &"dev:demo", &if from.is_none() { "citizen" } else { "urbanism_staff" }, &from, &step.as_code(), &(hours_ago * 3600.0)],
                 )
                 .await?;
                 from = Some(step.as_code());

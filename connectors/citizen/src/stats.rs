@@ -1,6 +1,7 @@
 //! Aggregates behind the dashboards: service requests by service, state and district, and
 //! each workflow step's handling time against its SLA. One statement over our own tables
-//! (`shahr.requests`, `shahr.request_history`), whose timestamps are exact.
+//! (`shahr.requests`, and `shahr.request_steps`, which a trigger keeps from the history),
+//! whose timestamps are exact.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -118,16 +119,25 @@ WITH r AS MATERIALIZED (
       AND ($3::timestamptz IS NULL OR submitted_at >= $3)
       AND ($4::timestamptz IS NULL OR submitted_at < $4)
 ),
-steps AS MATERIALIZED (
-    SELECT h.to_state AS state,
-           array_position(s.steps, h.to_state) AS position,
-           extract(epoch FROM COALESCE(lead(h.at) OVER w, now()) - h.at)::float8 AS secs,
-           lead(h.at) OVER w IS NULL AS open,
-           (s.sla_hours ->> h.to_state)::float8 * 3600 AS sla
-    FROM shahr.request_history h
-    JOIN r ON r.id = h.request_id
-    JOIN shahr.services s ON s.code = r.service_code
-    WINDOW w AS (PARTITION BY h.request_id ORDER BY h.id)
+steps AS (
+    SELECT state, left_at IS NULL AS open, sla_seconds AS sla,
+           extract(epoch FROM COALESCE(left_at, now()) - entered_at)::float8 AS secs
+    FROM shahr.request_steps
+    WHERE ($1::int2 IS NULL OR district = $1)
+      AND ($2::text IS NULL OR service_code = $2)
+      AND ($3::timestamptz IS NULL OR submitted_at >= $3)
+      AND ($4::timestamptz IS NULL OR submitted_at < $4)
+),
+per_state AS (
+    SELECT state,
+           count(*) FILTER (WHERE NOT open) AS handled,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS median,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS p90,
+           count(*) FILTER (WHERE NOT open AND secs > sla) AS breached,
+           count(*) FILTER (WHERE open) AS open,
+           count(*) FILTER (WHERE open AND secs > sla) AS overdue,
+           count(*) FILTER (WHERE NOT open AND sla IS NOT NULL AND secs <= sla) AS in_time
+    FROM steps GROUP BY state
 )
 SELECT json_build_object(
     'total', (SELECT count(*) FROM r),
@@ -139,18 +149,12 @@ SELECT json_build_object(
                 FROM (SELECT state, count(*) AS n FROM r GROUP BY 1) t),
     'byDistrict', (SELECT json_agg(json_build_object('key', district, 'count', n) ORDER BY district)
                    FROM (SELECT district, count(*) AS n FROM r GROUP BY 1) t),
-    'steps', (SELECT json_agg(json_build_object('state', state, 'handled', handled, 'median', median,
-                                                'p90', p90, 'breached', breached, 'open', open,
-                                                'overdue', overdue) ORDER BY position, state)
-              FROM (SELECT state, min(position) AS position,
-                           count(*) FILTER (WHERE NOT open) AS handled,
-                           percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS median,
-                           percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS p90,
-                           count(*) FILTER (WHERE NOT open AND secs > sla) AS breached,
-                           count(*) FILTER (WHERE open) AS open,
-                           count(*) FILTER (WHERE open AND secs > sla) AS overdue
-                    FROM steps GROUP BY state) t),
-    'handledInTime', (SELECT count(*) FROM steps WHERE NOT open AND sla IS NOT NULL AND secs <= sla)
+    'steps', (SELECT json_agg(json_build_object('state', p.state, 'handled', p.handled, 'median', p.median,
+                                                'p90', p.p90, 'breached', p.breached, 'open', p.open,
+                                                'overdue', p.overdue)
+                              ORDER BY (SELECT min(array_position(s.steps, p.state)) FROM shahr.services s), p.state)
+              FROM per_state p),
+    'handledInTime', (SELECT COALESCE(sum(in_time), 0)::int8 FROM per_state)
 )
 "#;
 

@@ -47,8 +47,10 @@ impl PgSettings {
             .map_err(|e| StoreError::Unavailable(format!("invalid database URL: {e}")))?;
         config.connect_timeout(self.connect_timeout);
         config.application_name(&self.application_name);
+        // No JIT: compiling costs our short statements more than it saves (the dashboards'
+        // aggregates ran four times slower with it).
         config.options(format!(
-            "-c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+            "-c statement_timeout={} -c idle_in_transaction_session_timeout={} -c jit=off",
             self.statement_timeout.as_millis(),
             (self.statement_timeout * 4).as_millis()
         ));
