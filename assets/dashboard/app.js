@@ -31,6 +31,7 @@
   let reloadTimer = null;
   let districtNames = {};
   let todayCount = 0;
+  let lastEventAt = null;
 
   // ---- session ---------------------------------------------------------------------
   function readToken() {
@@ -153,12 +154,19 @@
     districtNames = {};
     for (const d of data.districts || []) districtNames[d.number] = d.name;
     render(data);
+    return data.month.asOf;
   }
 
-  function scheduleReload() {
+  /** Reloads the figures soon, and again until they include the last event seen. */
+  function scheduleReload(attempt = 0) {
     clearTimeout(reloadTimer);
-    // The gateway refreshes its figures about a second after a ruling event.
-    reloadTimer = setTimeout(() => loadStats().catch(report), 1500);
+    // The gateway refreshes its figures a second or a few after a ruling event.
+    reloadTimer = setTimeout(() => {
+      loadStats().then((asOf) => {
+        const behind = lastEventAt && (!asOf || new Date(asOf) < lastEventAt);
+        if (behind && attempt < 10) scheduleReload(attempt + 1);
+      }).catch(report);
+    }, 1500);
   }
 
   function report(error) {
@@ -290,6 +298,7 @@
 
   function onEvent(event) {
     sessionStorage.setItem(CURSOR_KEY, event.id);
+    lastEventAt = new Date(event.occurredAt);
     document.body.dataset.events = String(Number(document.body.dataset.events || 0) + 1);
     const item = el('li', 'new');
     item.dataset.type = event.type;
