@@ -119,25 +119,33 @@ WITH r AS MATERIALIZED (
       AND ($3::timestamptz IS NULL OR submitted_at >= $3)
       AND ($4::timestamptz IS NULL OR submitted_at < $4)
 ),
-steps AS (
-    SELECT state, left_at IS NULL AS open, sla_seconds AS sla,
-           extract(epoch FROM COALESCE(left_at, now()) - entered_at)::float8 AS secs
+steps AS NOT MATERIALIZED (
+    SELECT state, left_at, sla_seconds AS sla,
+           -- date_part gives float8 directly; extract() goes through numeric.
+           date_part('epoch', COALESCE(left_at, now()) - entered_at) AS secs
     FROM shahr.request_steps
     WHERE ($1::int2 IS NULL OR district = $1)
       AND ($2::text IS NULL OR service_code = $2)
       AND ($3::timestamptz IS NULL OR submitted_at >= $3)
       AND ($4::timestamptz IS NULL OR submitted_at < $4)
 ),
-per_state AS (
+counts AS (
     SELECT state,
-           count(*) FILTER (WHERE NOT open) AS handled,
-           percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS median,
-           percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) FILTER (WHERE NOT open) AS p90,
-           count(*) FILTER (WHERE NOT open AND secs > sla) AS breached,
-           count(*) FILTER (WHERE open) AS open,
-           count(*) FILTER (WHERE open AND secs > sla) AS overdue,
-           count(*) FILTER (WHERE NOT open AND sla IS NOT NULL AND secs <= sla) AS in_time
+           count(left_at) AS handled,
+           count(*) FILTER (WHERE left_at IS NOT NULL AND secs > sla) AS breached,
+           count(*) FILTER (WHERE left_at IS NULL) AS open,
+           count(*) FILTER (WHERE left_at IS NULL AND secs > sla) AS overdue,
+           count(*) FILTER (WHERE left_at IS NOT NULL AND secs <= sla) AS in_time
     FROM steps GROUP BY state
+),
+times AS (
+    SELECT state,
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY secs) AS median,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY secs) AS p90
+    FROM steps WHERE left_at IS NOT NULL GROUP BY state
+),
+per_state AS (
+    SELECT c.*, t.median, t.p90 FROM counts c LEFT JOIN times t USING (state)
 )
 SELECT json_build_object(
     'total', (SELECT count(*) FROM r),
