@@ -11,7 +11,14 @@ use rand::{rngs::StdRng, Rng, SeedableRng};
 use shahr_store::StoreError;
 use tokio_postgres::{Client, GenericClient, Transaction};
 
+use shahr_domain::jalali::JalaliDate;
+
 use crate::sql::persian_digits;
+
+/// Today in Tehran: generated legacy dates are never in the future.
+fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::minutes(210)).date_naive()
+}
 
 /// Parcels per unit of scale.
 pub const PARCELS_PER_SCALE: f64 = 20_000.0;
@@ -290,6 +297,45 @@ impl Gen {
             return format!("{y:04}/13/{d:02}"); // a malformed legacy date
         }
         self.digits(date)
+    }
+
+    /// A day of the Jalali years `from_year..=to_year`, never after today.
+    fn day(&mut self, from_year: i32, to_year: i32) -> chrono::NaiveDate {
+        let first = JalaliDate::new(from_year, 1, 1)
+            .map(JalaliDate::to_gregorian)
+            .unwrap_or_default();
+        let end = JalaliDate::new(to_year + 1, 1, 1)
+            .map(JalaliDate::to_gregorian)
+            .unwrap_or_default()
+            .min(today());
+        let span = (end - first).num_days().max(1);
+        first + chrono::Duration::days(self.rng.gen_range(0..span))
+    }
+
+    /// `day` plus some of `days`; when that is after today, a day between `day` and today
+    /// instead (so recent files do not all land on today).
+    fn after(
+        &mut self,
+        day: chrono::NaiveDate,
+        days: std::ops::RangeInclusive<i64>,
+    ) -> chrono::NaiveDate {
+        let target = day + chrono::Duration::days(self.rng.gen_range(days));
+        let today = today();
+        if target <= today {
+            return target;
+        }
+        let room = (today - day).num_days().max(0);
+        day + chrono::Duration::days(self.rng.gen_range(0..=room))
+    }
+
+    /// A day as the legacy system spells it: Persian digits now and then, and rarely a
+    /// malformed month.
+    fn spelled(&mut self, day: chrono::NaiveDate) -> String {
+        let j = JalaliDate::from_gregorian(day);
+        if self.chance(0.003) {
+            return format!("{:04}/13/{:02}", j.year, j.day); // a malformed legacy date
+        }
+        self.digits(j.to_string())
     }
 
     fn national_id(&mut self) -> String {
@@ -629,7 +675,11 @@ pub async fn generate(
                 80..=89 => ("85", 2),
                 _ => ("95", 1),
             };
-            let session = (rulings > 0).then(|| g.jalali(detected_year.max(1400), 1405));
+            // The commission sits some time after detection; before the online sessions its
+            // ruling was written up days later, served weeks after that.
+            let session_day = g.day(detected_year.max(1400), 1405);
+            let session = (rulings > 0).then(|| g.spelled(session_day));
+            let mut ruled_day = session_day;
             let mut line = Line::new();
             line.num(case_id)
                 .num(id)
@@ -686,7 +736,13 @@ pub async fn generate(
                     (_, _, "95") => "6",
                     _ => "5",
                 };
-                let date = g.jalali(1400, 1405);
+                ruled_day = if stage == 1 {
+                    g.after(session_day, 0..=20)
+                } else {
+                    g.after(ruled_day, 60..=150)
+                };
+                let date = g.spelled(ruled_day);
+                let served_day = g.after(ruled_day, 3..=45);
                 let mut line = Line::new();
                 line.num(ruling_id)
                     .num(case_id)
@@ -722,7 +778,7 @@ pub async fn generate(
                     let owner_idx =
                         (parcel_owners.first().copied().unwrap_or(owner0) - owner0) as usize;
                     let (name, national) = names.get(owner_idx).cloned().unwrap_or_default();
-                    let served = g.jalali(1400, 1405);
+                    let served = g.spelled(served_day);
                     let mut line = Line::new();
                     line.num(ruling_id)
                         .text(&served)
@@ -734,8 +790,11 @@ pub async fn generate(
                 }
                 if stage == 1 && rulings == 2 {
                     let mut line = Line::new();
-                    let filed = g.jalali(1400, 1405);
-                    let in_time = if g.chance(0.9) { "1" } else { "0" };
+                    let on_time = g.chance(0.9);
+                    let lag = if on_time { 1..=10 } else { 11..=40 };
+                    let filed_day = g.after(served_day, lag);
+                    let filed = g.spelled(filed_day);
+                    let in_time = if on_time { "1" } else { "0" };
                     line.num(ruling_id)
                         .text(&filed)
                         .text("1")
