@@ -25,7 +25,8 @@ pub async fn run(
     interval: Duration,
     stop: CancellationToken,
 ) {
-    let mut events = bus.subscribe();
+    // `None` once the bus has closed (shutting down): the interval alone drives refreshes.
+    let mut events = Some(bus.subscribe());
     loop {
         let started = tokio::time::Instant::now();
         match urbanism.refresh_ruling_facts().await {
@@ -43,11 +44,17 @@ pub async fn run(
         tokio::pin!(deadline);
         // Wait for the interval, or for a ruling or case event.
         loop {
+            let event = async {
+                match events.as_mut() {
+                    Some(receiver) => Some(receiver.recv().await),
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = stop.cancelled() => return,
                 _ = &mut deadline => break,
-                event = events.recv() => match event {
-                    Ok(e) if e.source == Source::Urbanism
+                event = event => match event {
+                    Some(Ok(e)) if e.source == Source::Urbanism
                         && (e.topic.starts_with("ruling.") || e.topic.starts_with("case.")) => {
                         let wait = SETTLE.max(MIN_GAP.saturating_sub(started.elapsed()));
                         tokio::select! {
@@ -56,10 +63,10 @@ pub async fn run(
                         }
                         break;
                     }
-                    Ok(_) => {}
                     // Fell behind a burst: certainly something changed.
-                    Err(RecvError::Lagged(_)) => break,
-                    Err(RecvError::Closed) => events = bus.subscribe(),
+                    Some(Err(RecvError::Lagged(_))) => break,
+                    Some(Err(RecvError::Closed)) => events = None,
+                    Some(Ok(_)) | None => {}
                 },
             }
         }
