@@ -127,7 +127,8 @@
 
   const STATS = `query($today: RulingStatsFilter, $month: RulingStatsFilter, $requests: RequestStatsFilter) {
     districts { number name }
-    today: rulingStats(filter: $today) { total }
+    today: rulingStats(filter: $today) {
+      total byDistrict { district count } byCommission { commissionId count } }
     month: rulingStats(filter: $month) {
       total finesImposed finesCollected
       byDistrict { district count }
@@ -196,7 +197,9 @@
       const fill = el('span', 'fill');
       fill.style.width = (100 * row.count / max).toFixed(1) + '%';
       track.append(fill);
-      line.append(track, el('span', 'n', fa(row.count)));
+      const n = el('span', 'n', fa(row.count));
+      if (row.today) n.append(el('small', 'today', ' (امروز ' + fa(row.today) + ')'));
+      line.append(track, n);
       box.append(line);
     }
   }
@@ -275,11 +278,13 @@
     $('k-requests').textContent = fa(data.requests.total);
     $('k-sla').textContent = 'در مهلت: ' + fa(data.requests.handledInTime) +
       '، خارج از مهلت: ' + fa(data.requests.slaBreaches);
+    const todayOf = (list, key, value) => (list.find((x) => x[key] === value) || {}).count || 0;
     bars('chart-district', data.month.byDistrict.map((d) => ({
       label: d.district ? (districtNames[d.district] || 'منطقه ' + fa(d.district)) : 'نامشخص',
-      count: d.count })));
+      count: d.count, today: todayOf(data.today.byDistrict, 'district', d.district) })));
     bars('chart-commission', data.month.byCommission.map((c) => ({
-      label: c.commission ? c.commission.name : 'نامشخص', count: c.count })));
+      label: c.commission ? c.commission.name : 'نامشخص',
+      count: c.count, today: todayOf(data.today.byCommission, 'commissionId', c.commissionId) })));
     trend(data.all.byMonth);
     steps(data.requests);
     $('asof').textContent = data.month.asOf
