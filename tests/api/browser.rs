@@ -100,13 +100,23 @@ impl Browser {
         let (ws, _) = tokio_tungstenite::connect_async(page.as_str())
             .await
             .expect("devtools socket");
-        Self {
+        let mut browser = Self {
             child,
             ws,
             next_id: 0,
             events: Vec::new(),
             _profile: profile,
+        };
+        // Console messages, exceptions, page and network events: what `problems` reads.
+        for domain in [
+            "Runtime.enable",
+            "Log.enable",
+            "Page.enable",
+            "Network.enable",
+        ] {
+            browser.call(domain, json!({})).await;
         }
+        browser
     }
 
     async fn call(&mut self, method: &str, params: Value) -> Value {
@@ -205,14 +215,6 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
         .to_owned();
 
     let mut browser = Browser::launch().await;
-    for domain in [
-        "Runtime.enable",
-        "Log.enable",
-        "Page.enable",
-        "Network.enable",
-    ] {
-        browser.call(domain, json!({})).await;
-    }
     browser.call("Page.navigate", json!({ "url": url })).await;
     browser.wait_for("Page.loadEventFired").await;
     let fonts = browser
@@ -238,18 +240,7 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
     );
     assert_eq!(layout["result"]["value"]["qr"], true);
 
-    let shot = browser
-        .call(
-            "Page.captureScreenshot",
-            json!({ "format": "png", "captureBeyondViewport": true }),
-        )
-        .await;
-    let png = base64::engine::general_purpose::STANDARD
-        .decode(shot["data"].as_str().expect("png"))
-        .expect("base64");
-    assert!(png.starts_with(b"\x89PNG"));
-    let out = output_dir();
-    std::fs::write(out.join("dadnameh.png"), &png).expect("screenshot saved");
+    browser.screenshot("dadnameh.png").await;
     let pdf = browser
         .call(
             "Page.printToPDF",
@@ -260,7 +251,7 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
         .decode(pdf["data"].as_str().expect("pdf"))
         .expect("base64");
     assert!(pdf.starts_with(b"%PDF"));
-    std::fs::write(out.join("dadnameh.pdf"), &pdf).expect("pdf saved");
+    std::fs::write(output_dir().join("dadnameh.pdf"), &pdf).expect("pdf saved");
 
     let problems = browser.problems();
     assert!(
@@ -359,14 +350,6 @@ async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and
     let app = TestApp::spawn().await;
     let token = app.auditor();
     let mut browser = Browser::launch().await;
-    for domain in [
-        "Runtime.enable",
-        "Log.enable",
-        "Page.enable",
-        "Network.enable",
-    ] {
-        browser.call(domain, json!({})).await;
-    }
     let page = app.url("/dashboard");
     browser.call("Page.navigate", json!({ "url": page })).await;
     browser.wait_for("Page.loadEventFired").await;

@@ -64,30 +64,26 @@ async fn write_rulings(app: &TestApp, from: i64, count: i64) {
         .expect("outbox rows");
 }
 
+/// Another gateway instance on `databases` behind the same load balancer (one Redis prefix).
+async fn instance(databases: &SharedDatabases, prefix: &str) -> TestApp {
+    let prefix = prefix.to_owned();
+    TestApp::builder()
+        .databases(databases.clone())
+        .configure(move |c| c.redis_key_prefix = prefix)
+        .spawn()
+        .await
+}
+
 #[tokio::test]
 async fn with_three_instances_a_subscriber_on_one_receives_a_ruling_issued_through_another_exactly_once(
 ) {
     let databases = SharedDatabases::create().await;
     let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
-    let (p1, p2) = (prefix.clone(), prefix.clone());
-    let a = TestApp::builder()
-        .databases(databases.clone())
-        .configure(move |c| c.redis_key_prefix = p1)
-        .spawn()
-        .await;
-    let b = TestApp::builder()
-        .databases(databases.clone())
-        .configure(move |c| c.redis_key_prefix = p2)
-        .spawn()
-        .await;
+    let a = instance(&databases, &prefix).await;
+    let b = instance(&databases, &prefix).await;
     // A third instance behind the same load balancer: its relays stand by or lead, and it
     // must not make anyone see an event twice.
-    let p3 = prefix.clone();
-    let _c = TestApp::builder()
-        .databases(databases.clone())
-        .configure(move |c| c.redis_key_prefix = p3)
-        .spawn()
-        .await;
+    let _c = instance(&databases, &prefix).await;
     let mut ws = subscribe(
         &a,
         &a.auditor(),
@@ -464,17 +460,8 @@ async fn live_connections_are_capped_per_client_address() {
 async fn when_an_instance_shuts_down_its_subscribers_resume_on_another_by_cursor() {
     let databases = SharedDatabases::create().await;
     let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
-    let (p1, p2) = (prefix.clone(), prefix.clone());
-    let mut a = TestApp::builder()
-        .databases(databases.clone())
-        .configure(move |c| c.redis_key_prefix = p1)
-        .spawn()
-        .await;
-    let b = TestApp::builder()
-        .databases(databases.clone())
-        .configure(move |c| c.redis_key_prefix = p2)
-        .spawn()
-        .await;
+    let mut a = instance(&databases, &prefix).await;
+    let b = instance(&databases, &prefix).await;
     let token = a.auditor();
     let mut ws = subscribe(&a, &token, RULING_EVENTS, json!({})).await;
     tokio::time::sleep(Duration::from_millis(300)).await;

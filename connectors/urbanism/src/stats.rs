@@ -10,7 +10,7 @@ use shahr_store::StoreError;
 
 use chrono::{DateTime, Utc};
 
-use crate::{clean, UrbanismDb, Visibility};
+use crate::{clean, UrbanismDb};
 
 /// Which rulings count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -284,24 +284,21 @@ pub struct Refreshed {
 }
 
 impl UrbanismDb {
-    /// The figures for `filter`, as far as `visibility` lets the reader see (staff: their
-    /// district; auditors and admins: all). One statement.
+    /// The figures for `filter`. Who may see which district is the caller's business. One
+    /// statement, on the read model.
     pub async fn ruling_stats(
         &self,
         filter: &RulingStatsFilter,
-        visibility: &Visibility,
     ) -> Result<RulingStats, StoreError> {
-        let district = match (visibility, filter.district) {
-            (Visibility::All, d) => d,
-            (Visibility::District(own), None) => Some(*own),
-            (Visibility::District(own), Some(d)) if d == *own => Some(d),
-            // Another district, or a reader who sees no district's figures: nothing.
-            _ => return Ok(RulingStats::empty()),
-        };
         let rows = self
             .rows(
                 RULING_STATS,
-                &[&district, &filter.commission, &filter.from, &filter.to],
+                &[
+                    &filter.district,
+                    &filter.commission,
+                    &filter.from,
+                    &filter.to,
+                ],
             )
             .await?;
         let json: serde_json::Value = rows
@@ -372,26 +369,6 @@ fn merged<K: PartialEq>(list: Vec<Count<K>>) -> Vec<Count<K>> {
 }
 
 impl RulingStats {
-    fn empty() -> Self {
-        Self::from_raw(Raw {
-            total: 0,
-            by_kind: None,
-            by_state: None,
-            by_district: None,
-            by_commission: None,
-            fines_imposed: None,
-            fines_collected: None,
-            session_to_issue: Durations::default(),
-            issue_to_service: Durations::default(),
-            served: 0,
-            objections: 0,
-            objections_in_time: 0,
-            appeal_outcomes: None,
-            by_month: None,
-            refreshed_at: None,
-        })
-    }
-
     fn from_raw(raw: Raw) -> Self {
         let code = |k: i64| u32::try_from(k).ok();
         Self {

@@ -3,7 +3,7 @@
 use async_graphql::{Context, Object};
 use chrono::{NaiveTime, TimeZone};
 use shahr_citizen::stats as rq;
-use shahr_urbanism::{stats as rs, Visibility};
+use shahr_urbanism::stats as rs;
 
 use super::types::{RequestStats, RequestStatsFilter, RulingStats, RulingStatsFilter};
 use crate::graphql::{
@@ -72,7 +72,7 @@ impl DashboardsQuery {
         let stats = ctx
             .deps()
             .urbanism
-            .ruling_stats(&query, &Visibility::All)
+            .ruling_stats(&query)
             .await
             .map_err(ApiError::from)?;
         Ok(RulingStats(stats))

@@ -96,6 +96,16 @@ pub struct DistrictCount {
     pub count: i32,
 }
 
+/// Counts per district, as the API gives them.
+fn districts(counts: impl Iterator<Item = (Option<i16>, i64)>) -> Vec<DistrictCount> {
+    counts
+        .map(|(district, count)| DistrictCount {
+            district: district.map(i32::from),
+            count: clamp(count),
+        })
+        .collect()
+}
+
 /// Rulings of one commission.
 pub struct CommissionCount {
     commission_id: Option<i32>,
@@ -194,14 +204,7 @@ impl RulingStats {
 
     /// By district, in district order.
     async fn by_district(&self) -> Vec<DistrictCount> {
-        self.0
-            .by_district
-            .iter()
-            .map(|c| DistrictCount {
-                district: c.key.map(i32::from),
-                count: clamp(c.count),
-            })
-            .collect()
+        districts(self.0.by_district.iter().map(|c| (c.key, c.count)))
     }
 
     /// By commission.
@@ -371,16 +374,9 @@ impl RequestStats {
             .collect()
     }
 
-    /// By district.
+    /// By district, in district order.
     async fn by_district(&self) -> Vec<DistrictCount> {
-        self.0
-            .by_district
-            .iter()
-            .map(|c| DistrictCount {
-                district: c.key.map(i32::from),
-                count: clamp(c.count),
-            })
-            .collect()
+        districts(self.0.by_district.iter().map(|c| (c.key, c.count)))
     }
 
     /// Per workflow step, in workflow order: handling time, SLA breaches, what is waiting.
