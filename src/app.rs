@@ -86,6 +86,39 @@ impl Application {
             .context("the listener has no local address")?;
         let public_base_url = config.public_base_url_on(port);
         let urbanism = UrbanismDb::new(urbanism_pool.clone());
+        let rules = Arc::new(config.article100_rules()?);
+        let gis = match &config.gis_base_url {
+            Some(url) => Some(
+                shahr_gis::GisClient::new(
+                    url,
+                    config
+                        .gis_token
+                        .as_ref()
+                        .map(|t| t.expose())
+                        .unwrap_or_default(),
+                    config.gis_timeout,
+                )
+                .context("cannot build the GIS client")?,
+            ),
+            None => None,
+        };
+        let channels = crate::usecases::Channels {
+            e_notice: config.e_notice_base_url.is_some(),
+            sms: config.sms_base_url.is_some(),
+            public_base_url: public_base_url.clone(),
+        };
+        let article100 = {
+            let (rules, keyring, gis) = (rules.clone(), keyring.clone(), gis.clone());
+            move |db: UrbanismDb| crate::usecases::Article100 {
+                calendar: crate::usecases::CalendarCache::new(db.clone()),
+                db,
+                rules: rules.clone(),
+                channels: channels.clone(),
+                keyring: keyring.clone(),
+                gis: gis.clone(),
+            }
+        };
+        warn_when_holidays_missing(&urbanism).await;
         let schema = graphql::build_schema(
             Some(Deps {
                 urbanism: urbanism.clone(),
@@ -93,30 +126,12 @@ impl Application {
                     .with_sms_alerts(config.sms_base_url.is_some()),
                 bus: bus.clone(),
                 server_time_interval: config.server_time_interval,
-                rules: Arc::new(config.article100_rules()?),
+                rules: rules.clone(),
+                article100: article100(urbanism.clone()),
                 keyring: keyring.clone(),
                 links: config.document_links()?,
                 public_base_url: public_base_url.clone(),
-                gis: match &config.gis_base_url {
-                    Some(url) => Some(
-                        shahr_gis::GisClient::new(
-                            url,
-                            config
-                                .gis_token
-                                .as_ref()
-                                .map(|t| t.expose())
-                                .unwrap_or_default(),
-                            config.gis_timeout,
-                        )
-                        .context("cannot build the GIS client")?,
-                    ),
-                    None => None,
-                },
-                channels: shahr_urbanism::session::Channels {
-                    e_notice: config.e_notice_base_url.is_some(),
-                    sms: config.sms_base_url.is_some(),
-                    public_base_url: public_base_url.clone(),
-                },
+                gis: gis.clone(),
             }),
             Limits {
                 max_aliases: config.max_aliases,
@@ -146,7 +161,7 @@ impl Application {
                 ("urbanism", urbanism_pool),
                 ("citizen", citizen_pool.clone()),
             ],
-            urbanism,
+            urbanism: urbanism.clone(),
             citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone()),
             blobs: Arc::new(shahr_citizen::blobs::DirectoryBlobStore::new(
                 config
@@ -169,7 +184,8 @@ impl Application {
                     config.listen.ip()
                 }
             ),
-            rules: Arc::new(config.article100_rules()?),
+            rules: rules.clone(),
+            calendar: crate::usecases::CalendarCache::new(urbanism.clone()),
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),
@@ -191,12 +207,13 @@ impl Application {
             ));
             relay_roles.insert(source, rx);
         }
+        let background = UrbanismDb::new(databases.urbanism.build_pool()?);
         let notifier = crate::notifier::NotifierSettings {
-            urbanism: UrbanismDb::new(databases.urbanism.build_pool()?),
+            urbanism: background.clone(),
+            article100: article100(background),
             citizen: citizen_pool.clone(),
             notifier: shahr_notify::Notifier::new(config.notify_settings())
                 .context("cannot build the notification clients")?,
-            rules: Arc::new(config.article100_rules()?),
             poll_interval: config.notify_poll_interval,
         };
         Ok(Self {
@@ -307,6 +324,30 @@ impl Application {
             cluster.stop();
         }
         served.context("the HTTP server failed")
+    }
+}
+
+/// How far ahead the official holidays must be known for deadlines to be counted right.
+const HOLIDAYS_AHEAD_DAYS: i64 = 90;
+
+/// Warns at start when the next days have no holiday data (import the year's official list
+/// with `shahr-gateway holidays import FILE`).
+async fn warn_when_holidays_missing(urbanism: &UrbanismDb) {
+    match urbanism.calendar().await {
+        Ok(calendar) => {
+            let today = shahr_domain::jalali::tehran_today(chrono::Utc::now());
+            let missing =
+                crate::usecases::calendar::uncovered(&calendar, today, HOLIDAYS_AHEAD_DAYS);
+            if !missing.is_empty() {
+                tracing::warn!(
+                    years = ?missing,
+                    "no official holidays are on record for Jalali year(s) {missing:?} within the next {HOLIDAYS_AHEAD_DAYS} days: \
+                     deadlines falling then count only Fridays as days off; import the official list with \
+                     `shahr-gateway holidays import FILE`"
+                );
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "cannot read the official holidays"),
     }
 }
 

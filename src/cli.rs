@@ -46,6 +46,25 @@ pub enum Command {
     Schema,
     /// Mint a development token (dev profile only) and print it alone on stdout.
     Token(TokenArgs),
+    /// The official holidays that legal windows skip (besides Fridays), one Jalali year per
+    /// file: import a year's list, or list what is stored.
+    #[command(subcommand)]
+    Holidays(HolidaysCommand),
+}
+
+/// `holidays` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum HolidaysCommand {
+    /// Replace a Jalali year's official holidays with the list in FILE (TOML: `year`,
+    /// `source`, and `[[holiday]]` entries with `date`, `kind` solar/lunar and `name`; see
+    /// deploy/holidays/1405.toml).
+    Import {
+        /// The year's list.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List the stored years, their source and number of days.
+    List,
 }
 
 /// Arguments of `seed`.
@@ -67,7 +86,7 @@ pub struct SeedArgs {
 pub struct TokenArgs {
     /// Role to grant; repeat for several (citizen, inspector, commission_secretary,
     /// commission_member, urbanism_staff, auditor, admin).
-    #[arg(long = "role", required = true, value_name = "ROLE")]
+    #[arg(long = "role", required = true, value_name = "ROLE", value_parser = parse_role)]
     pub roles: Vec<Role>,
     /// National id of the person (10 digits; Persian digits accepted).
     #[arg(long, value_name = "ID")]
@@ -83,13 +102,8 @@ pub struct TokenArgs {
     pub ttl: Duration,
 }
 
-impl clap::ValueEnum for Role {
-    fn value_variants<'a>() -> &'a [Self] {
-        &Role::ALL
-    }
-    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
-        Some(clap::builder::PossibleValue::new(self.as_str()))
-    }
+fn parse_role(s: &str) -> Result<Role, String> {
+    s.parse()
 }
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
@@ -137,6 +151,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 })
                 .await?;
             eprintln!("{done}");
+            Ok(())
+        }
+        Some(Command::Holidays(command)) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            let year = match command {
+                HolidaysCommand::Import { file } => Some(crate::holidays::read(file)?),
+                HolidaysCommand::List => None,
+            };
+            let databases = Databases::resolve(&config).await?;
+            databases.migrate().await?;
+            let urbanism = shahr_urbanism::UrbanismDb::new(databases.urbanism.build_pool()?);
+            if let Some(year) = year {
+                let before = urbanism
+                    .import_holidays(&year, "cli:holidays-import")
+                    .await
+                    .context("cannot store the holidays")?;
+                eprintln!(
+                    "imported {} holidays of {} ({} before), source: {}",
+                    year.days().len(),
+                    year.year(),
+                    before,
+                    year.source()
+                );
+            }
+            for stored in urbanism
+                .holiday_years()
+                .await
+                .context("cannot read the holidays")?
+            {
+                println!("{}\t{} days\t{}", stored.year, stored.days, stored.source);
+            }
             Ok(())
         }
         Some(Command::Schema) => {

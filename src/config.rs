@@ -199,15 +199,19 @@ pub struct Config {
     /// (after one they are refreshed within about a second).
     #[serde(with = "humantime_serde")]
     pub stats_refresh_interval: Duration,
-    /// The owner's defence window in days, from the hearing's scheduling.
+    /// Each owner's defence window in days, from the legal service of their summons (Note 1).
     pub defence_window_days: u32,
-    /// The objection window in days, from legal service of a ruling (Note 10).
+    /// Each party's objection window in days, from their own legal service of a ruling (Note 10).
     pub objection_window_days: u32,
-    /// Days an owner has to demolish after a final demolition ruling.
-    pub demolition_days: u32,
-    /// Official holidays besides Fridays, as Jalali dates (`["1405/01/01", "1405/01/02"]`):
-    /// a window ending on one moves to the next working day.
-    pub holidays: Vec<String>,
+    /// Counting windows (CPC art. 443): the day of the act is not counted either, so a window
+    /// of N days served on day D still admits an act on day D + N + 1. Off: D + N.
+    pub exclude_day_of_act: bool,
+    /// The longest demolition period a ruling may set, in days (Note 1: at most two months).
+    pub max_demolition_days: u32,
+    /// The municipality counts as served on the day a ruling is issued (it enters the
+    /// municipality's integrated urbanism system in session); false: its service is recorded
+    /// like an owner's.
+    pub municipality_served_at_issue: bool,
     /// How ruling numbers are written: `{district}`, `{yyyy}`, `{yy}`, `{seq}`, `{seq:N}`.
     pub ruling_number_template: String,
     /// Fine coefficient ranges of Article 100 (hundredths: `note2 = { min = 10, max = 50 }`).
@@ -289,8 +293,9 @@ impl Default for Config {
             document_link_ttl: Duration::from_secs(600),
             defence_window_days: 10,
             objection_window_days: 10,
-            demolition_days: 60,
-            holidays: Vec::new(),
+            exclude_day_of_act: true,
+            max_demolition_days: 60,
+            municipality_served_at_issue: true,
             ruling_number_template: shahr_domain::session::DEFAULT_RULING_NUMBER.into(),
             fines: Default::default(),
             jwt_dev_secret: None,
@@ -426,16 +431,8 @@ impl Config {
         Ok(())
     }
 
-    /// The Article 100 settings: windows, holidays, number template and fine ranges.
+    /// The Article 100 settings: windows and counting, number template and fine ranges.
     pub fn article100_rules(&self) -> Result<shahr_domain::session::Article100Rules, ConfigError> {
-        let holidays = shahr_domain::deadlines::Holidays::from_jalali(
-            self.holidays.iter().map(String::as_str),
-        )
-        .map_err(|e| {
-            ConfigError(format!(
-                "`holidays` (SHAHR_HOLIDAYS): {e}; write Jalali dates like \"1405/01/01\""
-            ))
-        })?;
         let ruling_number = shahr_domain::numbering::NumberTemplate::parse(
             &self.ruling_number_template,
         )
@@ -444,28 +441,27 @@ impl Config {
                 "`ruling_number_template` (SHAHR_RULING_NUMBER_TEMPLATE): {e}"
             ))
         })?;
-        for (key, range) in [
-            ("note2", self.fines.note2),
-            ("note3", self.fines.note3),
-            ("note5", self.fines.note5),
-        ] {
-            if range.min > range.max || range.max == 0 {
-                return Err(ConfigError(format!(
-                    "`fines.{key}` needs 0 < min <= max (hundredths, e.g. {{ min = 10, max = 50 }})"
-                )));
-            }
-        }
-        if self.fines.parking_space_m2 == 0 {
+        self.fines.validate().map_err(ConfigError)?;
+        if self.max_demolition_days == 0 {
             return Err(ConfigError(
-                "`fines.parking_space_m2` must be at least 1".into(),
+                "`max_demolition_days` must be at least 1 (the law allows at most two months)"
+                    .into(),
+            ));
+        }
+        if self.objection_window_days == 0 || self.defence_window_days == 0 {
+            return Err(ConfigError(
+                "`objection_window_days` and `defence_window_days` must be at least 1".into(),
             ));
         }
         Ok(shahr_domain::session::Article100Rules {
             fines: self.fines.clone(),
             defence_window_days: self.defence_window_days,
             objection_window_days: self.objection_window_days,
-            demolition_days: self.demolition_days,
-            holidays,
+            counting: shahr_domain::deadlines::Counting {
+                exclude_day_of_act: self.exclude_day_of_act,
+            },
+            max_demolition_days: self.max_demolition_days,
+            municipality_served_at_issue: self.municipality_served_at_issue,
             ruling_number,
         })
     }
@@ -684,11 +680,13 @@ mod tests {
         Jail::expect_with(|jail| {
             jail.create_file(
                 "rules.toml",
-                "holidays = [\"1405/01/01\"]\nruling_number_template = \"{district}-{yyyy}-{seq:5}\"\n[fines]\nnote2 = { min = 20, max = 40 }\n",
+                "exclude_day_of_act = false\nmax_demolition_days = 62\nruling_number_template = \"{district}-{yyyy}-{seq:5}\"\n[fines]\nnote2 = { min = 60, max = 250 }\n",
             )?;
             let config = Config::load(Some(std::path::Path::new("rules.toml"))).expect("loads");
             let rules = config.article100_rules().expect("rules");
-            assert_eq!(rules.fines.note2.min, 20);
+            assert_eq!(rules.fines.note2.min, 60);
+            assert!(!rules.counting.exclude_day_of_act);
+            assert_eq!(rules.max_demolition_days, 62);
             assert_eq!(
                 rules.fines.note3,
                 shahr_domain::fines::FineRules::default().note3
@@ -696,10 +694,16 @@ mod tests {
             let day = shahr_domain::jalali::JalaliDate::parse("1405/09/07").expect("date");
             assert_eq!(rules.ruling_number.render(9, day, 7), "9-1405-00007");
 
-            jail.set_env("SHAHR_HOLIDAYS", "[\"1405/13/01\"]");
-            let err = Config::load(None).expect_err("must fail").to_string();
+            jail.create_file("old.toml", "holidays = [\"1405/01/01\"]\n")?;
+            let err = Config::load(Some(std::path::Path::new("old.toml")))
+                .expect_err("holidays are data now")
+                .to_string();
             assert!(err.contains("holidays"), "{err}");
-            jail.set_env("SHAHR_HOLIDAYS", "[]");
+            jail.create_file("bad.toml", "[fines]\nnote2 = { min = 300, max = 50 }\n")?;
+            let err = Config::load(Some(std::path::Path::new("bad.toml")))
+                .expect_err("must fail")
+                .to_string();
+            assert!(err.contains("fines.note2"), "{err}");
             jail.set_env("SHAHR_RULING_NUMBER_TEMPLATE", "{district}/{yy}");
             let err = Config::load(None).expect_err("must fail").to_string();
             assert!(

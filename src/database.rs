@@ -173,6 +173,20 @@ impl Databases {
         let loaded = fixture::load(&mut client)
             .await
             .context("cannot load the urbanism fixture")?;
+        // The demo city counts its windows with the official holidays shipped with the
+        // gateway, for the years not imported yet.
+        let stored = client
+            .query("SELECT year FROM shahr.holiday_years", &[])
+            .await
+            .context("cannot read the holiday years")?;
+        let stored: Vec<i32> = stored.iter().map(|r| r.get(0)).collect();
+        for year in crate::holidays::shipped()? {
+            if !stored.contains(&year.year()) {
+                let tx = client.transaction().await?;
+                shahr_urbanism::cases::holidays::write_year(&tx, &year, "seed").await?;
+                tx.commit().await?;
+            }
+        }
         let Some(scale) = options.scale else {
             return Ok(if loaded {
                 "demo data loaded".into()

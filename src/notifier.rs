@@ -4,32 +4,33 @@
 //! runs one; claimed messages are leased, so instances do not send the same message at once,
 //! and providers deduplicate by send id, so a retry never sends twice.
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use chrono::Utc;
-use shahr_domain::{session::Article100Rules, vocabulary::NotificationMode};
+use shahr_domain::{
+    identifiers::{LegalId, NationalId},
+    parties::Party,
+};
 use shahr_notify::Notifier;
 use shahr_store::{
     deliveries::{self, Channel, Delivery, Outcome},
     PgPool, StoreError,
 };
-use shahr_urbanism::{
-    service::NewService,
-    session::{Access, Actor, SessionError},
-    UrbanismDb,
-};
+use shahr_urbanism::UrbanismDb;
 use tokio_util::sync::CancellationToken;
+
+use crate::usecases::{Article100, UseCaseError};
 
 /// What the notifier works with.
 pub struct NotifierSettings {
     /// The urbanism database (rulings).
     pub urbanism: UrbanismDb,
+    /// The Article 100 commands (service on receipt, finality).
+    pub article100: Article100,
     /// The citizen database (requests).
     pub citizen: PgPool,
     /// The provider clients.
     pub notifier: Notifier,
-    /// Article 100 settings (the objection window).
-    pub rules: Arc<Article100Rules>,
     /// Pause between passes.
     pub poll_interval: Duration,
 }
@@ -58,11 +59,7 @@ pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
             deliver(settings, pool, urbanism, &delivery).await?;
         }
     }
-    match settings
-        .urbanism
-        .finalise_due(&settings.rules, Utc::now())
-        .await
-    {
+    match settings.article100.finalise_due().await {
         Ok(done) if !done.is_empty() => tracing::info!(rulings = ?done, "rulings became final"),
         Ok(_) => {}
         Err(err) => tracing::warn!(error = %err, "finality pass failed"),
@@ -115,11 +112,14 @@ async fn deliver(
         let national_id = d
             .national_id
             .as_deref()
-            .and_then(|n| shahr_domain::identifiers::NationalId::parse(n).ok());
-        let mobile = match national_id {
-            Some(n) => settings.urbanism.mobile_of(&n).await?,
-            None => None,
-        };
+            .and_then(|n| NationalId::parse(n).ok());
+        let legal_id = d.legal_id.as_deref().and_then(|l| LegalId::parse(l).ok());
+        let client = settings.urbanism.pool().get().await?;
+        let mobile = settings
+            .urbanism
+            .mobile_of_party(&**client, national_id.as_ref(), legal_id.as_ref())
+            .await?;
+        drop(client);
         match mobile {
             Some(m) => d.mobile = Some(m.as_str().to_owned()),
             None => {
@@ -136,49 +136,49 @@ async fn deliver(
     }
     let d = &d;
     let outcome = settings.notifier.send(d).await;
-    let legal = urbanism && d.channel == Channel::ENotice && d.subject_kind == "ruling";
+    let legal = urbanism
+        && d.channel == Channel::ENotice
+        && matches!(d.subject_kind.as_str(), "ruling" | "summons");
     match (&outcome, legal) {
         (Outcome::Delivered { at, provider_ref }, true) => {
-            let Ok(ruling_id) = d.subject_id.parse::<i32>() else {
+            let party = match (&d.national_id, &d.legal_id) {
+                (Some(n), _) => NationalId::parse(n).ok().map(Party::Natural),
+                (None, Some(l)) => LegalId::parse(l).ok().map(Party::Legal),
+                (None, None) => None,
+            };
+            let Some(party) = party else {
                 return finish(
                     pool,
                     d.id,
                     &Outcome::Failed {
-                        error: "bad subject id".into(),
+                        error: "the receiver has no readable id".into(),
                     },
                 )
                 .await;
             };
-            let service = NewService {
-                mode: NotificationMode::Electronic,
-                receiver_name: d.name.clone().unwrap_or_default(),
-                receiver_national_id: d.national_id.clone(),
-                agent: format!(
-                    "سامانه ابلاغ الکترونیک{}",
-                    provider_ref
-                        .as_deref()
-                        .map(|r| format!(" ({r})"))
-                        .unwrap_or_default()
-                ),
-                served_at: *at,
-                delivery_id: Some(d.id),
-            };
-            let actor = Actor {
-                subject: "system:e-notice".into(),
-                role: "system".into(),
-            };
+            let agent = format!(
+                "سامانه ابلاغ الکترونیک{}",
+                provider_ref
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            );
             match settings
-                .urbanism
-                .record_service(ruling_id, &service, &settings.rules, &actor, |_| {
-                    Access::Allow
-                })
+                .article100
+                .record_receipt(
+                    &d.subject_kind,
+                    &d.subject_id,
+                    party,
+                    d.name.as_deref().unwrap_or_default(),
+                    &agent,
+                    *at,
+                    d.id,
+                )
                 .await
             {
-                Ok(_) => {
-                    // The service transaction marked the delivery delivered; keep the reference.
-                    finish(pool, d.id, &outcome).await
-                }
-                Err(SessionError::Store(e)) => Err(e),
+                // The service transaction marked the delivery delivered; keep the reference.
+                Ok(_) => finish(pool, d.id, &outcome).await,
+                Err(UseCaseError::Store(e)) => Err(e),
                 Err(other) => {
                     tracing::warn!(error = %other, delivery = d.id, "e-notice receipt not recorded as service");
                     finish(pool, d.id, &outcome).await

@@ -13,6 +13,8 @@ pub enum CaseEvent {
     Refer,
     /// A commission and a session date are set.
     ScheduleHearing,
+    /// A new hearing date (and a new summons) for a case in its defence window.
+    Reschedule,
     /// The owner's defence window opens.
     OpenDefenceWindow,
     /// The owner's statement is recorded (the case stays in its window).
@@ -31,6 +33,8 @@ pub enum CaseEvent {
     OpenObjectionWindow,
     /// An objection came in time: the case goes to appeal.
     FileObjection,
+    /// Another party's objection in time joins the appeal already open.
+    JoinAppeal,
     /// The appeal commission ruled.
     IssueAppealRuling,
     /// No objection in time, or after the appeal: the ruling is final.
@@ -39,6 +43,8 @@ pub enum CaseEvent {
     StartEnforcement,
     /// Enforced and closed.
     Close,
+    /// A final ruling with nothing to carry out (a dismissal) closes the case.
+    CloseWithoutEnforcement,
     /// An unpaid fine returns the case to the commission.
     ReferForNonPayment,
 }
@@ -61,6 +67,7 @@ pub fn next(current: CaseStatus, event: CaseEvent) -> Result<CaseStatus, Illegal
         (S::Detected, E::StartExpertReview) => S::ExpertReview,
         (S::ExpertReview, E::Refer) => S::Referred,
         (S::Referred, E::ScheduleHearing) => S::Assigned,
+        (S::DefenceWindow, E::Reschedule) => S::DefenceWindow,
         (S::Assigned, E::OpenDefenceWindow) => S::DefenceWindow,
         (S::DefenceWindow, E::RecordDefence) => S::DefenceWindow,
         (S::DefenceWindow | S::Assigned, E::OpenSession) => S::InSession,
@@ -69,11 +76,13 @@ pub fn next(current: CaseStatus, event: CaseEvent) -> Result<CaseStatus, Illegal
         (S::InSession, E::IssueRuling) => S::RulingIssued,
         (S::RulingIssued, E::Serve) => S::Notified,
         (S::Notified, E::OpenObjectionWindow) => S::ObjectionWindow,
-        (S::ObjectionWindow | S::Notified, E::FileObjection) => S::Appealed,
+        (S::ObjectionWindow | S::Notified | S::RulingIssued, E::FileObjection) => S::Appealed,
+        (S::Appealed, E::JoinAppeal) => S::Appealed,
         (S::Appealed, E::IssueAppealRuling) => S::AppealRuled,
         (S::ObjectionWindow | S::AppealRuled, E::Finalise) => S::Final,
         (S::Final, E::StartEnforcement) => S::Enforcement,
         (S::Enforcement, E::Close) => S::Closed,
+        (S::Final, E::CloseWithoutEnforcement) => S::Closed,
         (S::Enforcement, E::ReferForNonPayment) => S::Referred,
         _ => return Err(IllegalTransition { current, event }),
     };
@@ -135,6 +144,7 @@ mod tests {
             E::StartExpertReview,
             E::Refer,
             E::ScheduleHearing,
+            E::Reschedule,
             E::OpenDefenceWindow,
             E::RecordDefence,
             E::OpenSession,
@@ -144,10 +154,12 @@ mod tests {
             E::Serve,
             E::OpenObjectionWindow,
             E::FileObjection,
+            E::JoinAppeal,
             E::IssueAppealRuling,
             E::Finalise,
             E::StartEnforcement,
             E::Close,
+            E::CloseWithoutEnforcement,
             E::ReferForNonPayment,
         ];
         let mut legal = 0;
@@ -159,7 +171,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(legal, 20, "the table above, nothing more");
+        assert_eq!(legal, 24, "the table above, nothing more");
         assert!(next(S::Closed, E::IssueRuling).is_err());
         assert!(
             next(S::RulingIssued, E::IssueRuling).is_err(),

@@ -7,15 +7,14 @@ use icu_calendar::{cal::Persian, Date, Iso};
 
 use crate::text::ascii_digit;
 
-/// A date in the Jalali calendar.
+/// A date in the Jalali calendar. It can only be built through checked constructors
+/// ([`JalaliDate::new`], [`JalaliDate::parse`], [`JalaliDate::from_gregorian`]), so every
+/// value names a real day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct JalaliDate {
-    /// Year, e.g. 1405.
-    pub year: i32,
-    /// Month, 1 (Farvardin) to 12 (Esfand).
-    pub month: u8,
-    /// Day of month, 1 to 31.
-    pub day: u8,
+    year: i32,
+    month: u8,
+    day: u8,
 }
 
 /// Why a Jalali date could not be read.
@@ -66,6 +65,21 @@ impl JalaliDate {
         Self::new(year, month, day)
     }
 
+    /// Year, e.g. 1405.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// Month, 1 (Farvardin) to 12 (Esfand).
+    pub fn month(self) -> u8 {
+        self.month
+    }
+
+    /// Day of the month, 1 to 31.
+    pub fn day(self) -> u8 {
+        self.day
+    }
+
     /// The same day in the Gregorian calendar.
     pub fn to_gregorian(self) -> NaiveDate {
         let iso = Date::try_new_persian(self.year, self.month, self.day)
@@ -81,26 +95,41 @@ impl JalaliDate {
         .unwrap_or_default()
     }
 
-    /// The Jalali date of a Gregorian day.
-    pub fn from_gregorian(date: NaiveDate) -> Self {
-        let month = u8::try_from(date.month()).unwrap_or(1);
-        let day = u8::try_from(date.day()).unwrap_or(1);
-        match Date::try_new_iso(date.year(), month, day) {
-            Ok(iso) => {
-                let p: Date<Persian> = iso.to_calendar(Persian);
-                Self {
-                    year: p.year().extended_year(),
-                    month: p.month().ordinal,
-                    day: p.day_of_month().0,
-                }
-            }
-            Err(_) => Self {
-                year: 0,
-                month: 1,
-                day: 1,
-            },
-        }
+    /// The Jalali date of a Gregorian day, for days ICU's calendar covers (years −9999 to
+    /// 9999); `None` outside it.
+    pub fn try_from_gregorian(date: NaiveDate) -> Option<Self> {
+        let month = u8::try_from(date.month()).ok()?;
+        let day = u8::try_from(date.day()).ok()?;
+        let iso = Date::try_new_iso(date.year(), month, day).ok()?;
+        let p: Date<Persian> = iso.to_calendar(Persian);
+        Some(Self {
+            year: p.year().extended_year(),
+            month: p.month().ordinal,
+            day: p.day_of_month().0,
+        })
     }
+
+    /// The Jalali date of a Gregorian day. Days outside ICU's range (years −9999 to 9999,
+    /// which no record of this domain reaches) clamp to its first or last day.
+    pub fn from_gregorian(date: NaiveDate) -> Self {
+        Self::try_from_gregorian(date).unwrap_or_else(|| {
+            let edge = if date.year() < 0 {
+                NaiveDate::from_ymd_opt(-9999, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(9999, 12, 31)
+            };
+            edge.and_then(Self::try_from_gregorian).unwrap_or(Self {
+                year: 1348,
+                month: 10,
+                day: 11,
+            })
+        })
+    }
+}
+
+/// Today in Asia/Tehran (UTC+03:30, no daylight saving since 2022).
+pub fn tehran_today(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    (now + chrono::Duration::minutes(210)).date_naive()
 }
 
 impl fmt::Display for JalaliDate {
@@ -128,6 +157,18 @@ mod tests {
             assert_eq!(j.to_gregorian(), gregorian, "{jalali}");
             assert_eq!(JalaliDate::from_gregorian(gregorian).to_string(), jalali);
         }
+    }
+
+    #[test]
+    fn dates_outside_the_calendar_clamp_to_its_edge_and_stay_valid() {
+        let far = NaiveDate::from_ymd_opt(200_000, 1, 1).expect("date");
+        assert_eq!(JalaliDate::try_from_gregorian(far), None);
+        let clamped = JalaliDate::from_gregorian(far);
+        assert!(
+            JalaliDate::new(clamped.year(), clamped.month(), clamped.day()).is_err()
+                || clamped.year() > 9000
+        );
+        assert!((1..=12).contains(&clamped.month()) && (1..=31).contains(&clamped.day()));
     }
 
     #[test]

@@ -43,8 +43,8 @@ impl NumberTemplate {
         let mut out = self
             .0
             .replace("{district}", &district.to_string())
-            .replace("{yyyy}", &format!("{:04}", date.year))
-            .replace("{yy}", &format!("{:02}", date.year % 100))
+            .replace("{yyyy}", &format!("{:04}", date.year()))
+            .replace("{yy}", &format!("{:02}", date.year() % 100))
             .replace("{seq}", &seq.to_string());
         while let Some(open) = out.find("{seq:") {
             let Some(close) = out[open..].find('}') else {

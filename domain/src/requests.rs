@@ -97,6 +97,22 @@ pub fn apply(
     }
 }
 
+/// A service's fee: the fixed part plus the per-m² part on the parcel's land area, in whole
+/// rials (rounded half up), never through floating point; too large an amount is an error.
+pub fn fee(
+    fixed_rials: i64,
+    per_m2_rials: i64,
+    area: crate::quantities::Area,
+) -> Result<crate::money::Rials, crate::money::MoneyError> {
+    use crate::money::{MoneyError, Rials};
+    let fixed = Rials::new(fixed_rials)?;
+    let per_m2 = Rials::new(per_m2_rials)?;
+    let by_area = per_m2
+        .times_hundredths(area, crate::quantities::Hundredths::whole(1))
+        .map_err(MoneyError::from)?;
+    Ok(fixed.checked_add(by_area)?)
+}
+
 /// Checks that a catalogue workflow is usable: starts at `Submitted`, no repeats, no
 /// terminal state but possibly the last.
 pub fn valid_workflow(steps: &[RequestState]) -> bool {
@@ -149,6 +165,20 @@ mod tests {
             Ok(Submitted)
         );
         assert_eq!(apply(PERMIT, UnderReview, Move::Reject), Ok(Rejected));
+    }
+
+    #[test]
+    fn fees_are_exact_rials_and_overflow_is_an_error() {
+        let area = crate::quantities::Hundredths::parse("180.50").expect("area");
+        assert_eq!(fee(500_000, 30_000, area).map(|r| r.get()), Ok(5_915_000));
+        let tiny = crate::quantities::Hundredths::parse("0.01").expect("area");
+        assert_eq!(
+            fee(0, 50, tiny).map(|r| r.get()),
+            Ok(1),
+            "0.5 rounds half up"
+        );
+        assert!(fee(i64::MAX, 1, area).is_err());
+        assert!(fee(-1, 1, area).is_err());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! must say, and the quorum of signatures an issued ruling needs.
 
 use crate::{
-    deadlines::Holidays,
+    deadlines::Counting,
     fines::FineRules,
     numbering::NumberTemplate,
     vocabulary::{
@@ -11,21 +11,44 @@ use crate::{
 };
 
 /// The settings of Article 100 that are approved outside the software and change over time:
-/// fine ranges, windows in days, official holidays, and the ruling number template.
+/// fine ranges, windows in days and how they are counted, the longest demolition period, and
+/// the ruling number template. The official holidays are data, imported per year.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Article100Rules {
     /// Fine coefficient ranges per note.
     pub fines: FineRules,
-    /// The owner's defence window, in days, from the hearing's scheduling.
+    /// The owner's defence window, in days, from the legal service of the summons (Note 1).
     pub defence_window_days: u32,
-    /// The objection window after legal service, in days (Note 10).
+    /// The objection window, in days, from each party's legal service of the ruling (Note 10).
     pub objection_window_days: u32,
-    /// The owner's time to demolish after a final demolition ruling, in days.
-    pub demolition_days: u32,
-    /// Official holidays besides Fridays.
-    pub holidays: Holidays,
+    /// How the days of a window are counted (CPC arts. 443–445).
+    pub counting: Counting,
+    /// The longest demolition period a ruling may set, in days (Note 1: at most two months).
+    pub max_demolition_days: u32,
+    /// True when the municipality counts as served on the day a ruling is issued (the ruling
+    /// enters the municipality's integrated urbanism system in the session); false when its
+    /// service is recorded like an owner's. The domain reference does not settle this.
+    pub municipality_served_at_issue: bool,
     /// How ruling numbers are written.
     pub ruling_number: NumberTemplate,
+}
+
+impl Article100Rules {
+    /// The objection window (Note 10).
+    pub fn objection(&self) -> crate::windows::WindowRule {
+        crate::windows::WindowRule {
+            days: self.objection_window_days,
+            counting: self.counting,
+        }
+    }
+
+    /// The defence window (Note 1).
+    pub fn defence(&self) -> crate::windows::WindowRule {
+        crate::windows::WindowRule {
+            days: self.defence_window_days,
+            counting: self.counting,
+        }
+    }
 }
 
 impl Default for Article100Rules {
@@ -34,8 +57,9 @@ impl Default for Article100Rules {
             fines: FineRules::default(),
             defence_window_days: 10,
             objection_window_days: 10,
-            demolition_days: 60,
-            holidays: Holidays::default(),
+            counting: Counting::default(),
+            max_demolition_days: 60,
+            municipality_served_at_issue: true,
             ruling_number: NumberTemplate::parse(DEFAULT_RULING_NUMBER)
                 .unwrap_or_else(|_| unreachable!("the default template is valid")),
         }
@@ -58,8 +82,9 @@ pub struct DraftShape {
     pub appeal_outcome: Option<AppealOutcome>,
     /// For interim orders: where the case goes back to.
     pub interim_return: Option<InterimReturn>,
-    /// Number of violation items priced in the draft.
-    pub priced_items: usize,
+    /// True when the ruling orders any item demolished (a demolition ruling, or a Note 6 item
+    /// in a ruling of another kind): it must name the breached principle.
+    pub orders_demolition: bool,
     /// The ruling's text, trimmed.
     pub text: String,
 }
@@ -69,14 +94,14 @@ pub struct DraftShape {
 #[error("{message}")]
 pub struct DraftError {
     /// The input field (camelCase, as the API names it).
-    pub field: &'static str,
+    pub field: String,
     /// Why.
     pub message: String,
 }
 
 fn refuse(field: &'static str, message: &str) -> Result<(), DraftError> {
     Err(DraftError {
-        field,
+        field: field.to_owned(),
         message: message.to_owned(),
     })
 }
@@ -103,17 +128,18 @@ pub fn check_draft(draft: &DraftShape) -> Result<(), DraftError> {
         }
         _ => {}
     }
-    match (draft.kind, draft.breached_principle) {
-        (RulingKind::Demolition, None) => {
+    let demolition = draft.orders_demolition || draft.kind == RulingKind::Demolition;
+    match (demolition, draft.breached_principle) {
+        (true, None) => {
             return refuse(
                 "breachedPrinciple",
-                "a demolition ruling must name the breached principle (technical, health or urban planning)",
+                "a ruling that orders demolition must name the breached principle (technical, health or urban planning)",
             )
         }
-        (kind, Some(_)) if kind != RulingKind::Demolition => {
+        (false, Some(_)) => {
             return refuse(
                 "breachedPrinciple",
-                "only a demolition ruling names a breached principle",
+                "only a ruling that orders demolition names a breached principle",
             )
         }
         _ => {}
@@ -133,14 +159,7 @@ pub fn check_draft(draft: &DraftShape) -> Result<(), DraftError> {
         }
         _ => {}
     }
-    match (draft.kind, draft.priced_items) {
-        (RulingKind::Fine, 0) => refuse(
-            "items",
-            "a fine ruling prices at least one violation item (its coefficient)",
-        ),
-        (RulingKind::Fine, _) | (_, 0) => Ok(()),
-        (_, _) => refuse("items", "only a fine ruling prices violation items"),
-    }
+    Ok(())
 }
 
 /// The voting seats every issued ruling needs a signature from.
@@ -169,7 +188,7 @@ mod tests {
             breached_principle: None,
             appeal_outcome: None,
             interim_return: None,
-            priced_items: 0,
+            orders_demolition: kind == RulingKind::Demolition,
             text: "متن رأی".into(),
         }
     }
@@ -178,61 +197,67 @@ mod tests {
     fn a_demolition_ruling_must_name_the_breached_principle() {
         let mut d = shape(RulingKind::Demolition);
         assert_eq!(
-            check_draft(&d).map_err(|e| e.field),
-            Err("breachedPrinciple")
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("breachedPrinciple".to_owned())
         );
         d.breached_principle = Some(BreachedPrinciple::UrbanPlanning);
         assert_eq!(check_draft(&d), Ok(()));
         let mut fine = shape(RulingKind::Fine);
-        fine.priced_items = 1;
         fine.breached_principle = Some(BreachedPrinciple::Health);
         assert_eq!(
-            check_draft(&fine).map_err(|e| e.field),
-            Err("breachedPrinciple")
+            check_draft(&fine).map_err(|e| e.field.clone()),
+            Err("breachedPrinciple".to_owned())
         );
-    }
-
-    #[test]
-    fn a_fine_ruling_prices_items_and_no_other_kind_does() {
-        let mut fine = shape(RulingKind::Fine);
-        assert_eq!(check_draft(&fine).map_err(|e| e.field), Err("items"));
-        fine.priced_items = 2;
-        assert_eq!(check_draft(&fine), Ok(()));
-        let mut dismissal = shape(RulingKind::Dismissal);
-        dismissal.priced_items = 1;
-        assert_eq!(check_draft(&dismissal).map_err(|e| e.field), Err("items"));
     }
 
     #[test]
     fn appeals_need_an_outcome_and_primary_rulings_have_none() {
         let mut d = shape(RulingKind::Dismissal);
         d.stage = RulingStage::Appeal;
-        assert_eq!(check_draft(&d).map_err(|e| e.field), Err("appealOutcome"));
+        assert_eq!(
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("appealOutcome".to_owned())
+        );
         d.appeal_outcome = Some(AppealOutcome::Overturn);
         assert_eq!(check_draft(&d), Ok(()));
         let mut p = shape(RulingKind::Dismissal);
         p.appeal_outcome = Some(AppealOutcome::Confirm);
-        assert_eq!(check_draft(&p).map_err(|e| e.field), Err("appealOutcome"));
+        assert_eq!(
+            check_draft(&p).map_err(|e| e.field.clone()),
+            Err("appealOutcome".to_owned())
+        );
     }
 
     #[test]
     fn interim_orders_say_where_the_case_goes_and_only_in_primary_sessions() {
         let mut d = shape(RulingKind::InterimOrder);
-        assert_eq!(check_draft(&d).map_err(|e| e.field), Err("interimReturn"));
+        assert_eq!(
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("interimReturn".to_owned())
+        );
         d.interim_return = Some(InterimReturn::ExpertReview);
         assert_eq!(check_draft(&d), Ok(()));
         d.stage = RulingStage::Appeal;
         d.appeal_outcome = Some(AppealOutcome::Modify);
-        assert_eq!(check_draft(&d).map_err(|e| e.field), Err("kind"));
+        assert_eq!(
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("kind".to_owned())
+        );
     }
 
     #[test]
     fn an_empty_or_endless_text_is_refused() {
         let mut d = shape(RulingKind::Dismissal);
         d.text = String::new();
-        assert_eq!(check_draft(&d).map_err(|e| e.field), Err("text"));
+        assert_eq!(
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("text".to_owned())
+        );
         d.text = "ا".repeat(MAX_TEXT_CHARS + 1);
-        assert_eq!(check_draft(&d).map_err(|e| e.field), Err("text"));
+        assert_eq!(
+            check_draft(&d).map_err(|e| e.field.clone()),
+            Err("text".to_owned())
+        );
     }
 
     #[test]
@@ -259,9 +284,10 @@ mod tests {
             (
                 rules.defence_window_days,
                 rules.objection_window_days,
-                rules.demolition_days
+                rules.max_demolition_days,
+                rules.counting.exclude_day_of_act,
             ),
-            (10, 10, 60)
+            (10, 10, 60, true)
         );
         let date = crate::jalali::JalaliDate::parse("1405/09/07").expect("date");
         assert_eq!(rules.ruling_number.render(9, date, 42), "9/05/0042");

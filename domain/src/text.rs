@@ -10,6 +10,17 @@ pub fn ascii_digit(c: char) -> Option<char> {
     }
 }
 
+/// ASCII digits as Persian digits (`1405` → `۱۴۰۵`), for text a person reads.
+pub fn persian_digits(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            c.to_digit(10)
+                .and_then(|d| char::from_u32(0x06F0 + d))
+                .unwrap_or(c)
+        })
+        .collect()
+}
+
 /// Normalises text for storage and comparison: Persian and Arabic-Indic digits become ASCII,
 /// Arabic yeh and kaf become their Persian forms, surrounding whitespace is trimmed and runs of
 /// whitespace collapse to one space. ZWNJ (U+200C) is kept: it is part of Persian spelling.

@@ -330,6 +330,98 @@ vocabulary! {
     }
 }
 
+vocabulary! {
+    /// Whether an official holiday follows the solar or the lunar calendar.
+    HolidayKind {
+        /// A solar (Jalali) date, the same every year (Nowruz, 22 Bahman).
+        Solar => "شمسی",
+        /// A lunar (Hijri) date, moving every year (Tasua, Ashura, the Eids).
+        Lunar => "قمری",
+    }
+}
+
+vocabulary! {
+    /// What a ruling decides for one violation item; one ruling may decide its items
+    /// differently (a fine for one, demolition for another).
+    ItemOutcome {
+        /// A fine, priced with the coefficient the commission chose.
+        Fine => "جریمه",
+        /// Demolition of the item (always, for a Note 6 item).
+        Demolition => "قلع بنا",
+        /// Restoring the use to its previous state.
+        Restoration => "اعاده به وضع سابق",
+        /// Closing or sealing the business.
+        Closure => "تعطیل و پلمب",
+        /// No violation found for this item.
+        NoViolation => "عدم احراز تخلف",
+    }
+}
+
+impl ItemOutcome {
+    /// The ruling kind of the same name.
+    pub fn ruling_kind(self) -> RulingKind {
+        match self {
+            ItemOutcome::Fine => RulingKind::Fine,
+            ItemOutcome::Demolition => RulingKind::Demolition,
+            ItemOutcome::Restoration => RulingKind::Restoration,
+            ItemOutcome::Closure => RulingKind::Closure,
+            ItemOutcome::NoViolation => RulingKind::Dismissal,
+        }
+    }
+
+    /// The item outcome a ruling of `kind` gives its items by default, if it decides items.
+    pub fn of_kind(kind: RulingKind) -> Option<Self> {
+        match kind {
+            RulingKind::Fine => Some(ItemOutcome::Fine),
+            RulingKind::Demolition => Some(ItemOutcome::Demolition),
+            RulingKind::Restoration => Some(ItemOutcome::Restoration),
+            RulingKind::Closure => Some(ItemOutcome::Closure),
+            RulingKind::InterimOrder | RulingKind::Dismissal => None,
+        }
+    }
+}
+
+vocabulary! {
+    /// How a final ruling was carried out (besides paying a fine).
+    EnforcementAction {
+        /// The owner demolished the violating construction.
+        DemolishedByOwner => "قلع توسط مالک",
+        /// The municipality demolished it, at the owner's cost.
+        DemolishedByMunicipality => "قلع توسط شهرداری به هزینه مالک",
+        /// The use was restored to its previous state.
+        UseRestored => "اعاده به وضع سابق",
+        /// The business was closed and sealed.
+        BusinessClosed => "تعطیل و پلمب",
+    }
+}
+
+impl EnforcementAction {
+    /// The item outcome this action carries out.
+    pub fn carries_out(self) -> ItemOutcome {
+        match self {
+            EnforcementAction::DemolishedByOwner | EnforcementAction::DemolishedByMunicipality => {
+                ItemOutcome::Demolition
+            }
+            EnforcementAction::UseRestored => ItemOutcome::Restoration,
+            EnforcementAction::BusinessClosed => ItemOutcome::Closure,
+        }
+    }
+}
+
+vocabulary! {
+    /// Who a party to a case is.
+    PartyKind {
+        /// An owner who is a natural person, served through their national id.
+        NaturalPerson => "شخص حقیقی",
+        /// An owner that is a legal entity, served through its legal id.
+        LegalEntity => "شخص حقوقی",
+        /// An owner whose identifier cannot be read in the urbanism system: served by hand.
+        Unidentified => "مالک با شناسه نامعتبر",
+        /// The municipality, a party to every case.
+        Municipality => "شهرداری",
+    }
+}
+
 impl RequestState {
     /// The stored spelling (`UNDER_REVIEW`).
     pub fn as_code(self) -> &'static str {

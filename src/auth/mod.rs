@@ -12,78 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use shahr_domain::identifiers::NationalId;
 
-/// What a person may do; a token may carry several.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, async_graphql::Enum)]
-#[serde(rename_all = "snake_case")]
-#[graphql(rename_items = "SCREAMING_SNAKE_CASE")]
-pub enum Role {
-    /// A citizen acting for themself (their parcels, cases, requests).
-    Citizen,
-    /// A municipal inspector who detects violations.
-    Inspector,
-    /// Secretary of an Article 100 commission: prepares sessions, issues rulings.
-    CommissionSecretary,
-    /// A voting member of an Article 100 commission: signs rulings.
-    CommissionMember,
-    /// Urban-planning staff working request queues.
-    UrbanismStaff,
-    /// Reads everything, changes nothing; verifies the audit log.
-    Auditor,
-    /// Operates the gateway.
-    Admin,
-}
-
-impl Role {
-    /// Every role, for help texts.
-    pub const ALL: [Role; 7] = [
-        Role::Citizen,
-        Role::Inspector,
-        Role::CommissionSecretary,
-        Role::CommissionMember,
-        Role::UrbanismStaff,
-        Role::Auditor,
-        Role::Admin,
-    ];
-
-    /// The claim spelling (`commission_secretary`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Citizen => "citizen",
-            Role::Inspector => "inspector",
-            Role::CommissionSecretary => "commission_secretary",
-            Role::CommissionMember => "commission_member",
-            Role::UrbanismStaff => "urbanism_staff",
-            Role::Auditor => "auditor",
-            Role::Admin => "admin",
-        }
-    }
-
-    /// The Persian label a person reads.
-    pub fn label_fa(self) -> &'static str {
-        match self {
-            Role::Citizen => "شهروند",
-            Role::Inspector => "بازرس",
-            Role::CommissionSecretary => "دبیر کمیسیون",
-            Role::CommissionMember => "عضو کمیسیون",
-            Role::UrbanismStaff => "کارشناس شهرسازی",
-            Role::Auditor => "حسابرس",
-            Role::Admin => "مدیر سامانه",
-        }
-    }
-}
-
-impl std::str::FromStr for Role {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
-                format!("unknown role `{s}`; expected one of {}", names.join(", "))
-            })
-    }
-}
+pub use shahr_domain::actors::Role;
 
 /// The claims the gateway reads from a token.
 #[derive(Debug, Clone, Serialize, Deserialize)]

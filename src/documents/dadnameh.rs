@@ -4,11 +4,12 @@
 
 use std::fmt::Write;
 
-use shahr_domain::vocabulary::{AppealOutcome, BreachedPrinciple, RulingKind, RulingStage};
-use shahr_urbanism::{
-    records::{Ownership, Parcel, ViolationItem},
-    session::PricedItem,
+use shahr_domain::{
+    decisions::EngineerReferral,
+    sealed::DecidedItem,
+    vocabulary::{AppealOutcome, BreachedPrinciple, RulingKind, RulingStage},
 };
+use shahr_urbanism::records::{Ownership, Parcel, ViolationItem};
 
 use super::{esc, fa_digits, fa_rials, font_css, qr_svg};
 
@@ -35,8 +36,8 @@ pub struct Dadnameh {
     pub owners: Vec<Ownership>,
     /// The violation items.
     pub items: Vec<ViolationItem>,
-    /// Priced items (fines).
-    pub priced: Vec<PricedItem>,
+    /// What the ruling decided for each item (and the fine of each fined item).
+    pub decided: Vec<DecidedItem>,
     /// Total fine.
     pub fine_rials: Option<i64>,
     /// The ruling's text.
@@ -51,8 +52,10 @@ pub struct Dadnameh {
     pub signers: Vec<(String, String)>,
     /// The objection window in days (primary rulings).
     pub objection_days: u32,
-    /// Days to demolish after finality (demolition rulings).
-    pub demolition_days: u32,
+    /// The owner's demolition period set by the ruling, in days from finality.
+    pub demolition_period_days: Option<u32>,
+    /// Note 7: the supervising engineer referred to the disciplinary board.
+    pub engineer_referral: Option<EngineerReferral>,
     /// The location sketch (SVG).
     pub kroki_svg: String,
     /// The public verification page's URL (the QR code's target).
@@ -108,11 +111,11 @@ pub fn body(d: &Dadnameh) -> String {
         if !plate.is_empty() {
             row(&mut out, "پلاک ثبتی", &fa_digits(&esc(&plate)));
         }
-        if let Some(area) = p.area_m2 {
+        if let Some(area) = p.area {
             row(
                 &mut out,
                 "مساحت عرصه",
-                &format!("{} مترمربع", fa_digits(&format!("{area:.2}"))),
+                &format!("{} مترمربع", fa_digits(&area.to_fixed())),
             );
         }
     }
@@ -130,22 +133,29 @@ pub fn body(d: &Dadnameh) -> String {
     }
     out.push_str("</tbody></table></section>");
 
-    out.push_str("<section class=\"items\"><h2>اقلام تخلف</h2><table><thead><tr><th>طبقه</th><th>تبصره</th><th>مساحت مجاز</th><th>مساحت اجرا شده</th><th>کسری پارکینگ</th></tr></thead><tbody>");
+    out.push_str("<section class=\"items\"><h2>اقلام تخلف و رأی هر قلم</h2><table><thead><tr><th>طبقه</th><th>تبصره</th><th>مساحت مجاز</th><th>مساحت اجرا شده</th><th>کسری پارکینگ</th><th>رأی</th></tr></thead><tbody>");
     for item in &d.items {
-        let area = |a: Option<f64>| {
-            a.map(|v| fa_digits(&format!("{v:.2}")))
+        let area = |a: Option<shahr_domain::quantities::Area>| {
+            a.map(|v| fa_digits(&v.to_fixed()))
                 .unwrap_or_else(|| "—".into())
         };
+        let outcome = d
+            .decided
+            .iter()
+            .find(|x| x.item_id == item.id)
+            .map(|x| x.outcome.label_fa())
+            .unwrap_or("—");
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"outcome\">{}</td></tr>",
             esc(item.floor.as_deref().unwrap_or("—")),
             item.note.map(|n| n.label_fa()).unwrap_or("—"),
-            area(item.permitted_area_m2),
-            area(item.built_area_m2),
+            area(item.permitted_area),
+            area(item.built_area),
             item.parking_spaces
                 .map(|n| fa_digits(&n.to_string()))
-                .unwrap_or_else(|| "—".into())
+                .unwrap_or_else(|| "—".into()),
+            outcome
         );
     }
     out.push_str("</tbody></table></section>");
@@ -179,24 +189,41 @@ pub fn body(d: &Dadnameh) -> String {
     }
     out.push_str("</section>");
 
-    if !d.priced.is_empty() {
+    let fined: Vec<&DecidedItem> = d
+        .decided
+        .iter()
+        .filter(|x| x.fine_rials.is_some())
+        .collect();
+    if !fined.is_empty() {
         out.push_str("<section class=\"fines\"><h2>محاسبه جریمه</h2><table><thead><tr><th>تبصره</th><th>ضریب</th><th>محاسبه</th><th>جریمه</th></tr></thead><tbody>");
-        for p in &d.priced {
+        for p in fined {
             let _ = write!(
                 out,
-                "<tr><td>{}</td><td>{}</td><td><bdi dir=\"ltr\" class=\"arithmetic\">{}</bdi></td><td>{}</td></tr>",
-                p.note.label_fa(),
+                "<tr><td>{}</td><td>{}</td><td class=\"arithmetic\">{}</td><td>{}</td></tr>",
+                p.note.map(|n| n.label_fa()).unwrap_or("—"),
                 p.coefficient
-                    .map(|c| fa_digits(&format!("{c:.2}")))
+                    .map(|c| fa_digits(&c.to_fixed()))
                     .unwrap_or_else(|| "—".into()),
-                esc(&p.arithmetic),
-                fa_rials(p.rials)
+                esc(p.arithmetic_fa.as_deref().unwrap_or_default()),
+                fa_rials(p.fine_rials.unwrap_or_default())
             );
         }
         let _ = write!(
             out,
             "</tbody><tfoot><tr><th colspan=\"3\">جمع جریمه</th><td class=\"total\">{}</td></tr></tfoot></table></section>",
             d.fine_rials.map(fa_rials).unwrap_or_default()
+        );
+    }
+    if let Some(e) = &d.engineer_referral {
+        let _ = write!(
+            out,
+            "<section class=\"engineer\"><h2>معرفی مهندس ناظر (تبصره ۷)</h2><p>مهندس ناظر {}{} به سبب {} به شورای انتظامی سازمان نظام مهندسی معرفی می‌شود.</p></section>",
+            esc(&e.name),
+            e.licence_number
+                .as_deref()
+                .map(|l| format!(" (پروانه اشتغال {})", fa_digits(&esc(l))))
+                .unwrap_or_default(),
+            fa_digits(&esc(&e.finding))
         );
     }
 
@@ -213,11 +240,11 @@ pub fn body(d: &Dadnameh) -> String {
             "<p class=\"objection\">این رأی قطعی است و تنها در دیوان عدالت اداری قابل شکایت است.</p>",
         ),
     }
-    if d.kind == RulingKind::Demolition {
+    if let Some(days) = d.demolition_period_days {
         let _ = write!(
             out,
-            "<p class=\"demolition\">مهلت قلع بنا پس از قطعیت رأی: {} روز.</p>",
-            fa_digits(&d.demolition_days.to_string())
+            "<p class=\"demolition\">مالک مکلف است ظرف {} روز از تاریخ قطعیت رأی نسبت به قلع بنای اقلام محکوم به قلع اقدام کند؛ در غیر این صورت شهرداری به هزینه مالک اقدام می‌کند.</p>",
+            fa_digits(&days.to_string())
         );
     }
     out.push_str("</section>");

@@ -19,16 +19,16 @@ pub struct Deps {
     pub bus: Arc<dyn EventBus>,
     /// Interval of `serverTime` ticks.
     pub server_time_interval: Duration,
-    /// Article 100 settings (windows, holidays, numbering, fine ranges).
+    /// Article 100 settings (windows and counting, numbering, fine ranges).
     pub rules: Arc<shahr_domain::session::Article100Rules>,
+    /// The Article 100 commands (use cases).
+    pub article100: crate::usecases::Article100,
     /// The keys issued rulings are signed with.
     pub keyring: Arc<shahr_domain::signing::Keyring>,
     /// Signs the short-lived links to documents.
     pub links: crate::documents::links::LinkSigner,
     /// The public address printed on documents (QR codes).
     pub public_base_url: String,
-    /// How owners are told of issued rulings.
-    pub channels: shahr_urbanism::session::Channels,
     /// The city's GIS service, when configured.
     pub gis: Option<shahr_gis::GisClient>,
 }

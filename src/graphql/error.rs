@@ -92,6 +92,8 @@ pub struct ApiError {
     pub message: String,
     /// Extra `extensions` entries (`field`, `limit`, `currentState`, ...).
     pub details: Vec<(&'static str, Value)>,
+    /// A Persian message more specific than the code's, when the cause is known.
+    pub message_fa: Option<String>,
 }
 
 impl ApiError {
@@ -101,7 +103,14 @@ impl ApiError {
             code,
             message: message.into(),
             details: Vec::new(),
+            message_fa: None,
         }
+    }
+
+    /// Sets the Persian message (`extensions.messageFa`).
+    pub fn with_fa(mut self, message_fa: impl Into<String>) -> Self {
+        self.message_fa = Some(message_fa.into());
+        self
     }
 
     /// `BAD_USER_INPUT` naming the offending field.
@@ -140,7 +149,10 @@ impl ApiError {
     pub fn extensions(&self) -> async_graphql::ErrorExtensionValues {
         let mut ext = async_graphql::ErrorExtensionValues::default();
         ext.set("code", self.code.as_str());
-        ext.set("messageFa", self.code.message_fa());
+        match &self.message_fa {
+            Some(fa) => ext.set("messageFa", fa.as_str()),
+            None => ext.set("messageFa", self.code.message_fa()),
+        }
         for (key, value) in &self.details {
             ext.set(*key, value.clone());
         }
@@ -187,3 +199,41 @@ impl From<StoreError> for ApiError {
 
 /// `ApiError` through `?` in resolvers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// A use case's refusal as an API error; input fields are named under `prefix` (`input`).
+pub fn usecase_error(e: crate::usecases::UseCaseError, prefix: &str) -> ApiError {
+    use crate::usecases::UseCaseError as U;
+    let state =
+        |s: shahr_domain::vocabulary::CaseStatus| Value::from(shahr_urbanism::cases::wire_name(s));
+    match e {
+        U::NotFound => ApiError::new(ErrorCode::NotFound, "no such object"),
+        U::Forbidden(why) => ApiError::new(ErrorCode::Forbidden, why),
+        U::Conflict {
+            message,
+            message_fa,
+            current,
+        } => {
+            let mut err = ApiError::new(ErrorCode::Conflict, message);
+            if let Some(current) = current {
+                err = err.with("currentState", state(current));
+            }
+            if let Some(fa) = message_fa {
+                err = err.with_fa(fa);
+            }
+            err
+        }
+        U::BadInput {
+            field,
+            message,
+            message_fa,
+        } => {
+            let err = ApiError::bad_input(&format!("{prefix}.{field}"), message);
+            match message_fa {
+                Some(fa) => err.with_fa(fa),
+                None => err,
+            }
+        }
+        U::IdempotencyKeyReused(why) => ApiError::new(ErrorCode::IdempotencyKeyReused, why),
+        U::Store(e) => ApiError::from(e),
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use async_graphql::{dataloader::Loader, Context};
 use shahr_citizen::{CitizenDb, HistoryEntry, Service, ServiceRequest};
-use shahr_urbanism::{records::*, District, UrbanismDb, Visibility};
+use shahr_urbanism::{cases::service::Document, records::*, District, UrbanismDb, Visibility};
 
 use super::{batch::Batcher, error::ApiError};
 
@@ -121,27 +121,76 @@ macro_rules! mapped {
 
 grouped!(
     /// The owner's defences per case.
-    DefencesLoader, shahr_urbanism::session::Defence, defences_by_case
+    DefencesLoader, shahr_urbanism::cases::hearings::Defence, defences_by_case
 );
 grouped!(
     /// The fine brief recorded at referral, per case.
-    FineBriefLoader, shahr_urbanism::session::BriefLine, fine_briefs
+    FineBriefLoader, shahr_urbanism::cases::referral::BriefLine, fine_briefs
 );
 grouped!(
     /// Fine payments per ruling.
-    PaymentsLoader, shahr_urbanism::service::Payment, payments_by_ruling
+    PaymentsLoader, shahr_urbanism::cases::enforcement::Payment, payments_by_ruling
+);
+grouped!(
+    /// Enforcement records per ruling.
+    EnforcementsLoader, shahr_urbanism::cases::enforcement::EnforcementRecord, enforcements_by_ruling
 );
 mapped!(
-    /// What each parcel still owes on final fines.
-    UnpaidFinesLoader, i64, unpaid_fines
-);
-mapped!(
-    /// When each ruling became final.
-    FinalDatesLoader, chrono::DateTime<chrono::Utc>, final_dates
+    /// The day each ruling became final.
+    FinalDatesLoader, chrono::NaiveDate, final_dates
 );
 mapped!(
     /// The current hearing per case.
-    HearingLoader, shahr_urbanism::session::Hearing, hearings_by_case
+    HearingLoader, shahr_urbanism::cases::hearings::Hearing, hearings_by_case
+);
+mapped!(
+    /// The signed content of rulings issued through the gateway, per legacy ruling id.
+    SealedContentLoader, shahr_domain::sealed::SealedContent, sealed_contents
+);
+
+/// What each parcel still owes on the final fines of its cases' operative rulings.
+pub struct UnpaidFinesLoader(pub UrbanismDb);
+
+impl Loader<i32> for UnpaidFinesLoader {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[i32]) -> Result<HashMap<i32, i64>, ApiError> {
+        let client = self
+            .0
+            .pool()
+            .get()
+            .await
+            .map_err(shahr_store::StoreError::from)?;
+        let ledgers = self.0.rulings_of_parcels(&**client, keys).await?;
+        Ok(crate::usecases::enforcement::unpaid_by_parcel(&ledgers))
+    }
+}
+
+/// Declares a loader keyed by a document (a ruling or a summons).
+macro_rules! by_document {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub UrbanismDb);
+
+        impl Loader<Document> for $name {
+            type Value = Vec<$value>;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[Document]) -> Result<HashMap<Document, Vec<$value>>, ApiError> {
+                Ok(self.0.$method(keys).await?)
+            }
+        }
+    };
+}
+
+by_document!(
+    /// The parties each document must be served on.
+    DocumentPartiesLoader, shahr_urbanism::cases::service::PartyRecord, parties_by_documents
+);
+by_document!(
+    /// The legal services of each document.
+    DocumentServicesLoader, shahr_urbanism::cases::service::ServiceRecord, services_by_documents
 );
 mapped!(
     /// Verification codes of signed rulings, per legacy ruling id.
@@ -252,7 +301,11 @@ pub(super) fn register(
         VerificationCodeLoader,
         PaymentsLoader,
         UnpaidFinesLoader,
-        FinalDatesLoader
+        FinalDatesLoader,
+        EnforcementsLoader,
+        SealedContentLoader,
+        DocumentPartiesLoader,
+        DocumentServicesLoader
     )
     .data(Batcher::new(ServiceLoader(citizen.clone())))
     .data(Batcher::new(HistoryLoader(citizen.clone())))

@@ -44,7 +44,11 @@ pub struct QueryRoot(
 /// Every mutation field.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(requests::RequestsMutation, rulings::SessionMutation);
+pub struct MutationRoot(
+    requests::RequestsMutation,
+    rulings::SessionMutation,
+    rulings::AfterRulingMutation,
+);
 
 /// Every subscription field.
 #[derive(MergedSubscription, Default)]

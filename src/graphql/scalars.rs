@@ -154,6 +154,13 @@ identifier_scalar!(
     "RenovationCode"
 );
 identifier_scalar!(
+    /// A fine coefficient with at most two decimal places, as a string (`"0.75"`, `"2.5"`) or a
+    /// number; output is a string with two places (`"0.75"`). Checked exactly as entered:
+    /// `0.504` is refused (the urbanism system records hundredths), never rounded to `0.50`.
+    CoefficientScalar,
+    "Coefficient"
+);
+identifier_scalar!(
     /// An Iranian mobile number as `09XXXXXXXXX` (input may start with `+98`, `0098` or `9`).
     MobileScalar,
     "Mobile"

@@ -11,7 +11,7 @@ use poem::{
     Response,
 };
 use sha2::{Digest, Sha256};
-use shahr_domain::{deadlines::deadline, signing::SignatureRecord};
+use shahr_domain::signing::SignatureRecord;
 
 use super::HttpState;
 use crate::documents::{self, dadnameh, esc, fa_digits, links::LinkError};
@@ -130,27 +130,68 @@ pub async fn ruling_document(
         .body(html)
 }
 
-/// The note above the document: served or not yet, and the objection deadline.
+/// The note above the document: whom it has been served on, and each party's objection
+/// deadline (each runs from that party's own service).
 async fn service_status(state: &HttpState, ruling_id: i32) -> String {
-    let served = match state.urbanism.notifications_by_ruling(&[ruling_id]).await {
-        Ok(mut by_ruling) => by_ruling.remove(&ruling_id).unwrap_or_default(),
+    use shahr_urbanism::cases::service::Document;
+    let document = Document::Ruling(ruling_id);
+    let documents = [document];
+    let (parties, services, calendar) = match tokio::try_join!(
+        state.urbanism.parties_by_documents(&documents),
+        state.urbanism.services_by_documents(&documents),
+        state.calendar.current(),
+    ) {
+        Ok((mut p, mut s, c)) => (
+            p.remove(&document).unwrap_or_default(),
+            s.remove(&document).unwrap_or_default(),
+            c,
+        ),
         Err(err) => {
             tracing::warn!(error = %err, "service lookup failed");
             return String::new();
         }
     };
-    let first = served.iter().filter_map(|n| n.served_on).min();
-    match first {
-        None => "<aside class=\"status\">این دادنامه هنوز ابلاغ قانونی نشده است؛ مهلت اعتراض از تاریخ ابلاغ آغاز می‌شود.</aside>".to_owned(),
-        Some(day) => {
-            let last = deadline(day, state.rules.objection_window_days, &state.rules.holidays);
-            format!(
-                "<aside class=\"status\">ابلاغ قانونی: <span class=\"served-on\">{}</span> — مهلت اعتراض تا پایان <span class=\"objection-deadline\">{}</span></aside>",
-                fa_digits(&crate::graphql::scalars::jalali(day)),
-                fa_digits(&crate::graphql::scalars::jalali(last))
-            )
-        }
+    let owners: Vec<_> = parties.iter().filter(|p| p.party.is_owner()).collect();
+    let served: Vec<_> = owners
+        .iter()
+        .filter_map(|p| {
+            let first = services
+                .iter()
+                .filter(|s| s.party == p.party)
+                .map(|s| s.served_on)
+                .min()?;
+            Some((p, first))
+        })
+        .collect();
+    if served.is_empty() {
+        return "<aside class=\"status\">این دادنامه هنوز ابلاغ قانونی نشده است؛ مهلت اعتراض هر مالک از تاریخ ابلاغ به او آغاز می‌شود.</aside>".to_owned();
     }
+    let mut out = String::from("<aside class=\"status\"><ul>");
+    for (p, first) in &served {
+        let last = state.rules.objection().last_day(*first, &calendar);
+        out.push_str(&format!(
+            "<li>{}: ابلاغ قانونی <span class=\"served-on\">{}</span> — مهلت اعتراض تا پایان <span class=\"objection-deadline\">{}</span></li>",
+            crate::documents::esc(&p.name),
+            fa_digits(&crate::graphql::scalars::jalali(*first)),
+            fa_digits(&crate::graphql::scalars::jalali(last))
+        ));
+    }
+    for p in owners
+        .iter()
+        .filter(|p| !served.iter().any(|(s, _)| s.party == p.party))
+    {
+        out.push_str(&format!(
+            "<li>{}: هنوز ابلاغ نشده{}</li>",
+            crate::documents::esc(&p.name),
+            if p.by_hand {
+                " (ابلاغ حضوری لازم است)"
+            } else {
+                ""
+            }
+        ));
+    }
+    out.push_str("</ul></aside>");
+    out
 }
 
 /// The document as PDF, printed by headless Chromium from this server's own page.

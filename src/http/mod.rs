@@ -86,6 +86,8 @@ pub struct HttpState {
     pub self_url: String,
     /// Article 100 settings (the objection window shown with a served ruling).
     pub rules: Arc<shahr_domain::session::Article100Rules>,
+    /// The official holidays (deadlines shown with a served ruling).
+    pub calendar: crate::usecases::CalendarCache,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
     /// The event bus (its kind is reported by `/readyz`).

@@ -11,8 +11,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
+    flow::{ok, Session, OWNER},
     helpers::TestApp,
-    session::{ok, Session, OWNER},
 };
 
 fn chromium() -> PathBuf {

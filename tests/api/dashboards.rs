@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
+    flow::{ok, Session},
     helpers::TestApp,
-    session::{ok, Session},
 };
 
 const RULING_STATS: &str = "query($filter: RulingStatsFilter) { rulingStats(filter: $filter) {
@@ -86,8 +86,8 @@ async fn ruling_stats_of_the_sample_rulings_have_the_known_answers() {
     assert_eq!(commissions.as_array().map(Vec::len), Some(4));
     assert_eq!(commissions[2]["count"], 3, "commission 9: {commissions}");
     assert!(commissions[2]["commission"]["name"].is_string());
-    // 1,250,000,000 (ruling 1) + 3,400,000,000 (the appeal's fine); nothing enforced yet.
-    assert_eq!(s["finesImposed"], "4650000000");
+    // 1,526,250,000 (ruling 1) + 3,400,000,000 (the appeal's fine); nothing enforced yet.
+    assert_eq!(s["finesImposed"], "4926250000");
     assert_eq!(s["finesCollected"], "0");
     // Session and ruling on the same day for the four primary rulings with readable dates.
     assert_eq!(
@@ -169,8 +169,8 @@ async fn a_ruling_issued_in_session_counts_at_once_with_its_exact_session_to_iss
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert_eq!(before["total"], 6);
-    // 414,000,000 + 862,500,000 rials on top of the samples' fines.
-    assert_eq!(after["finesImposed"], "5926500000");
+    // 1,035,000,000 + 862,500,000 rials on top of the samples' fines.
+    assert_eq!(after["finesImposed"], "6823750000");
     let today_only =
         ruling_stats(&app, &auditor, json!({ "from": today, "to": today }), None).await;
     assert_eq!(today_only["total"], 1);

@@ -1,5 +1,6 @@
-//! Serving rulings (eblagh) and what follows: the judicial e-notice and SMS providers are
-//! real local HTTP servers; manual service, objections in time and late, finality.
+//! Serving rulings and summonses (eblagh) and what follows: the judicial e-notice and SMS
+//! providers are real local HTTP servers; each party's own service and window, objections in
+//! time and late, several in time joining one appeal, finality when the last window closes.
 
 use std::{
     collections::HashSet,
@@ -15,27 +16,30 @@ use serde_json::{json, Value};
 use shahr_gateway::config::Secret;
 
 use crate::{
+    flow::{
+        case_status, code, count, eventually, last_day, ok, ruling_served_days_ago, today, Session,
+        OWNER,
+    },
     helpers::TestApp,
-    session::{code, count, gid, ok, Session, OWNER},
 };
 
 /// A fake provider: the judicial e-notice service and an SMS gateway on one server. It
 /// answers an e-notice with a delivery receipt at once; it may hold the first SMS longer
 /// than the gateway waits; it sends each id once, like the real providers.
 #[derive(Default)]
-struct FakeState {
-    notices: Mutex<Vec<Value>>,
-    sms: Mutex<Vec<Value>>,
+pub(crate) struct FakeState {
+    pub(crate) notices: Mutex<Vec<Value>>,
+    pub(crate) sms: Mutex<Vec<Value>>,
     sent_sms: Mutex<HashSet<String>>,
     hold_first_sms: Mutex<Option<Duration>>,
 }
 
-struct Fake {
-    url: String,
-    state: Arc<FakeState>,
+pub(crate) struct Fake {
+    pub(crate) url: String,
+    pub(crate) state: Arc<FakeState>,
 }
 
-async fn fake_provider(hold_first_sms: Option<Duration>) -> Fake {
+pub(crate) async fn fake_provider(hold_first_sms: Option<Duration>) -> Fake {
     let state = Arc::new(FakeState::default());
     *state.hold_first_sms.lock().expect("lock") = hold_first_sms;
     let notices = state.clone();
@@ -99,7 +103,7 @@ async fn fake_provider(hold_first_sms: Option<Duration>) -> Fake {
     }
 }
 
-async fn with_providers(fake: &Fake) -> TestApp {
+pub(crate) async fn with_providers(fake: &Fake) -> TestApp {
     let url = fake.url.clone();
     TestApp::builder()
         .configure(move |c| {
@@ -115,63 +119,48 @@ async fn with_providers(fake: &Fake) -> TestApp {
         .await
 }
 
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..100 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("{what} did not happen within 10 s");
-}
-
-async fn case_status(app: &TestApp) -> String {
-    let body = app
-        .query_as(
-            &app.auditor(),
-            "query($id: ID!) { violationCase(id: $id) { status } }",
-            json!({ "id": gid("ViolationCase", 7) }),
-        )
-        .await;
-    body["data"]["violationCase"]["status"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned()
-}
-
-async fn issue(app: &TestApp) -> (String, i64) {
-    let s = Session::new(app);
-    let draft = s.signed_draft().await;
-    let issued = s.issue(&s.secretary, &draft, "issue").await;
-    ok(&issued);
-    let id = issued["data"]["issueRuling"]["ruling"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let legacy = count(
-        app,
-        "SELECT max(id_ray)::int8 FROM tbl_ray WHERE id_takhalof = 7",
-    )
-    .await;
-    (id, legacy)
+/// The notices sent about rulings (summonses are sent too).
+fn ruling_notices(fake: &Fake) -> Vec<Value> {
+    fake.state
+        .notices
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|n| n["id"].as_str().is_some_and(|id| id.starts_with("ruling-")))
+        .cloned()
+        .collect()
 }
 
 #[tokio::test]
-async fn an_issued_ruling_is_served_by_e_notice_and_the_receipt_opens_the_objection_window() {
+async fn an_issued_ruling_is_served_by_e_notice_and_the_receipt_opens_the_owners_own_window() {
     let fake = fake_provider(None).await;
     let app = with_providers(&fake).await;
-    let (ruling, legacy_id) = issue(&app).await;
+    let s = Session::new(&app);
+    let (ruling, legacy_id) = s.issued_fine("issue").await;
 
     eventually("legal service by e-notice", async || {
-        case_status(&app).await == "OBJECTION_WINDOW"
+        case_status(&app, 7).await == "OBJECTION_WINDOW"
     })
     .await;
-    let notices = fake.state.notices.lock().expect("lock").clone();
-    assert_eq!(notices.len(), 1, "{notices:?}");
+    let notices = ruling_notices(&fake);
+    assert_eq!(
+        notices.len(),
+        1,
+        "one owner with an e-notice account: {notices:?}"
+    );
     assert_eq!(notices[0]["nationalId"], OWNER);
     assert_eq!(
         notices[0]["id"],
         format!("ruling-{legacy_id}-{OWNER}-e_notice")
+    );
+    assert!(
+        fake.state
+            .notices
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|n| n["id"].as_str().is_some_and(|i| i.starts_with("summons-"))),
+        "the owner was summoned by e-notice too"
     );
     assert_eq!(
         count(
@@ -187,27 +176,56 @@ async fn an_issued_ruling_is_served_by_e_notice_and_the_receipt_opens_the_object
     let body = app
         .query_as(
             &app.citizen(OWNER),
-            "query($id: ID!) { ruling(id: $id) { status objectionDeadline notifications { mode isLegalService receiverNationalId } } }",
+            "query($id: ID!) { ruling(id: $id) { status objectionDeadline
+               parties { id kind servedOn deadline needsServiceByHand }
+               notifications { mode isLegalService receiverNationalId } } }",
             json!({ "id": ruling }),
         )
         .await;
     let r = &body["data"]["ruling"];
     assert_eq!(r["status"], "NOTIFIED", "{body}");
     assert_eq!(r["notifications"][0]["mode"], "ELECTRONIC");
-    let today = (chrono::Utc::now() + chrono::Duration::minutes(210)).date_naive();
-    let expected = shahr_domain::deadlines::deadline(today, 10, &Default::default());
-    assert_eq!(r["objectionDeadline"], expected.to_string());
+    let expected = last_day(today(), 10);
+    assert_eq!(
+        r["objectionDeadline"],
+        expected.to_string(),
+        "CPC 443: ten days, neither the day of service nor of the act"
+    );
+    let owner = r["parties"]
+        .as_array()
+        .expect("parties")
+        .iter()
+        .find(|p| p["kind"] == "NATURAL_PERSON")
+        .expect("owner")
+        .clone();
+    assert_eq!(owner["deadline"], expected.to_string());
+    let municipality = r["parties"]
+        .as_array()
+        .expect("parties")
+        .iter()
+        .find(|p| p["kind"] == "MUNICIPALITY")
+        .expect("municipality")
+        .clone();
+    assert_eq!(
+        municipality["servedOn"],
+        today().to_string(),
+        "served when the ruling entered its system"
+    );
 
-    // A courtesy SMS went to the owner's mobile; the inbox has the message too.
     eventually("the SMS", async || {
-        !fake.state.sms.lock().expect("lock").is_empty()
+        fake.state
+            .sms
+            .lock()
+            .expect("lock")
+            .iter()
+            .any(|m| m["id"].as_str().is_some_and(|i| i.starts_with("ruling-")))
     })
     .await;
     let sms = fake.state.sms.lock().expect("lock").clone();
-    assert_eq!(sms[0]["to"], "09121234567");
-    assert!(sms[0]["text"]
+    assert!(sms.iter().all(|m| m["to"] == "09121234567"));
+    assert!(sms.iter().all(|m| m["text"]
         .as_str()
-        .is_some_and(|t| t.contains("ابلاغ قانونی نیست")));
+        .is_some_and(|t| t.contains("ابلاغ قانونی نیست"))));
     eventually("the inbox message", async || {
         let body = app
             .query_as(
@@ -227,52 +245,60 @@ async fn an_issued_ruling_is_served_by_e_notice_and_the_receipt_opens_the_object
 async fn a_provider_that_times_out_is_retried_without_a_second_send() {
     let fake = fake_provider(Some(Duration::from_millis(1500))).await;
     let app = with_providers(&fake).await;
-    let (_, legacy_id) = issue(&app).await;
+    let s = Session::new(&app);
+    let (_, legacy_id) = s.issued_fine("issue").await;
     let send_id = format!("ruling-{legacy_id}-{OWNER}-sms");
     eventually("the SMS after a retry", async || {
         count(&app, &format!("SELECT count(*) FROM shahr.deliveries WHERE send_id = '{send_id}' AND status = 'SENT'")).await == 1
     })
     .await;
     let requests: Vec<Value> = fake.state.sms.lock().expect("lock").clone();
+    let for_ruling: Vec<&Value> = requests
+        .iter()
+        .filter(|r| r["id"] == send_id.as_str())
+        .collect();
     assert!(
-        requests.len() >= 2,
-        "the first call timed out and was retried: {requests:?}"
-    );
-    assert!(
-        requests.iter().all(|r| r["id"] == send_id.as_str()),
-        "the same send id each time"
+        requests
+            .iter()
+            .filter(|r| r["id"].as_str().is_some_and(|i| i.starts_with("summons-")))
+            .count()
+            + for_ruling.len()
+            >= 2,
+        "a call timed out and was retried: {requests:?}"
     );
     assert_eq!(
-        fake.state.sent_sms.lock().expect("lock").len(),
+        fake.state
+            .sent_sms
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|i| i.as_str() == send_id)
+            .count(),
         1,
         "one message reached the phone"
     );
-    assert!(
-        count(
-            &app,
-            &format!("SELECT attempts::int8 FROM shahr.deliveries WHERE send_id = '{send_id}'")
-        )
-        .await
-            >= 2
-    );
 }
 
+const OBJECT: &str = "mutation($input: FileObjectionInput!) { fileObjection(input: $input) {
+    objector partyId inTime joinedAppeal deadline deadlineJalali receivedOn ruling { status } } }";
+
 #[tokio::test]
-async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finality() {
+async fn each_party_objects_in_its_own_window_a_second_objection_joins_the_appeal_and_late_ones_are_flagged(
+) {
     // No providers: owners get the inbox; staff serve by hand.
     let app = TestApp::builder()
         .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
         .spawn()
         .await;
-    let (ruling, legacy_id) = issue(&app).await;
+    let s = Session::new(&app);
+    let (ruling, legacy_id) = s.issued_fine("issue").await;
     let staff = app.staff(1);
+    let record = "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) {
+        partyId servedOn objectionDeadline firstService ruling { status } } }";
     let serve = |served_at: Option<String>| {
         json!({ "ruling": ruling, "mode": "IN_PERSON", "receiverName": "علی احمدی",
                 "receiverNationalId": OWNER, "agent": "مأمور ابلاغ منطقه ۱", "servedAt": served_at })
     };
-    let record = "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) {
-        servedOn objectionDeadline objectionDeadlineJalali firstService ruling { status } } }";
-    // Before the ruling's date: refused.
     let early = app
         .query_as(
             &staff,
@@ -281,10 +307,9 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
         )
         .await;
     assert_eq!(
-        early["errors"][0]["extensions"]["field"], "input.servedOn",
+        early["errors"][0]["extensions"]["field"], "input.servedAt",
         "{early}"
     );
-    // A citizen cannot record service.
     let by_citizen = app
         .query_as(&app.citizen(OWNER), record, json!({ "input": serve(None) }))
         .await;
@@ -293,48 +318,101 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
         .query_as(&staff, record, json!({ "input": serve(None) }))
         .await;
     ok(&served);
-    let s = &served["data"]["recordNotification"];
-    assert_eq!(s["firstService"], true);
-    assert_eq!(s["ruling"]["status"], "NOTIFIED");
-    assert!(s["objectionDeadline"].is_string());
-    assert_eq!(case_status(&app).await, "OBJECTION_WINDOW");
+    let sv = &served["data"]["recordNotification"];
+    assert_eq!(sv["partyId"], format!("nid:{OWNER}"));
+    assert_eq!(sv["firstService"], true);
+    assert_eq!(sv["objectionDeadline"], last_day(today(), 10).to_string());
+    assert_eq!(case_status(&app, 7).await, "OBJECTION_WINDOW");
 
-    // Another citizen cannot object; the owner objects in time.
-    let object = "mutation($input: FileObjectionInput!) { fileObjection(input: $input) {
-        objector inTime deadlineJalali ruling { status } } }";
+    // Another citizen cannot object; the owner objects in time: appeal.
     let input =
         json!({ "input": { "ruling": ruling, "statement": "مساحت اندازه‌گیری شده نادرست است." } });
     assert_eq!(
         code(
-            &app.query_as(&app.citizen("1583250689"), object, input.clone())
+            &app.query_as(&app.citizen("1583250689"), OBJECT, input.clone())
                 .await
         ),
         "NOT_FOUND"
     );
     let objected = app
-        .query_as(&app.citizen(OWNER), object, input.clone())
+        .query_as(&app.citizen(OWNER), OBJECT, input.clone())
         .await;
     ok(&objected);
-    assert_eq!(objected["data"]["fileObjection"]["inTime"], true);
-    assert_eq!(objected["data"]["fileObjection"]["objector"], "OWNER");
-    assert_eq!(case_status(&app).await, "APPEALED");
+    let o = &objected["data"]["fileObjection"];
+    assert_eq!(
+        (
+            o["inTime"].as_bool(),
+            o["objector"].as_str(),
+            o["joinedAppeal"].as_bool()
+        ),
+        (Some(true), Some("OWNER"), Some(false))
+    );
+    assert_eq!(case_status(&app, 7).await, "APPEALED");
+    // An online objection is received when filed: only staff enter a paper letter's date.
+    let backdated = app
+        .query_as(
+            &app.citizen(OWNER),
+            OBJECT,
+            json!({ "input": { "ruling": ruling, "statement": "x", "receivedOn": "2026-01-01" } }),
+        )
+        .await;
+    assert_eq!(
+        backdated["errors"][0]["extensions"]["field"],
+        "input.receivedOn"
+    );
 
-    // Start again on a ruling served a month ago: the objection is late, recorded and
-    // flagged, the case does not move, and the notifier makes the ruling final.
-    let client = app.databases.urbanism.client().await;
-    let jalali = a_month_ago();
-    client
-        .batch_execute(&format!(
-            "DELETE FROM tbl_eteraz WHERE id_ray = {legacy_id};
-             UPDATE tbl_parvandeh_takhalof SET marhaleh = '75' WHERE id_takhalof = 7;
-             UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id};
-             UPDATE tbl_ray SET vaziat = '2' WHERE id_ray = {legacy_id};"
-        ))
-        .await
-        .expect("a month ago");
-    let late = app.query_as(&app.citizen(OWNER), object, input).await;
+    // The municipality objects too, in its own window: recorded, joining the same appeal
+    // (it used to roll back and be lost).
+    let municipality = app
+        .query_as(
+            &staff,
+            OBJECT,
+            json!({ "input": { "ruling": ruling, "statement": "جریمه کمتر از حد قانونی است." } }),
+        )
+        .await;
+    ok(&municipality);
+    let m = &municipality["data"]["fileObjection"];
+    assert_eq!(
+        (
+            m["objector"].as_str(),
+            m["inTime"].as_bool(),
+            m["joinedAppeal"].as_bool()
+        ),
+        (Some("MUNICIPALITY"), Some(true), Some(true))
+    );
+    assert_eq!(case_status(&app, 7).await, "APPEALED");
+    assert_eq!(
+        count(
+            &app,
+            &format!(
+                "SELECT count(*) FROM tbl_eteraz WHERE id_ray = {legacy_id} AND dar_mohlat = '1'"
+            )
+        )
+        .await,
+        2
+    );
+
+    // A paper letter received within the window but keyed in after it is in time: the
+    // receipt date decides. Start again with the services a month back.
+    ruling_served_days_ago(&app, legacy_id, 30).await;
+    let letter = app
+        .query_as(
+            &staff,
+            OBJECT,
+            json!({ "input": { "ruling": ruling, "statement": "نامه مالک", "onBehalfOf": format!("nid:{OWNER}"),
+                               "receivedOn": (today() - chrono::Duration::days(25)).to_string() } }),
+        )
+        .await;
+    ok(&letter);
+    assert_eq!(letter["data"]["fileObjection"]["inTime"], true, "{letter}");
+    let late = app
+        .query_as(&staff, OBJECT, json!({ "input": { "ruling": ruling, "statement": "نامه دیرهنگام", "onBehalfOf": format!("nid:{OWNER}") } }))
+        .await;
     ok(&late);
-    assert_eq!(late["data"]["fileObjection"]["inTime"], false);
+    assert_eq!(
+        late["data"]["fileObjection"]["inTime"], false,
+        "received a month after service: late"
+    );
     assert_eq!(
         count(
             &app,
@@ -345,7 +423,48 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
         .await,
         1
     );
-    eventually("finality", async || case_status(&app).await == "FINAL").await;
+}
+
+#[tokio::test]
+async fn a_ruling_is_final_only_after_the_last_partys_window_and_then_its_case_moves_on() {
+    let app = TestApp::builder()
+        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
+        .spawn()
+        .await;
+    let s = Session::new(&app);
+    let (ruling, legacy_id) = s.issued_fine("issue").await;
+    ok(&s.serve_ruling(&ruling).await);
+    // The owner's window closed long ago, the municipality's only today: not final.
+    crate::flow::sql(
+        &app,
+        &format!(
+            "UPDATE tbl_eblagh SET tarikh_eblagh = '{}' WHERE id_ray = {legacy_id}",
+            crate::flow::jalali_days_ago(30)
+        ),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(
+        case_status(&app, 7).await,
+        "OBJECTION_WINDOW",
+        "the municipality may still object"
+    );
+    ruling_served_days_ago(&app, legacy_id, 30).await;
+    eventually("finality", async || case_status(&app, 7).await == "FINAL").await;
+    let body = app
+        .query_as(
+            &app.auditor(),
+            "query($id: ID!) { ruling(id: $id) { status finalOn } }",
+            json!({ "id": ruling }),
+        )
+        .await;
+    assert_eq!(body["data"]["ruling"]["status"], "FINAL");
+    let served = today() - chrono::Duration::days(30);
+    assert_eq!(
+        body["data"]["ruling"]["finalOn"],
+        (last_day(served, 10) + chrono::Duration::days(1)).to_string(),
+        "final the day after the last window's last day"
+    );
     assert_eq!(
         count(
             &app,
@@ -354,22 +473,14 @@ async fn manual_service_an_objection_in_time_and_a_late_one_flagged_then_finalit
         .await,
         1
     );
-    // Without an e-notice provider, nothing was sent outside; the inbox has the message.
     assert_eq!(
         count(
             &app,
             "SELECT count(*) FROM shahr.deliveries WHERE channel <> 'INBOX'"
         )
         .await,
-        0
-    );
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM shahr.inbox WHERE national_id = '0076229645'"
-        )
-        .await,
-        1
+        0,
+        "no provider, nothing sent out"
     );
 }
 
@@ -431,266 +542,4 @@ async fn a_citizen_is_alerted_by_sms_and_inbox_when_their_request_changes_state(
         )
         .await;
     assert_eq!(other["data"]["me"]["notifications"], json!([]));
-}
-
-/// A month ago, in the Jalali form the legacy tables hold.
-fn a_month_ago() -> String {
-    let day = (chrono::Utc::now() - chrono::Duration::days(30)).date_naive();
-    shahr_domain::jalali::JalaliDate::from_gregorian(day).to_string()
-}
-
-/// Moves the recorded service of a ruling a month back, as if its window had passed.
-async fn served_a_month_ago(app: &TestApp, legacy_id: i64) {
-    let jalali = a_month_ago();
-    app.databases
-        .urbanism
-        .client()
-        .await
-        .execute(
-            &format!("UPDATE tbl_eblagh SET tarikh_eblagh = '{jalali}' WHERE id_ray = {legacy_id}"),
-            &[],
-        )
-        .await
-        .expect("served a month ago");
-}
-
-/// Issues a fine ruling on case 7, serves it a month ago and waits until it is final.
-async fn final_fine(app: &TestApp) -> (String, i64) {
-    let (ruling, legacy_id) = issue(app).await;
-    let served = app
-        .query_as(
-            &app.staff(1),
-            "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) { firstService } }",
-            json!({ "input": { "ruling": ruling, "mode": "AFFIXED", "receiverName": "الصاق در محل",
-                               "agent": "مأمور ابلاغ منطقه ۱" } }),
-        )
-        .await;
-    ok(&served);
-    served_a_month_ago(app, legacy_id).await;
-    eventually("finality", async || case_status(app).await == "FINAL").await;
-    (ruling, legacy_id)
-}
-
-const PAY: &str = "mutation($input: RecordFinePaymentInput!) { recordFinePayment(input: $input) {
-    paid outstanding created payment { amount reference paidOnJalali } ruling { status payments { amount } fineOutstanding } } }";
-
-#[tokio::test]
-async fn a_fine_paid_in_instalments_closes_the_case_and_unblocks_the_certificate() {
-    let app = TestApp::builder()
-        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
-        .spawn()
-        .await;
-    let (ruling, _) = final_fine(&app).await;
-    let staff = app.staff(1);
-
-    // The owner asks for a no-violation certificate (enabled in district 1 for this test).
-    app.databases
-        .citizen
-        .client()
-        .await
-        .execute(
-            "INSERT INTO shahr.service_districts (service_code, district) VALUES ('no_violation_certificate', 1)",
-            &[],
-        )
-        .await
-        .expect("enabled");
-    let submitted = app
-        .query_as(
-            &app.citizen(OWNER),
-            "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { request { trackingCode } } }",
-            json!({ "input": { "serviceCode": "no_violation_certificate", "renovationCode": "1-2-45-28-666-0-0" } }),
-        )
-        .await;
-    ok(&submitted);
-    let tracking = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"]
-        .as_str()
-        .expect("code")
-        .to_owned();
-    let advance = "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }";
-    for _ in 0..2 {
-        ok(&app
-            .query_as(&staff, advance, json!({ "code": tracking }))
-            .await);
-    }
-    let blocked = app
-        .query_as(&staff, advance, json!({ "code": tracking }))
-        .await;
-    assert_eq!(code(&blocked), "CONFLICT", "{blocked}");
-    assert!(blocked["errors"][0]["message"]
-        .as_str()
-        .is_some_and(|m| m.contains("1276500000")));
-    let parcel = "{ parcel(renovationCode: \"1-2-45-28-666-0-0\") { unpaidFines } }";
-    let owed = app.query_as(&staff, parcel, json!({})).await;
-    assert_eq!(owed["data"]["parcel"]["unpaidFines"], "1276500000");
-
-    // The first instalment starts enforcement; a repeated reference changes nothing; more
-    // than what is owed is refused; the rest closes the case.
-    let first = app
-        .query_as(
-            &staff,
-            PAY,
-            json!({ "input": { "ruling": ruling, "amount": "500000000", "reference": "BANK-1" } }),
-        )
-        .await;
-    ok(&first);
-    let f = &first["data"]["recordFinePayment"];
-    assert_eq!(f["outstanding"], "776500000");
-    assert_eq!(f["created"], true);
-    assert_eq!(case_status(&app).await, "ENFORCEMENT");
-    let again = app
-        .query_as(
-            &staff,
-            PAY,
-            json!({ "input": { "ruling": ruling, "amount": "500000000", "reference": "BANK-1" } }),
-        )
-        .await;
-    ok(&again);
-    assert_eq!(again["data"]["recordFinePayment"]["created"], false);
-    assert_eq!(
-        again["data"]["recordFinePayment"]["ruling"]["payments"]
-            .as_array()
-            .map(Vec::len),
-        Some(1)
-    );
-    let too_much = app
-        .query_as(
-            &staff,
-            PAY,
-            json!({ "input": { "ruling": ruling, "amount": "800000000", "reference": "BANK-2" } }),
-        )
-        .await;
-    assert_eq!(
-        too_much["errors"][0]["extensions"]["field"], "input.amount",
-        "{too_much}"
-    );
-    let by_citizen = app
-        .query_as(
-            &app.citizen(OWNER),
-            PAY,
-            json!({ "input": { "ruling": ruling, "amount": "1", "reference": "X" } }),
-        )
-        .await;
-    assert_eq!(code(&by_citizen), "FORBIDDEN");
-    let rest = app
-        .query_as(
-            &staff,
-            PAY,
-            json!({ "input": { "ruling": ruling, "amount": "776500000", "reference": "BANK-2" } }),
-        )
-        .await;
-    ok(&rest);
-    let r = &rest["data"]["recordFinePayment"];
-    assert_eq!(r["outstanding"], "0");
-    assert_eq!(r["ruling"]["status"], "ENFORCED");
-    assert_eq!(r["ruling"]["fineOutstanding"], "0");
-    assert_eq!(case_status(&app).await, "CLOSED");
-    let owed = app.query_as(&staff, parcel, json!({})).await;
-    assert!(owed["data"]["parcel"]["unpaidFines"].is_null(), "{owed}");
-
-    // Now the certificate can be issued.
-    let issued = app
-        .query_as(&staff, advance, json!({ "code": tracking }))
-        .await;
-    ok(&issued);
-    assert_eq!(
-        issued["data"]["advanceServiceRequest"]["request"]["state"],
-        "ISSUED"
-    );
-}
-
-#[tokio::test]
-async fn an_unpaid_final_fine_goes_back_to_the_commission() {
-    let app = TestApp::builder()
-        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
-        .spawn()
-        .await;
-    let (ruling, _) = final_fine(&app).await;
-    let refer =
-        "mutation($input: RulingInput!) { referForNonPayment(input: $input) { caseStatus } }";
-    let by_other_district = app
-        .query_as(
-            &app.staff(9),
-            refer,
-            json!({ "input": { "ruling": ruling } }),
-        )
-        .await;
-    assert_eq!(code(&by_other_district), "NOT_FOUND");
-    let referred = app
-        .query_as(
-            &app.staff(1),
-            refer,
-            json!({ "input": { "ruling": ruling } }),
-        )
-        .await;
-    ok(&referred);
-    assert_eq!(
-        referred["data"]["referForNonPayment"]["caseStatus"],
-        "REFERRED"
-    );
-}
-
-#[tokio::test]
-async fn a_final_demolition_ruling_gives_the_owner_until_the_demolition_deadline() {
-    let app = TestApp::builder()
-        .configure(|c| c.notify_poll_interval = Duration::from_millis(100))
-        .spawn()
-        .await;
-    let s = Session::new(&app);
-    // Referral, hearing, defence and session as usual; the commission orders demolition.
-    s.signed_draft().await;
-    let session = count(&app, "SELECT max(id) FROM shahr.commission_sessions").await;
-    let drafted = s
-        .draft(
-            &s.secretary,
-            json!({ "session": gid("CommissionSession", session), "case": gid("ViolationCase", 7),
-                    "kind": "DEMOLITION", "breachedPrinciple": "URBAN_PLANNING",
-                    "text": "قلع بنای طبقه چهارم.", "legalBasis": "تبصره ۱ ماده ۱۰۰" }),
-        )
-        .await;
-    ok(&drafted);
-    let draft = drafted["data"]["draftRuling"]["draft"]["id"]
-        .as_str()
-        .expect("draft")
-        .to_owned();
-    for member in ["0012345679", "0023456787", "0034567895"] {
-        ok(&s.sign(&s.member(1, member), &draft).await);
-    }
-    let issued = s.issue(&s.secretary, &draft, "demolition").await;
-    ok(&issued);
-    let ruling = issued["data"]["issueRuling"]["ruling"]["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let legacy_id = count(
-        &app,
-        "SELECT max(id_ray)::int8 FROM tbl_ray WHERE id_takhalof = 7",
-    )
-    .await;
-    let query = "query($id: ID!) { ruling(id: $id) { demolitionDeadline } }";
-    let before = app
-        .query_as(&app.auditor(), query, json!({ "id": ruling }))
-        .await;
-    assert!(
-        before["data"]["ruling"]["demolitionDeadline"].is_null(),
-        "not final yet"
-    );
-    let served = app
-        .query_as(
-            &app.staff(1),
-            "mutation($input: RecordNotificationInput!) { recordNotification(input: $input) { firstService } }",
-            json!({ "input": { "ruling": ruling, "mode": "IN_PERSON", "receiverName": "علی احمدی", "agent": "مأمور" } }),
-        )
-        .await;
-    ok(&served);
-    served_a_month_ago(&app, legacy_id).await;
-    eventually("finality", async || case_status(&app).await == "FINAL").await;
-    let after = app
-        .query_as(&app.auditor(), query, json!({ "id": ruling }))
-        .await;
-    let today = (chrono::Utc::now() + chrono::Duration::minutes(210)).date_naive();
-    let expected = shahr_domain::deadlines::deadline(today, 60, &Default::default());
-    assert_eq!(
-        after["data"]["ruling"]["demolitionDeadline"],
-        expected.to_string()
-    );
 }

@@ -10,8 +10,9 @@ use poem::{
 use serde_json::json;
 
 use crate::{
+    dadnameh::document_url,
+    flow::{ok, Session, OWNER},
     helpers::TestApp,
-    session::{document_url, ok, Session, OWNER},
 };
 
 async fn fake_gis(delay: Duration) -> String {

@@ -92,6 +92,9 @@ impl Kind {
             hash.update(shahr_urbanism::fixture::SCHEMA_SQL.as_bytes());
             hash.update(shahr_urbanism::fixture::REFERENCE_SQL.as_bytes());
             hash.update(shahr_urbanism::fixture::SAMPLES_SQL.as_bytes());
+            for (_, year) in shahr_gateway::holidays::SHIPPED {
+                hash.update(year.as_bytes());
+            }
         }
         let digest = hex::encode(hash.finalize());
         format!("shahr_tpl_{}_{}", self.name(), &digest[..16])
@@ -131,6 +134,14 @@ async fn ensure_template(kind: Kind) -> String {
                 shahr_urbanism::fixture::load(&mut client)
                     .await
                     .expect("load fixture into template");
+                // The official holidays shipped with the gateway, as `seed` loads them.
+                let tx = client.transaction().await.expect("holidays transaction");
+                for year in shahr_gateway::holidays::shipped().expect("shipped holidays") {
+                    shahr_urbanism::cases::holidays::write_year(&tx, &year, "test-template")
+                        .await
+                        .expect("holidays into template");
+                }
+                tx.commit().await.expect("commit holidays");
             }
         }
         // The build connection must be gone before the rename.

@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::{
+    flow::{ok, Session},
     helpers::{GatewayProcess, SharedDatabases, TestApp, WsClient, WsEvent},
-    session::{ok, Session},
 };
 
 async fn subscribe(app: &TestApp, token: &str, query: &str, variables: Value) -> WsClient {

@@ -220,7 +220,10 @@ async fn a_ruling_reaches_its_case_parcel_items_commission_service_and_objection
     let r = &body["data"]["ruling"];
     assert_eq!(r["kind"], "FINE", "{body}");
     assert_eq!(r["kindLabel"], "جریمه");
-    assert_eq!(r["fine"], "1250000000", "rials as a string");
+    assert_eq!(
+        r["fine"], "1526250000",
+        "rials as a string: 60 m² × 0.75 + 25 m² × 1.5, × 18,500,000 (1404)"
+    );
     assert_eq!(r["issuedOnJalali"], "1405/08/15");
     assert_eq!(r["issuedOn"], "2026-11-06");
     assert_eq!(r["status"], "NOTIFIED");

@@ -85,8 +85,9 @@ pub struct Change {
     pub action: shahr_domain::requests::Move,
     /// Comment or reason, kept in the history.
     pub comment: Option<String>,
-    /// The parcel's land area, to compute the fee when the request reaches `FEE_PAYABLE`.
-    pub parcel_area_m2: Option<f64>,
+    /// The parcel's land area (exact hundredths of m²), to compute the fee when the request
+    /// reaches `FEE_PAYABLE`.
+    pub parcel_area: Option<shahr_domain::quantities::Area>,
 }
 
 /// An uploaded file's metadata.
@@ -447,8 +448,15 @@ impl CitizenDb {
             .ok_or(TransitionError::NotFound)?;
         let next = shahr_domain::requests::apply(&service.steps, current.state, change.action)?;
         let fee = if next == RequestState::FeePayable {
-            let area = change.parcel_area_m2.unwrap_or(0.0).max(0.0);
-            Some(service.fee_rials + (service.fee_per_m2_rials as f64 * area).round() as i64)
+            let fee = shahr_domain::requests::fee(
+                service.fee_rials,
+                service.fee_per_m2_rials,
+                change.parcel_area.unwrap_or_default(),
+            )
+            .map_err(|e| {
+                TransitionError::Store(StoreError::Data(format!("{}: {e}", service.code)))
+            })?;
+            Some(fee.get())
         } else {
             current.fee_rials
         };
@@ -546,6 +554,7 @@ impl CitizenDb {
                         subject_kind: "request".into(),
                         subject_id: after.tracking_code.clone(),
                         national_id: Some(after.citizen_national_id.clone()),
+                        legal_id: None,
                         mobile: None,
                         name: None,
                         title: format!("درخواست {}", after.tracking_code),

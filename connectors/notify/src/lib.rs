@@ -7,7 +7,7 @@
 //!
 //! - SMS: `POST {base}/messages` `{"id", "to", "text"}` → 2xx `{"id", "status"}`; 409 means
 //!   the id was already accepted.
-//! - E-notice: `POST {base}/notices` `{"id", "nationalId", "title", "body", "link"}` → 2xx
+//! - E-notice: `POST {base}/notices` `{"id", "nationalId" or "legalId", "title", "body", "link"}` → 2xx
 //!   `{"noticeId", "status": "accepted" | "delivered", "deliveredAt"}`. Posting the same id
 //!   again answers its current status, which is how a receipt is awaited.
 //!
@@ -190,17 +190,20 @@ impl Notifier {
             .e_notice
             .as_ref()
             .ok_or_else(|| Failure::Permanent("no e-notice service is configured".into()))?;
-        let national_id = d
-            .national_id
-            .as_ref()
-            .ok_or_else(|| Failure::Permanent("the receiver has no national id".into()))?;
-        let (status, text) = self
-            .post(
-                endpoint,
-                "/notices",
-                json!({ "id": d.send_id, "nationalId": national_id, "title": d.title, "body": d.body, "link": d.link }),
-            )
-            .await?;
+        let receiver = match (&d.national_id, &d.legal_id) {
+            (Some(n), _) => {
+                json!({ "id": d.send_id, "nationalId": n, "title": d.title, "body": d.body, "link": d.link })
+            }
+            (None, Some(l)) => {
+                json!({ "id": d.send_id, "legalId": l, "title": d.title, "body": d.body, "link": d.link })
+            }
+            (None, None) => {
+                return Err(Failure::Permanent(
+                    "the receiver has neither a national id nor a legal id".into(),
+                ))
+            }
+        };
+        let (status, text) = self.post(endpoint, "/notices", receiver).await?;
         if !status.is_success() {
             return Err(Failure::Permanent(format!("/notices: {status}")));
         }

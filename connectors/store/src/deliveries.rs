@@ -50,6 +50,8 @@ pub struct NewDelivery {
     pub subject_id: String,
     /// Receiver's national id.
     pub national_id: Option<String>,
+    /// Receiver's legal id (legal entities).
+    pub legal_id: Option<String>,
     /// Receiver's mobile (`09…`).
     pub mobile: Option<String>,
     /// Receiver's name.
@@ -77,6 +79,8 @@ pub struct Delivery {
     pub subject_id: String,
     /// Receiver's national id.
     pub national_id: Option<String>,
+    /// Receiver's legal id (legal entities).
+    pub legal_id: Option<String>,
     /// Receiver's mobile.
     pub mobile: Option<String>,
     /// Receiver's name.
@@ -125,8 +129,8 @@ pub enum Outcome {
 pub async fn enqueue(tx: &impl GenericClient, d: &NewDelivery) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO shahr.deliveries (send_id, channel, subject_kind, subject_id, receiver_national_id, \
-         receiver_mobile, receiver_name, title, body, link) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (send_id) DO NOTHING",
+         receiver_mobile, receiver_name, title, body, link, receiver_legal_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (send_id) DO NOTHING",
         &[
             &d.send_id,
             &d.channel.as_str(),
@@ -138,6 +142,7 @@ pub async fn enqueue(tx: &impl GenericClient, d: &NewDelivery) -> Result<(), Sto
             &d.title,
             &d.body,
             &d.link,
+            &d.legal_id,
         ],
     )
     .await?;
@@ -158,6 +163,7 @@ fn from_row(r: &Row) -> Delivery {
         body: r.get(9),
         link: r.get(10),
         attempts: r.get(11),
+        legal_id: r.get(12),
     }
 }
 
@@ -177,7 +183,7 @@ pub async fn claim_due(
              WHERE id IN (SELECT id FROM shahr.deliveries WHERE status = 'PENDING' AND next_attempt_at <= now() \
                           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) \
              RETURNING id, send_id, channel, subject_kind, subject_id, receiver_national_id, receiver_mobile, \
-                       receiver_name, title, body, link, attempts",
+                       receiver_name, title, body, link, attempts, receiver_legal_id",
             &[&limit, &(lease_ms as f64)],
         )
         .await?;

@@ -55,6 +55,11 @@ pub const COMMON: MigrationSet = MigrationSet {
             name: "outbox_event_order",
             sql: include_str!("../migrations/common/0004_outbox_event_order.sql"),
         },
+        Migration {
+            version: 5,
+            name: "delivery_legal_id",
+            sql: include_str!("../migrations/common/0005_delivery_legal_id.sql"),
+        },
     ],
 };
 

@@ -9,7 +9,6 @@ use shahr_domain::{
     identifiers::{LegalId, Mobile, NationalId, PostalCode},
     jalali::JalaliDate,
     text::{digits_only, normalise},
-    vocabulary::*,
 };
 
 /// Counts of unreadable legacy values, by `(table, column)`; `column` is `*` for skipped rows.
@@ -85,6 +84,20 @@ impl RowReader<'_> {
             Some(v) => Some(v),
             None => self.reject(column, raw.unwrap_or_default()),
         }
+    }
+
+    /// A non-negative decimal held as hundredths (read in SQL as `(col * 100)::int8`);
+    /// negative values are reported.
+    pub(crate) fn hundredths(
+        &self,
+        column: &'static str,
+        raw: Option<i64>,
+    ) -> Option<shahr_domain::quantities::Hundredths> {
+        let raw = raw?;
+        u64::try_from(raw)
+            .ok()
+            .and_then(|h| shahr_domain::quantities::Hundredths::from_hundredths(h).ok())
+            .or_else(|| self.reject(column, &raw.to_string()))
     }
 
     /// A national id; empty is `None` silently, invalid is reported.
@@ -164,207 +177,10 @@ fn parse_wkt_polygon(wkt: &str) -> Option<Vec<(f64, f64)>> {
     points.filter(|p| p.len() >= 4)
 }
 
-pub(crate) fn land_use(code: u32) -> Option<LandUse> {
-    Some(match code {
-        1 => LandUse::Residential,
-        2 => LandUse::Commercial,
-        3 => LandUse::Office,
-        4 => LandUse::Industrial,
-        5 => LandUse::Educational,
-        6 => LandUse::GreenSpace,
-        7 => LandUse::Mixed,
-        _ => return None,
-    })
-}
-
-pub(crate) fn land_use_code(value: LandUse) -> u32 {
-    match value {
-        LandUse::Residential => 1,
-        LandUse::Commercial => 2,
-        LandUse::Office => 3,
-        LandUse::Industrial => 4,
-        LandUse::Educational => 5,
-        LandUse::GreenSpace => 6,
-        LandUse::Mixed => 7,
-    }
-}
-
-pub(crate) fn owner_kind(code: u32) -> Option<OwnerKind> {
-    match code {
-        1 => Some(OwnerKind::Natural),
-        2 => Some(OwnerKind::Legal),
-        _ => None,
-    }
-}
-
-pub(crate) fn permit_kind(code: u32) -> Option<PermitKind> {
-    Some(match code {
-        1 => PermitKind::NewConstruction,
-        2 => PermitKind::Renewal,
-        3 => PermitKind::Amendment,
-        4 => PermitKind::Demolition,
-        5 => PermitKind::BoundaryWall,
-        6 => PermitKind::Repair,
-        _ => return None,
-    })
-}
-
-pub(crate) fn permit_status(code: u32) -> Option<PermitStatus> {
-    Some(match code {
-        0 => PermitStatus::Draft,
-        1 => PermitStatus::Issued,
-        2 => PermitStatus::Expired,
-        3 => PermitStatus::Cancelled,
-        _ => return None,
-    })
-}
-
-pub(crate) fn certificate_kind(code: u32) -> Option<CertificateKind> {
-    match code {
-        1 => Some(CertificateKind::Completion),
-        2 => Some(CertificateKind::NoViolation),
-        _ => None,
-    }
-}
-
-pub(crate) fn commission_kind(code: u32) -> Option<CommissionKind> {
-    match code {
-        1 => Some(CommissionKind::Primary),
-        2 => Some(CommissionKind::Appeal),
-        _ => None,
-    }
-}
-
-pub(crate) fn member_role(code: u32) -> Option<MemberRole> {
-    Some(match code {
-        1 => MemberRole::InteriorMinistryRepresentative,
-        2 => MemberRole::Judge,
-        3 => MemberRole::CityCouncilMember,
-        4 => MemberRole::MunicipalRepresentative,
-        _ => return None,
-    })
-}
-
-/// Legacy `marhaleh` codes of cases, both ways.
-pub(crate) const CASE_STATUS_CODES: [(u32, CaseStatus); 14] = [
-    (10, CaseStatus::Detected),
-    (20, CaseStatus::ExpertReview),
-    (30, CaseStatus::Referred),
-    (40, CaseStatus::Assigned),
-    (45, CaseStatus::DefenceWindow),
-    (50, CaseStatus::InSession),
-    (60, CaseStatus::RulingIssued),
-    (70, CaseStatus::Notified),
-    (75, CaseStatus::ObjectionWindow),
-    (80, CaseStatus::Appealed),
-    (85, CaseStatus::AppealRuled),
-    (90, CaseStatus::Final),
-    (95, CaseStatus::Enforcement),
-    (99, CaseStatus::Closed),
-];
-
-pub(crate) fn case_status(code: u32) -> Option<CaseStatus> {
-    CASE_STATUS_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, s)| *s)
-}
-
-pub(crate) fn detection_source(code: u32) -> Option<DetectionSource> {
-    Some(match code {
-        1 => DetectionSource::Inspector,
-        2 => DetectionSource::EngineerReport,
-        3 => DetectionSource::Complaint,
-        4 => DetectionSource::CitizenRequest,
-        _ => return None,
-    })
-}
-
-pub(crate) fn violation_note(code: u32) -> Option<ViolationNote> {
-    Some(match code {
-        2 => ViolationNote::Note2,
-        3 => ViolationNote::Note3,
-        4 => ViolationNote::Note4,
-        5 => ViolationNote::Note5,
-        6 => ViolationNote::Note6,
-        _ => return None,
-    })
-}
-
-/// Legacy `noe_ray` codes, both ways.
-pub(crate) const RULING_KIND_CODES: [(u32, RulingKind); 6] = [
-    (1, RulingKind::Demolition),
-    (2, RulingKind::Fine),
-    (3, RulingKind::Restoration),
-    (4, RulingKind::Closure),
-    (5, RulingKind::InterimOrder),
-    (6, RulingKind::Dismissal),
-];
-
-pub(crate) fn ruling_kind(code: u32) -> Option<RulingKind> {
-    RULING_KIND_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, k)| *k)
-}
-
-pub(crate) fn ruling_stage(code: u32) -> Option<RulingStage> {
-    match code {
-        1 => Some(RulingStage::Primary),
-        2 => Some(RulingStage::Appeal),
-        _ => None,
-    }
-}
-
-/// Legacy `vaziat` codes of rulings, both ways.
-pub(crate) const RULING_STATUS_CODES: [(u32, RulingStatus); 7] = [
-    (1, RulingStatus::Issued),
-    (2, RulingStatus::Notified),
-    (3, RulingStatus::Objected),
-    (4, RulingStatus::Appealed),
-    (5, RulingStatus::Final),
-    (6, RulingStatus::Enforced),
-    (7, RulingStatus::Overturned),
-];
-
-pub(crate) fn ruling_status(code: u32) -> Option<RulingStatus> {
-    RULING_STATUS_CODES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, s)| *s)
-}
-
-pub(crate) fn breached_principle(code: u32) -> Option<BreachedPrinciple> {
-    Some(match code {
-        1 => BreachedPrinciple::Technical,
-        2 => BreachedPrinciple::Health,
-        3 => BreachedPrinciple::UrbanPlanning,
-        _ => return None,
-    })
-}
-
-pub(crate) fn notification_mode(code: u32) -> Option<NotificationMode> {
-    Some(match code {
-        1 => NotificationMode::InPerson,
-        2 => NotificationMode::RelativeOrEmployee,
-        3 => NotificationMode::Affixed,
-        4 => NotificationMode::LegalEntityRepresentative,
-        5 => NotificationMode::Electronic,
-        _ => return None,
-    })
-}
-
-pub(crate) fn objector(code: u32) -> Option<Objector> {
-    match code {
-        1 => Some(Objector::Owner),
-        2 => Some(Objector::Municipality),
-        _ => None,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use shahr_domain::vocabulary::RulingKind;
 
     #[test]
     fn wkt_polygons_are_read_and_garbage_is_not() {
@@ -388,9 +204,14 @@ mod tests {
             None,
             "empty is not an error"
         );
-        assert_eq!(reader.coded("noe_ray", Some("99"), ruling_kind), None);
         assert_eq!(
-            reader.coded("noe_ray", Some("۰۲"), ruling_kind),
+            reader.coded("noe_ray", Some("99"), |c| crate::codes::RULING_KIND
+                .decode(c)),
+            None
+        );
+        assert_eq!(
+            reader.coded("noe_ray", Some("۰۲"), |c| crate::codes::RULING_KIND
+                .decode(c)),
             Some(RulingKind::Fine)
         );
         assert_eq!(

@@ -15,6 +15,18 @@ use shahr_domain::jalali::JalaliDate;
 
 use crate::sql::persian_digits;
 
+/// A coefficient inside the note's range as the law sets it (Note 2: 1/2 to 3, Note 3: 2 to
+/// 4, Note 5: 1 to 2); none for Notes 4 and 6, whose fines are fixed or absent.
+fn lawful_coefficient(g: &mut Gen, note: i32) -> Option<String> {
+    let hundredths = match note {
+        2 => g.rng.gen_range(50..=300),
+        3 => g.rng.gen_range(200..=400),
+        5 => g.rng.gen_range(100..=200),
+        _ => return None,
+    };
+    Some(format!("{}.{:02}", hundredths / 100, hundredths % 100))
+}
+
 /// Today in Tehran: generated legacy dates are never in the future.
 fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::minutes(210)).date_naive()
@@ -333,7 +345,7 @@ impl Gen {
     fn spelled(&mut self, day: chrono::NaiveDate) -> String {
         let j = JalaliDate::from_gregorian(day);
         if self.chance(0.003) {
-            return format!("{:04}/13/{:02}", j.year, j.day); // a malformed legacy date
+            return format!("{:04}/13/{:02}", j.year(), j.day()); // a malformed legacy date
         }
         self.digits(j.to_string())
     }
@@ -715,7 +727,7 @@ pub async fn generate(
                     .num(format!("{built:.2}"))
                     .text("01")
                     .text(if note == 3 { "02" } else { "01" })
-                    .num(format!("{:.2}", g.rng.gen_range(0.1..2.0)))
+                    .opt(lawful_coefficient(&mut g, note).as_deref())
                     .opt((note == 5).then_some("1"));
                 t_items.push(line);
             }

@@ -207,3 +207,44 @@ impl UrbanismDb {
         }))
     }
 }
+
+impl UrbanismDb {
+    /// Verification codes of the issued records of legacy rulings, and whether each has a
+    /// judgment document; one statement.
+    pub async fn verification_codes(
+        &self,
+        legacy_ruling_ids: &[i32],
+    ) -> Result<std::collections::HashMap<i32, (String, bool)>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT r.legacy_ruling_id, r.verification_code, \
+                 EXISTS (SELECT 1 FROM shahr.ruling_documents d WHERE d.issued_ruling_id = r.id) \
+                 FROM shahr.issued_rulings r WHERE r.legacy_ruling_id = ANY($1)",
+                &[&legacy_ruling_ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get(0), (r.get(1), r.get(2))))
+            .collect())
+    }
+
+    /// The signed content of the records of legacy rulings issued through the gateway;
+    /// records whose content does not read as the current shape are left out.
+    pub async fn sealed_contents(
+        &self,
+        legacy_ruling_ids: &[i32],
+    ) -> Result<std::collections::HashMap<i32, shahr_domain::sealed::SealedContent>, StoreError>
+    {
+        let rows = self
+            .rows(
+                "SELECT legacy_ruling_id, content FROM shahr.issued_rulings WHERE legacy_ruling_id = ANY($1)",
+                &[&legacy_ruling_ids],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((r.get(0), serde_json::from_value(r.get::<_, Value>(1)).ok()?)))
+            .collect())
+    }
+}

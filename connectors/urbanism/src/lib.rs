@@ -9,7 +9,9 @@
 //!
 //! [`fixture`] holds the imitation legacy schema and demo data, for development and tests only.
 
+pub mod cases;
 mod clean;
+pub mod codes;
 pub mod districts;
 pub mod fixture;
 pub mod generator;
@@ -17,8 +19,6 @@ pub mod issued;
 mod parcels;
 pub mod records;
 mod rulings;
-pub mod service;
-pub mod session;
 mod sql;
 pub mod stats;
 
@@ -64,6 +64,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 5,
             name: "dashboards",
             sql: include_str!("../migrations/0005_dashboards.sql"),
+        },
+        shahr_store::migrate::Migration {
+            version: 6,
+            name: "lawful_rulings",
+            sql: include_str!("../migrations/0006_lawful_rulings.sql"),
         },
     ],
 };

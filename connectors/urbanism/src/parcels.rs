@@ -11,7 +11,6 @@ use shahr_store::StoreError;
 use tokio_postgres::Row;
 
 use crate::{
-    clean::{self, land_use_code},
     paginate,
     records::{Certificate, Owner, Ownership, Parcel, Permit},
     sql::{ascii_digits_sql, code_spellings, like_literal, persian_digits, spellings, Query},
@@ -32,7 +31,7 @@ pub struct ParcelFilter {
 }
 
 const PARCEL_COLUMNS: &str = "p.id_parvandeh, p.kod_nosazi, p.kod_mantaghe, p.pelak_asli, \
-    p.pelak_farei, p.bakhsh, p.kod_posti, p.neshani, p.masahat_arseh::float8, p.karbari_kod, \
+    p.pelak_farei, p.bakhsh, p.kod_posti, p.neshani, (p.masahat_arseh * 100)::int8, p.karbari_kod, \
     p.tedad_tabaghat, p.tedad_vahed, p.hendese, p.tarikh_sabt";
 
 const OWNER_COLUMNS: &str = "m.id_malek, m.noe_shakhs, m.nam, m.nam_khanevadegi, m.nam_sherkat, \
@@ -57,8 +56,10 @@ impl UrbanismDb {
             plate_section: r.text(row.get(5)),
             postal_code: r.postal_code("kod_posti", row.get(6)),
             address: r.text(row.get(7)),
-            area_m2: row.get(8),
-            land_use: r.coded("karbari_kod", row.get(9), clean::land_use),
+            area: r.hundredths("masahat_arseh", row.get(8)),
+            land_use: r.coded("karbari_kod", row.get(9), |c| {
+                crate::codes::LAND_USE.decode(c)
+            }),
             floors: row.get(10),
             units: row.get(11),
             boundary: r.polygon("hendese", row.get(12)),
@@ -70,7 +71,9 @@ impl UrbanismDb {
     fn owner(&self, row: &Row, at: usize) -> Option<Owner> {
         let id: i32 = row.get(at);
         let r = self.reader("tbl_malek", id);
-        let kind = r.coded("noe_shakhs", row.get(at + 1), clean::owner_kind)?;
+        let kind = r.coded("noe_shakhs", row.get(at + 1), |c| {
+            crate::codes::OWNER_KIND.decode(c)
+        })?;
         let name = match kind {
             OwnerKind::Natural => {
                 let first: Option<String> = row.get(at + 2);
@@ -229,7 +232,7 @@ impl UrbanismDb {
             q.push(&format!(" AND p.kod_mantaghe = ANY({p})"));
         }
         if let Some(land_use) = filter.land_use {
-            let p = q.bind(code_spellings(land_use_code(land_use), 2));
+            let p = q.bind(code_spellings(crate::codes::LAND_USE.code(land_use), 2));
             q.push(&format!(" AND p.karbari_kod = ANY({p})"));
         }
         if let Some(text) = filter.address_contains.as_deref() {
@@ -355,13 +358,19 @@ impl UrbanismDb {
                 id,
                 parcel_id: row.get(1),
                 number: r.text(row.get(2)),
-                kind: r.coded("noe_parvaneh", row.get(3), clean::permit_kind),
+                kind: r.coded("noe_parvaneh", row.get(3), |c| {
+                    crate::codes::PERMIT_KIND.decode(c)
+                }),
                 issued_on: r.date("tarikh_sodur", row.get(4)),
                 valid_until: r.date("tarikh_etebar", row.get(5)),
                 permitted_area_m2: row.get(6),
                 permitted_floors: row.get(7),
-                land_use: r.coded("karbari_kod", row.get(8), clean::land_use),
-                status: r.coded("vaziat", row.get(9), clean::permit_status),
+                land_use: r.coded("karbari_kod", row.get(8), |c| {
+                    crate::codes::LAND_USE.decode(c)
+                }),
+                status: r.coded("vaziat", row.get(9), |c| {
+                    crate::codes::PERMIT_STATUS.decode(c)
+                }),
             };
             out.entry(permit.parcel_id).or_default().push(permit);
         }
@@ -384,7 +393,9 @@ impl UrbanismDb {
         for row in &rows {
             let id: i32 = row.get(0);
             let r = self.reader("tbl_govahi", id);
-            let Some(kind) = r.coded("noe_govahi", row.get(2), clean::certificate_kind) else {
+            let Some(kind) = r.coded("noe_govahi", row.get(2), |c| {
+                crate::codes::CERTIFICATE_KIND.decode(c)
+            }) else {
                 r.skip::<()>("unknown certificate kind");
                 continue;
             };

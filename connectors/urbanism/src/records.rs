@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use shahr_domain::{
     identifiers::{LegalId, Mobile, NationalId, PostalCode, RenovationCode},
+    quantities::{Area, Coefficient},
     vocabulary::*,
 };
 
@@ -27,7 +28,7 @@ pub struct Parcel {
     /// Address, normalised.
     pub address: Option<String>,
     /// Land area in m².
-    pub area_m2: Option<f64>,
+    pub area: Option<Area>,
     /// Land use.
     pub land_use: Option<LandUse>,
     /// Floors.
@@ -178,18 +179,30 @@ pub struct ViolationItem {
     pub floor: Option<String>,
     /// The note of Article 100.
     pub note: Option<ViolationNote>,
-    /// Permitted area, m².
-    pub permitted_area_m2: Option<f64>,
-    /// Built area, m².
-    pub built_area_m2: Option<f64>,
+    /// Permitted area, m² (exact hundredths).
+    pub permitted_area: Option<Area>,
+    /// Built area, m² (exact hundredths).
+    pub built_area: Option<Area>,
     /// Permitted use.
     pub permitted_use: Option<LandUse>,
     /// Actual use.
     pub actual_use: Option<LandUse>,
-    /// Coefficient chosen.
-    pub coefficient: Option<f64>,
+    /// Coefficient chosen (exact hundredths).
+    pub coefficient: Option<Coefficient>,
     /// Parking spaces lost (Note 5).
     pub parking_spaces: Option<i16>,
+    /// What the ruling decided for this item, once a ruling did (`noe_hokm`).
+    pub outcome: Option<ItemOutcome>,
+}
+
+impl ViolationItem {
+    /// The area a fine is computed on: what was built beyond the permit, or all of it
+    /// without one.
+    pub fn excess_area(&self) -> Area {
+        self.built_area
+            .unwrap_or_default()
+            .saturating_sub(self.permitted_area.unwrap_or_default())
+    }
 }
 
 /// A ruling.

@@ -11,7 +11,6 @@ use shahr_store::StoreError;
 use tokio_postgres::Row;
 
 use crate::{
-    clean::{self, RULING_KIND_CODES, RULING_STATUS_CODES},
     paginate,
     records::{
         Commission, CommissionMember, Notification, Objection, Ruling, ViolationCase, ViolationItem,
@@ -45,24 +44,17 @@ pub(crate) const RULING_COLUMNS: &str = "r.id_ray, r.id_takhalof, r.id_commissio
     r.marhaleh_ray, r.vaziat, r.tarikh_ray, r.mablagh_jarimeh::int8, r.matn_ray, r.mabna_qanuni, r.asl_naqz";
 
 pub(crate) const ITEMS_BY_CASE: &str =
-    "SELECT id_qalam, id_takhalof, tabaghe, band_tabsare, masahat_mojaz::float8, \
-    masahat_ejra::float8, karbari_mojaz, karbari_feli, zarib_k::float8, tedad_parking \
+    "SELECT id_qalam, id_takhalof, tabaghe, band_tabsare, (masahat_mojaz * 100)::int8, \
+    (masahat_ejra * 100)::int8, karbari_mojaz, karbari_feli, (zarib_k * 100)::int8, tedad_parking, noe_hokm \
     FROM tbl_aqlam_takhalof WHERE id_takhalof = ANY($1) ORDER BY id_takhalof, id_qalam";
-
-/// Legacy spellings of a code from a two-way table.
-fn codes_of<T: PartialEq + Copy>(table: &[(u32, T)], value: T, width: usize) -> Vec<String> {
-    table
-        .iter()
-        .filter(|(_, v)| *v == value)
-        .flat_map(|(c, _)| code_spellings(*c, width))
-        .collect()
-}
 
 impl UrbanismDb {
     pub(crate) fn case(&self, row: &Row) -> Option<ViolationCase> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_parvandeh_takhalof", id);
-        let Some(status) = r.coded("marhaleh", row.get(3), clean::case_status) else {
+        let Some(status) = r.coded("marhaleh", row.get(3), |c| {
+            crate::codes::CASE_STATUS.decode(c)
+        }) else {
             return r.skip("unknown case status");
         };
         Some(ViolationCase {
@@ -70,7 +62,9 @@ impl UrbanismDb {
             parcel_id: row.get(1),
             case_number: r.text(row.get(2)),
             status,
-            source: r.coded("manba", row.get(4), clean::detection_source),
+            source: r.coded("manba", row.get(4), |c| {
+                crate::codes::DETECTION_SOURCE.decode(c)
+            }),
             detected_on: r.date("tarikh_kashf", row.get(5)),
             commission_id: row.get(6),
             session_on: r.date("tarikh_jalaseh", row.get(7)),
@@ -81,10 +75,14 @@ impl UrbanismDb {
     pub(crate) fn ruling(&self, row: &Row) -> Option<Ruling> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_ray", id);
-        let Some(kind) = r.coded("noe_ray", row.get(4), clean::ruling_kind) else {
+        let Some(kind) = r.coded("noe_ray", row.get(4), |c| {
+            crate::codes::RULING_KIND.decode(c)
+        }) else {
             return r.skip("unknown ruling kind");
         };
-        let Some(stage) = r.coded("marhaleh_ray", row.get(5), clean::ruling_stage) else {
+        let Some(stage) = r.coded("marhaleh_ray", row.get(5), |c| {
+            crate::codes::RULING_STAGE.decode(c)
+        }) else {
             return r.skip("unknown ruling stage");
         };
         Some(Ruling {
@@ -94,19 +92,25 @@ impl UrbanismDb {
             number: r.text(row.get(3)),
             kind,
             stage,
-            status: r.coded("vaziat", row.get(6), clean::ruling_status),
+            status: r.coded("vaziat", row.get(6), |c| {
+                crate::codes::RULING_STATUS.decode(c)
+            }),
             issued_on: r.date("tarikh_ray", row.get(7)),
             fine_rials: row.get(8),
             text: r.text(row.get(9)),
             legal_basis: r.text(row.get(10)),
-            breached_principle: r.coded("asl_naqz", row.get(11), clean::breached_principle),
+            breached_principle: r.coded("asl_naqz", row.get(11), |c| {
+                crate::codes::BREACHED_PRINCIPLE.decode(c)
+            }),
         })
     }
 
     pub(crate) fn commission(&self, row: &Row) -> Option<Commission> {
         let id: i32 = row.get(0);
         let r = self.reader("tbl_commission", id);
-        let Some(kind) = r.coded("noe", row.get(2), clean::commission_kind) else {
+        let Some(kind) = r.coded("noe", row.get(2), |c| {
+            crate::codes::COMMISSION_KIND.decode(c)
+        }) else {
             return r.skip("unknown commission kind");
         };
         Some(Commission {
@@ -158,7 +162,8 @@ impl UrbanismDb {
         for row in &rows {
             let id: i32 = row.get(0);
             let r = self.reader("tbl_ozv_commission", id);
-            let Some(role) = r.coded("semat", row.get(4), clean::member_role) else {
+            let Some(role) = r.coded("semat", row.get(4), |c| crate::codes::MEMBER_ROLE.decode(c))
+            else {
                 r.skip::<()>("unknown seat");
                 continue;
             };
@@ -259,18 +264,29 @@ impl UrbanismDb {
         let note = row
             .get::<_, Option<i16>>(3)
             .and_then(|n| u32::try_from(n).ok())
-            .and_then(|n| clean::violation_note(n).or_else(|| r.skip("unknown note")));
+            .and_then(|n| {
+                crate::codes::VIOLATION_NOTE
+                    .decode(n)
+                    .or_else(|| r.skip("unknown note"))
+            });
         ViolationItem {
             id,
             case_id: row.get(1),
             floor: r.text(row.get(2)),
             note,
-            permitted_area_m2: row.get(4),
-            built_area_m2: row.get(5),
-            permitted_use: r.coded("karbari_mojaz", row.get(6), clean::land_use),
-            actual_use: r.coded("karbari_feli", row.get(7), clean::land_use),
-            coefficient: row.get(8),
+            permitted_area: r.hundredths("masahat_mojaz", row.get(4)),
+            built_area: r.hundredths("masahat_ejra", row.get(5)),
+            permitted_use: r.coded("karbari_mojaz", row.get(6), |c| {
+                crate::codes::LAND_USE.decode(c)
+            }),
+            actual_use: r.coded("karbari_feli", row.get(7), |c| {
+                crate::codes::LAND_USE.decode(c)
+            }),
+            coefficient: r.hundredths("zarib_k", row.get(8)),
             parking_spaces: row.get(9),
+            outcome: r.coded("noe_hokm", row.get(10), |c| {
+                crate::codes::ITEM_OUTCOME.decode(c)
+            }),
         }
     }
 
@@ -338,11 +354,11 @@ impl UrbanismDb {
             q.push(&format!(" AND r.id_commission = {p}"));
         }
         if let Some(kind) = filter.kind {
-            let p = q.bind(codes_of(&RULING_KIND_CODES, kind, 2));
+            let p = q.bind(crate::codes::RULING_KIND.spellings(kind));
             q.push(&format!(" AND r.noe_ray = ANY({p})"));
         }
         if let Some(status) = filter.status {
-            let p = q.bind(codes_of(&RULING_STATUS_CODES, status, 1));
+            let p = q.bind(crate::codes::RULING_STATUS.spellings(status));
             q.push(&format!(" AND r.vaziat = ANY({p})"));
         }
         // Legacy dates are zero-padded Jalali text: compared as text once digits are ASCII.
@@ -417,7 +433,9 @@ impl UrbanismDb {
                 id,
                 ruling_id: row.get(1),
                 served_on: r.date("tarikh_eblagh", row.get(2)),
-                mode: r.coded("noe_eblagh", row.get(3), clean::notification_mode),
+                mode: r.coded("noe_eblagh", row.get(3), |c| {
+                    crate::codes::NOTIFICATION_MODE.decode(c)
+                }),
                 receiver_name: r.text(row.get(4)),
                 receiver_national_id: r.national_id("kod_melli_girandeh", row.get(5)),
                 agent: r.text(row.get(6)),
@@ -447,7 +465,7 @@ impl UrbanismDb {
                 id,
                 ruling_id: row.get(1),
                 filed_on: r.date("tarikh_eteraz", row.get(2)),
-                objector: r.coded("moteraz", row.get(3), clean::objector),
+                objector: r.coded("moteraz", row.get(3), |c| crate::codes::OBJECTOR.decode(c)),
                 statement: r.text(row.get(4)),
                 in_time: r.code("dar_mohlat", row.get(5)).map(|c| c == 1),
             };

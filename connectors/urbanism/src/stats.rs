@@ -10,7 +10,7 @@ use shahr_store::StoreError;
 
 use chrono::{DateTime, Utc};
 
-use crate::{clean, UrbanismDb};
+use crate::UrbanismDb;
 
 /// Which rulings count.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -374,10 +374,10 @@ impl RulingStats {
         Self {
             total: raw.total,
             by_kind: merged(counts(raw.by_kind, |k| {
-                code(k).and_then(clean::ruling_kind)
+                code(k).and_then(|c| crate::codes::RULING_KIND.decode(c))
             })),
             by_state: merged(counts(raw.by_state, |k| {
-                code(k).and_then(clean::ruling_status)
+                code(k).and_then(|c| crate::codes::RULING_STATUS.decode(c))
             })),
             by_district: merged(counts(raw.by_district, |k| i16::try_from(k).ok())),
             by_commission: merged(counts(raw.by_commission, |k| i32::try_from(k).ok())),

@@ -124,7 +124,7 @@ impl Parcel {
 
     /// Land area in square metres.
     async fn area_m2(&self) -> Option<f64> {
-        self.0.area_m2
+        self.0.area.map(|a| a.to_f64())
     }
 
     /// Land use.

@@ -286,20 +286,30 @@ async fn request_and_parcel(
     Ok(Some((request, parcel)))
 }
 
-/// Services whose approval waits until the parcel's Article 100 fines are paid (Note 8: a
-/// notary needs a completion or no-violation certificate before a final transfer).
-const CERTIFICATES: [&str; 2] = ["completion_certificate", "no_violation_certificate"];
+/// The certificate each certificate service issues (Note 8: a notary needs a completion or
+/// no-violation certificate before a final transfer).
+fn certificate_of(service_code: &str) -> Option<shahr_domain::vocabulary::CertificateKind> {
+    use shahr_domain::vocabulary::CertificateKind;
+    match service_code {
+        "completion_certificate" => Some(CertificateKind::Completion),
+        "no_violation_certificate" => Some(CertificateKind::NoViolation),
+        _ => None,
+    }
+}
 
-/// Refuses approving a certificate for a parcel that still owes final fines.
-async fn certificate_waits_for_fines(
+/// For a certificate request moving on: approval waits until nothing stands against the
+/// parcel (Note 8); the issue itself checks again and writes the certificate under the
+/// parcel's lock, in one step.
+async fn certificate_step(
     ctx: &Context<'_>,
     request: &shahr_citizen::ServiceRequest,
     parcel: Option<&shahr_urbanism::records::Parcel>,
+    actor: &Actor,
 ) -> ApiResult<()> {
     let deps = ctx.deps();
-    if !CERTIFICATES.contains(&request.service_code.as_str()) {
+    let (Some(kind), Some(parcel)) = (certificate_of(&request.service_code), parcel) else {
         return Ok(());
-    }
+    };
     let Some(service) = deps
         .citizen
         .services_by_codes(std::slice::from_ref(&request.service_code))
@@ -311,27 +321,58 @@ async fn certificate_waits_for_fines(
         return Ok(());
     };
     let next = shahr_domain::requests::apply(&service.steps, request.state, Move::Advance);
-    if !matches!(next, Ok(RequestState::Approved | RequestState::Issued)) {
-        return Ok(());
-    }
-    let Some(parcel) = parcel else {
-        return Ok(());
+    let refused = |e: crate::usecases::UseCaseError| {
+        crate::graphql::error::usecase_error(e, "input")
+            .with("currentState", request.state.as_code().into())
     };
-    let owed = deps
-        .urbanism
-        .unpaid_fines(&[parcel.id])
-        .await
-        .map_err(ApiError::from)?
-        .remove(&parcel.id)
-        .unwrap_or(0);
-    if owed > 0 {
-        return Err(ApiError::new(
-            ErrorCode::Conflict,
-            format!("the parcel still owes {owed} rials of final Article 100 fines; the certificate waits until they are paid"),
-        )
-        .with("currentState", request.state.as_code().into()));
+    match next {
+        Ok(RequestState::Approved) => {
+            let against = deps
+                .article100
+                .certificate_blockers(parcel.id)
+                .await
+                .map_err(refused)?;
+            if !against.is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::Conflict,
+                    format!(
+                        "the certificate cannot be approved (Note 8): {}",
+                        against
+                            .iter()
+                            .map(|b| b.describe())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                )
+                .with_fa(format!(
+                    "صدور گواهی ممکن نیست (تبصره ۸): {}",
+                    against
+                        .iter()
+                        .map(|b| b.describe_fa())
+                        .collect::<Vec<_>>()
+                        .join("؛ ")
+                ))
+                .with("currentState", request.state.as_code().into()));
+            }
+            Ok(())
+        }
+        Ok(RequestState::Issued) => {
+            let domain_actor =
+                shahr_domain::actors::Actor::person(&actor.subject, Role::UrbanismStaff);
+            deps.article100
+                .issue_certificate(
+                    &domain_actor,
+                    parcel.id,
+                    request.district,
+                    kind,
+                    &request.tracking_code,
+                )
+                .await
+                .map_err(refused)?;
+            Ok(())
+        }
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
@@ -362,12 +403,15 @@ async fn change(
     }
     let deps = ctx.deps();
     // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system; a
-    // certificate waits for the parcel's fines.
+    // certificate waits until nothing stands against the parcel, and is issued in the
+    // urbanism system before the request is marked issued (idempotent by tracking code).
     let mut area = None;
     if action == Move::Advance {
         if let Some((request, parcel)) = request_and_parcel(ctx, &code).await? {
-            area = parcel.as_ref().and_then(|p| p.area_m2);
-            certificate_waits_for_fines(ctx, &request, parcel.as_ref()).await?;
+            area = parcel.as_ref().and_then(|p| p.area);
+            if staff_may_act(ctx.viewer(), &request) {
+                certificate_step(ctx, &request, parcel.as_ref(), &actor).await?;
+            }
         }
     }
     let viewer = ctx.viewer().clone();
@@ -378,7 +422,7 @@ async fn change(
     let change = Change {
         action,
         comment,
-        parcel_area_m2: area,
+        parcel_area: area,
     };
     let updated = deps
         .citizen

@@ -1,5 +1,5 @@
-//! GraphQL objects of the Article 100 area: commissions, cases, items, rulings, service and
-//! objections.
+//! GraphQL objects of the Article 100 area: commissions, cases and their items (rulings,
+//! their service and objections are in [`super::ruling`]).
 
 use async_graphql::{Context, Object, ID};
 use shahr_domain::vocabulary::*;
@@ -9,15 +9,15 @@ use crate::graphql::{
     access::may_read_personal_data,
     context::ContextExt,
     loaders::{
-        loader, many, CaseLoader, CommissionLoader, DefencesLoader, FinalDatesLoader,
-        FineBriefLoader, HearingLoader, ItemsLoader, MembersLoader, NotificationsLoader,
-        ObjectionsLoader, ParcelLoader, PaymentsLoader, RulingsByCaseLoader,
-        VerificationCodeLoader,
+        loader, many, CommissionLoader, DefencesLoader, FineBriefLoader, HearingLoader,
+        ItemsLoader, MembersLoader, ParcelLoader, RulingsByCaseLoader,
     },
     node::global_id,
     parcels::types::{District, Parcel},
-    scalars::{jalali, Date, NationalIdScalar, Rial},
+    scalars::{jalali, CoefficientScalar, Date, NationalIdScalar},
 };
+
+pub use super::ruling::Ruling;
 
 #[derive(Clone)]
 pub struct Commission(pub records::Commission);
@@ -238,22 +238,22 @@ impl ViolationCase {
     async fn hearing(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Option<super::session::Hearing>> {
+    ) -> async_graphql::Result<Option<super::session::objects::Hearing>> {
         Ok(loader::<i32, HearingLoader>(ctx)
             .load_one(self.0.id)
             .await?
-            .map(super::session::Hearing))
+            .map(super::session::objects::Hearing))
     }
 
     /// The owner's defences on file, oldest first.
     async fn defences(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::session::Defence>> {
+    ) -> async_graphql::Result<Vec<super::session::objects::Defence>> {
         Ok(many::<DefencesLoader, _>(ctx, self.0.id)
             .await?
             .into_iter()
-            .map(super::session::Defence)
+            .map(super::session::objects::Defence)
             .collect())
     }
 
@@ -262,11 +262,11 @@ impl ViolationCase {
     async fn fine_brief(
         &self,
         ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::session::FineBriefLine>> {
+    ) -> async_graphql::Result<Vec<super::session::objects::FineBriefLine>> {
         Ok(many::<FineBriefLoader, _>(ctx, self.0.id)
             .await?
             .into_iter()
-            .map(super::session::FineBriefLine)
+            .map(super::session::objects::FineBriefLine)
             .collect())
     }
 }
@@ -296,23 +296,19 @@ impl ViolationItem {
         self.0.note.map(ViolationNote::label_fa)
     }
 
-    /// Permitted area in square metres.
+    /// Permitted area in square metres (two decimal places).
     async fn permitted_area_m2(&self) -> Option<f64> {
-        self.0.permitted_area_m2
+        self.0.permitted_area.map(|a| a.to_f64())
     }
 
-    /// Built area in square metres.
+    /// Built area in square metres (two decimal places).
     async fn built_area_m2(&self) -> Option<f64> {
-        self.0.built_area_m2
+        self.0.built_area.map(|a| a.to_f64())
     }
 
-    /// Built beyond the permit, in square metres (never negative).
+    /// Built beyond the permit, in square metres (never negative): what a fine is computed on.
     async fn excess_area_m2(&self) -> Option<f64> {
-        match (self.0.built_area_m2, self.0.permitted_area_m2) {
-            (Some(b), Some(p)) => Some((b - p).max(0.0)),
-            (Some(b), None) => Some(b),
-            _ => None,
-        }
+        self.0.built_area.map(|_| self.0.excess_area().to_f64())
     }
 
     /// Permitted use.
@@ -335,324 +331,25 @@ impl ViolationItem {
         self.0.actual_use.map(LandUse::label_fa)
     }
 
-    /// The coefficient the commission chose (a multiple of the transaction value).
-    async fn coefficient(&self) -> Option<f64> {
-        self.0.coefficient
+    /// The coefficient the commission chose for a fined item (a multiple of the transaction
+    /// value), as the urbanism system records it.
+    async fn coefficient(&self) -> Option<CoefficientScalar> {
+        self.0.coefficient.map(|c| CoefficientScalar(c.to_fixed()))
+    }
+
+    /// What the ruling decided for this item; null until a ruling decided it (or for rulings
+    /// that decided the case as a whole).
+    async fn outcome(&self) -> Option<ItemOutcome> {
+        self.0.outcome
+    }
+
+    /// `outcome` in Persian.
+    async fn outcome_label(&self) -> Option<&'static str> {
+        self.0.outcome.map(ItemOutcome::label_fa)
     }
 
     /// Parking spaces lost (Note 5; 25 m² each).
     async fn parking_spaces(&self) -> Option<i32> {
         self.0.parking_spaces.map(i32::from)
-    }
-}
-
-#[derive(Clone)]
-pub struct Ruling(pub records::Ruling);
-
-/// A commission's ruling (*ray*) on a case.
-#[Object]
-impl Ruling {
-    /// Opaque global id; pass it to `node(id:)` or `ruling(id:)`.
-    pub async fn id(&self) -> ID {
-        global_id("Ruling", self.0.id)
-    }
-
-    /// The ruling number as printed on the dadnameh.
-    async fn number(&self) -> Option<&str> {
-        self.0.number.as_deref()
-    }
-
-    /// What was ruled.
-    async fn kind(&self) -> RulingKind {
-        self.0.kind
-    }
-
-    /// `kind` in Persian (`قلع بنا`).
-    async fn kind_label(&self) -> &'static str {
-        self.0.kind.label_fa()
-    }
-
-    /// Primary or appeal.
-    async fn stage(&self) -> RulingStage {
-        self.0.stage
-    }
-
-    /// `stage` in Persian.
-    async fn stage_label(&self) -> &'static str {
-        self.0.stage.label_fa()
-    }
-
-    /// Where the ruling stands.
-    async fn status(&self) -> Option<RulingStatus> {
-        self.0.status
-    }
-
-    /// `status` in Persian.
-    async fn status_label(&self) -> Option<&'static str> {
-        self.0.status.map(RulingStatus::label_fa)
-    }
-
-    /// Issued on; null when the urbanism system's date is unreadable.
-    async fn issued_on(&self) -> Option<Date> {
-        self.0.issued_on.map(Date)
-    }
-
-    /// `issuedOn` in the Jalali calendar (`1405/08/15`).
-    async fn issued_on_jalali(&self) -> Option<String> {
-        self.0.issued_on.map(jalali)
-    }
-
-    /// The fine in rials, for fine rulings.
-    async fn fine(&self) -> Option<Rial> {
-        self.0.fine_rials.map(Rial)
-    }
-
-    /// The ruling's text in Persian.
-    async fn text(&self) -> Option<&str> {
-        self.0.text.as_deref()
-    }
-
-    /// The legal basis cited.
-    async fn legal_basis(&self) -> Option<&str> {
-        self.0.legal_basis.as_deref()
-    }
-
-    /// For demolition rulings: the principle breached.
-    async fn breached_principle(&self) -> Option<BreachedPrinciple> {
-        self.0.breached_principle
-    }
-
-    /// `breachedPrinciple` in Persian.
-    async fn breached_principle_label(&self) -> Option<&'static str> {
-        self.0.breached_principle.map(BreachedPrinciple::label_fa)
-    }
-
-    /// The case ruled on.
-    async fn case(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<ViolationCase>> {
-        Ok(loader::<i32, CaseLoader>(ctx)
-            .load_one(self.0.case_id)
-            .await?
-            .map(ViolationCase))
-    }
-
-    /// The commission that ruled.
-    async fn commission(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Commission>> {
-        let Some(id) = self.0.commission_id else {
-            return Ok(None);
-        };
-        Ok(loader::<i32, CommissionLoader>(ctx)
-            .load_one(id)
-            .await?
-            .map(Commission))
-    }
-
-    /// The code of the ruling's public verification page, `/verify/{code}` (also on its QR
-    /// code). Null for rulings issued before the gateway signed rulings.
-    async fn verification_code(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        Ok(loader::<i32, VerificationCodeLoader>(ctx)
-            .load_one(self.0.id)
-            .await?
-            .map(|(code, _)| code))
-    }
-
-    /// A link to the ruling's judgment document (dadnameh: print-ready, with the location
-    /// sketch and the QR code of its verification page), valid for a few minutes (the
-    /// `document_link_ttl` setting): ask again for a fresh one. Null for rulings issued
-    /// before the gateway produced documents.
-    async fn document_url(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<String>> {
-        let has_document = loader::<i32, VerificationCodeLoader>(ctx)
-            .load_one(self.0.id)
-            .await?
-            .is_some_and(|(_, document)| document);
-        if !has_document {
-            return Ok(None);
-        }
-        let deps = ctx.deps();
-        let link = deps.links.sign(
-            &format!("/documents/rulings/{}", self.0.id),
-            chrono::Utc::now(),
-        );
-        Ok(Some(format!("{}{link}", deps.public_base_url)))
-    }
-
-    /// The last day to object, counted from the first legal service (primary rulings that
-    /// have been served); Fridays and holidays moved past.
-    async fn objection_deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
-        if self.0.stage != RulingStage::Primary || self.0.status.is_none() {
-            return Ok(None);
-        }
-        // The first legal service, from the batched service records (no query per ruling).
-        let first = many::<NotificationsLoader, _>(ctx, self.0.id)
-            .await?
-            .iter()
-            .filter_map(|n| n.served_on)
-            .min();
-        let rules = &ctx.deps().rules;
-        Ok(first.map(|day| {
-            Date(shahr_domain::deadlines::deadline(
-                day,
-                rules.objection_window_days,
-                &rules.holidays,
-            ))
-        }))
-    }
-
-    /// Payments of the fine so far (instalments), oldest first.
-    async fn payments(
-        &self,
-        ctx: &Context<'_>,
-    ) -> async_graphql::Result<Vec<super::session::FinePayment>> {
-        Ok(many::<PaymentsLoader, _>(ctx, self.0.id)
-            .await?
-            .into_iter()
-            .map(super::session::FinePayment)
-            .collect())
-    }
-
-    /// What is still owed on the fine; null for rulings without a fine.
-    async fn fine_outstanding(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rial>> {
-        let Some(fine) = self.0.fine_rials.filter(|f| *f > 0) else {
-            return Ok(None);
-        };
-        let paid: i64 = many::<PaymentsLoader, _>(ctx, self.0.id)
-            .await?
-            .iter()
-            .map(|p| p.amount_rials)
-            .sum();
-        Ok(Some(Rial((fine - paid).max(0))))
-    }
-
-    /// For demolition rulings that became final: the last day the owner has to demolish
-    /// (`demolition_days` after finality, past Fridays and holidays); after it the
-    /// municipality acts.
-    async fn demolition_deadline(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Date>> {
-        if self.0.kind != RulingKind::Demolition {
-            return Ok(None);
-        }
-        let Some(at) = loader::<i32, FinalDatesLoader>(ctx)
-            .load_one(self.0.id)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let rules = &ctx.deps().rules;
-        let day = shahr_urbanism::session::tehran_today(at);
-        Ok(Some(Date(shahr_domain::deadlines::deadline(
-            day,
-            rules.demolition_days,
-            &rules.holidays,
-        ))))
-    }
-
-    /// How the ruling was served (*eblagh*).
-    async fn notifications(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Notification>> {
-        Ok(many::<NotificationsLoader, _>(ctx, self.0.id)
-            .await?
-            .into_iter()
-            .map(Notification)
-            .collect())
-    }
-
-    /// Objections filed against the ruling.
-    async fn objections(&self, ctx: &Context<'_>) -> async_graphql::Result<Vec<Objection>> {
-        Ok(many::<ObjectionsLoader, _>(ctx, self.0.id)
-            .await?
-            .into_iter()
-            .map(Objection)
-            .collect())
-    }
-}
-
-pub struct Notification(pub records::Notification);
-
-/// Service of a ruling on the owner (*eblagh*). Each mode recorded here is legal service:
-/// it starts the objection window.
-#[Object]
-impl Notification {
-    /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
-        global_id("Notification", self.0.id)
-    }
-
-    /// Served on.
-    async fn served_on(&self) -> Option<Date> {
-        self.0.served_on.map(Date)
-    }
-
-    /// `servedOn` in the Jalali calendar.
-    async fn served_on_jalali(&self) -> Option<String> {
-        self.0.served_on.map(jalali)
-    }
-
-    /// How it was served.
-    async fn mode(&self) -> Option<NotificationMode> {
-        self.0.mode
-    }
-
-    /// `mode` in Persian.
-    async fn mode_label(&self) -> Option<&'static str> {
-        self.0.mode.map(NotificationMode::label_fa)
-    }
-
-    /// True when this service starts the objection window (every recorded legacy mode).
-    async fn is_legal_service(&self) -> bool {
-        self.0.mode.is_some()
-    }
-
-    /// Who received it.
-    async fn receiver_name(&self) -> Option<&str> {
-        self.0.receiver_name.as_deref()
-    }
-
-    /// The receiver's national id, for staff and the receiver.
-    async fn receiver_national_id(&self, ctx: &Context<'_>) -> Option<NationalIdScalar> {
-        let id = self.0.receiver_national_id.as_ref()?;
-        may_read_personal_data(ctx.viewer(), Some(id.as_str())).then(|| NationalIdScalar::from(id))
-    }
-
-    /// The serving agent or system.
-    async fn agent(&self) -> Option<&str> {
-        self.0.agent.as_deref()
-    }
-}
-
-pub struct Objection(pub records::Objection);
-
-/// An objection to a ruling (Note 10), by the owner or the municipality.
-#[Object]
-impl Objection {
-    /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
-        global_id("Objection", self.0.id)
-    }
-
-    /// Filed on.
-    async fn filed_on(&self) -> Option<Date> {
-        self.0.filed_on.map(Date)
-    }
-
-    /// `filedOn` in the Jalali calendar.
-    async fn filed_on_jalali(&self) -> Option<String> {
-        self.0.filed_on.map(jalali)
-    }
-
-    /// Who objected.
-    async fn objector(&self) -> Option<Objector> {
-        self.0.objector
-    }
-
-    /// `objector` in Persian.
-    async fn objector_label(&self) -> Option<&'static str> {
-        self.0.objector.map(Objector::label_fa)
-    }
-
-    /// The objection's statement.
-    async fn statement(&self) -> Option<&str> {
-        self.0.statement.as_deref()
-    }
-
-    /// False when filed after the objection window (recorded and flagged).
-    async fn in_time(&self) -> Option<bool> {
-        self.0.in_time
     }
 }

@@ -1,0 +1,126 @@
+//! Who acts: the roles a token grants and the actor recorded with every change.
+
+use serde::{Deserialize, Serialize};
+
+/// What a person may do; a token may carry several.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "graphql", derive(async_graphql::Enum))]
+#[cfg_attr(feature = "graphql", graphql(rename_items = "SCREAMING_SNAKE_CASE"))]
+pub enum Role {
+    /// A citizen acting for themself (their parcels, cases, requests).
+    Citizen,
+    /// A municipal inspector who detects violations.
+    Inspector,
+    /// Secretary of an Article 100 commission: prepares sessions, issues rulings.
+    CommissionSecretary,
+    /// A voting member of an Article 100 commission: signs rulings.
+    CommissionMember,
+    /// Urban-planning staff working request queues.
+    UrbanismStaff,
+    /// Reads everything, changes nothing; verifies the audit log.
+    Auditor,
+    /// Operates the gateway.
+    Admin,
+}
+
+impl Role {
+    /// Every role, for help texts.
+    pub const ALL: [Role; 7] = [
+        Role::Citizen,
+        Role::Inspector,
+        Role::CommissionSecretary,
+        Role::CommissionMember,
+        Role::UrbanismStaff,
+        Role::Auditor,
+        Role::Admin,
+    ];
+
+    /// The claim spelling (`commission_secretary`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Citizen => "citizen",
+            Role::Inspector => "inspector",
+            Role::CommissionSecretary => "commission_secretary",
+            Role::CommissionMember => "commission_member",
+            Role::UrbanismStaff => "urbanism_staff",
+            Role::Auditor => "auditor",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The Persian label a person reads.
+    pub fn label_fa(self) -> &'static str {
+        match self {
+            Role::Citizen => "شهروند",
+            Role::Inspector => "بازرس",
+            Role::CommissionSecretary => "دبیر کمیسیون",
+            Role::CommissionMember => "عضو کمیسیون",
+            Role::UrbanismStaff => "کارشناس شهرسازی",
+            Role::Auditor => "حسابرس",
+            Role::Admin => "مدیر سامانه",
+        }
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                let names: Vec<_> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!("unknown role `{s}`; expected one of {}", names.join(", "))
+            })
+    }
+}
+
+/// In which capacity an actor acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// A signed-in person in one of their roles.
+    Person(Role),
+    /// The gateway itself (finality, e-notice receipts, background jobs).
+    System,
+}
+
+/// Who does something, for history and audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// The token subject, or `system:<job>`.
+    pub subject: String,
+    /// The capacity.
+    pub capacity: Capacity,
+}
+
+impl Actor {
+    /// A person acting in `role`.
+    pub fn person(subject: &str, role: Role) -> Self {
+        Self {
+            subject: subject.to_owned(),
+            capacity: Capacity::Person(role),
+        }
+    }
+
+    /// The gateway's own job `job` (`finality`, `e-notice`).
+    pub fn system(job: &str) -> Self {
+        Self {
+            subject: format!("system:{job}"),
+            capacity: Capacity::System,
+        }
+    }
+
+    /// The role as recorded in history and audit rows (`citizen`, `system`).
+    pub fn role_name(&self) -> &'static str {
+        match self.capacity {
+            Capacity::Person(r) => r.as_str(),
+            Capacity::System => "system",
+        }
+    }
+
+    /// True when acting as `role`.
+    pub fn is(&self, role: Role) -> bool {
+        self.capacity == Capacity::Person(role)
+    }
+}
