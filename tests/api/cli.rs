@@ -32,6 +32,8 @@ fn every_command_explains_itself_with_help() {
         vec!["seed", "--help"],
         vec!["schema", "--help"],
         vec!["token", "--help"],
+        vec!["holidays", "--help"],
+        vec!["holidays", "import", "--help"],
     ] {
         let out = gateway().args(&args).output().expect("runs");
         assert!(out.status.success(), "{args:?}");
