@@ -119,6 +119,12 @@ impl Application {
             }
         };
         warn_when_holidays_missing(&urbanism).await;
+        // The service catalogue is data: a service whose workflow cannot be used refuses to
+        // load, naming the service, rather than running with steps silently dropped.
+        shahr_citizen::CitizenDb::new(citizen_pool.clone())
+            .check_catalogue()
+            .await
+            .context("the service catalogue cannot be loaded")?;
         let schema = graphql::build_schema(
             Some(Deps {
                 urbanism: urbanism.clone(),
@@ -128,6 +134,7 @@ impl Application {
                 server_time_interval: config.server_time_interval,
                 rules: rules.clone(),
                 article100: article100(urbanism.clone()),
+                office_hours: Arc::new(config.office_hours()?),
                 keyring: keyring.clone(),
                 links: config.document_links()?,
                 public_base_url: public_base_url.clone(),

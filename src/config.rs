@@ -208,13 +208,19 @@ pub struct Config {
     pub exclude_day_of_act: bool,
     /// The longest demolition period a ruling may set, in days (Note 1: at most two months).
     pub max_demolition_days: u32,
+    /// Office hours of the urban-planning offices (Asia/Tehran), for service requests' SLA
+    /// clocks: `07:30-14:30`.
+    pub office_hours: String,
+    /// Working days of the offices (English weekday names); Fridays and official holidays
+    /// are off whatever this says.
+    pub office_days: Vec<String>,
     /// The municipality counts as served on the day a ruling is issued (it enters the
     /// municipality's integrated urbanism system in session); false: its service is recorded
     /// like an owner's.
     pub municipality_served_at_issue: bool,
     /// How ruling numbers are written: `{district}`, `{yyyy}`, `{yy}`, `{seq}`, `{seq:N}`.
     pub ruling_number_template: String,
-    /// Fine coefficient ranges of Article 100 (hundredths: `note2 = { min = 10, max = 50 }`).
+    /// Fine coefficient ranges of Article 100 (hundredths: `note2 = { min = 50, max = 300 }`).
     pub fines: shahr_domain::fines::FineRules,
     /// HS256 secret for development tokens (dev profile only). Unset: a built-in dev secret.
     pub jwt_dev_secret: Option<Secret>,
@@ -295,6 +301,10 @@ impl Default for Config {
             objection_window_days: 10,
             exclude_day_of_act: true,
             max_demolition_days: 60,
+            office_hours: "07:30-14:30".into(),
+            office_days: ["saturday", "sunday", "monday", "tuesday", "wednesday"]
+                .map(String::from)
+                .to_vec(),
             municipality_served_at_issue: true,
             ruling_number_template: shahr_domain::session::DEFAULT_RULING_NUMBER.into(),
             fines: Default::default(),
@@ -428,6 +438,7 @@ impl Config {
             }
         }
         self.article100_rules()?;
+        self.office_hours()?;
         Ok(())
     }
 
@@ -463,6 +474,15 @@ impl Config {
             max_demolition_days: self.max_demolition_days,
             municipality_served_at_issue: self.municipality_served_at_issue,
             ruling_number,
+        })
+    }
+
+    /// The offices' working hours.
+    pub fn office_hours(&self) -> Result<shahr_domain::office::OfficeHours, ConfigError> {
+        shahr_domain::office::OfficeHours::new(&self.office_hours, &self.office_days).map_err(|e| {
+            ConfigError(format!(
+                "`office_hours` / `office_days` (SHAHR_OFFICE_HOURS, SHAHR_OFFICE_DAYS): {e}"
+            ))
         })
     }
 

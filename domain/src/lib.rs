@@ -20,7 +20,8 @@
 //! - [`signing`]: canonical encoding and Ed25519 signatures with key rotation.
 //! - [`identifiers`]: national ids and other validated identifiers.
 //! - [`jalali`]: Jalali dates.
-//! - [`requests`]: the moves of a citizen's service request.
+//! - [`requests`]: the moves of a citizen's service request, its workflow and payment.
+//! - [`office`]: office hours and SLA clocks in working hours.
 //! - [`vocabulary`]: the closed sets of the domain (case and ruling states, kinds, roles) with
 //!   their Persian labels.
 
@@ -37,6 +38,7 @@ pub mod identifiers;
 pub mod jalali;
 pub mod money;
 pub mod numbering;
+pub mod office;
 pub mod parties;
 pub mod quantities;
 pub mod requests;

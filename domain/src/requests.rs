@@ -113,15 +113,170 @@ pub fn fee(
     Ok(fixed.checked_add(by_area)?)
 }
 
-/// Checks that a catalogue workflow is usable: starts at `Submitted`, no repeats, no
-/// terminal state but possibly the last.
-pub fn valid_workflow(steps: &[RequestState]) -> bool {
+/// Why a catalogue workflow cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkflowError {
+    /// A step that is not a request state.
+    #[error("unknown step `{0}`")]
+    UnknownStep(String),
+    /// The first step is not `SUBMITTED`.
+    #[error("a workflow starts at SUBMITTED")]
+    MustStartAtSubmitted,
+    /// A step listed twice.
+    #[error("step {0:?} is listed twice")]
+    Repeated(RequestState),
+    /// A closing state before the last step.
+    #[error("{0:?} closes a request and can only be the last step")]
+    TerminalBeforeEnd(RequestState),
+    /// A state the workflow cannot list (the citizen's and rejection states are reached by
+    /// their own moves).
+    #[error("{0:?} is reached by its own move, not listed as a step")]
+    NotAStep(RequestState),
+    /// `FEE_PAYABLE` and `PAID` not adjacent: a fee is paid right after it is set, and a
+    /// request is marked paid only for a fee it was asked.
+    #[error("FEE_PAYABLE must be followed directly by PAID, and PAID preceded by FEE_PAYABLE")]
+    FeeWithoutPayment,
+}
+
+/// Reads a catalogue workflow from its stored codes: every code must be a known state (an
+/// unknown step is an error, never dropped), and the workflow must be usable.
+pub fn parse_workflow(codes: &[String]) -> Result<Vec<RequestState>, WorkflowError> {
+    let steps = codes
+        .iter()
+        .map(|c| RequestState::from_code(c).ok_or_else(|| WorkflowError::UnknownStep(c.clone())))
+        .collect::<Result<Vec<_>, _>>()?;
+    check_workflow(&steps)?;
+    Ok(steps)
+}
+
+/// Checks that a catalogue workflow is usable: starts at `Submitted`, no repeats, no closing
+/// state but possibly the last, none of the states reached by their own moves, and a fee
+/// step directly followed by its payment.
+pub fn check_workflow(steps: &[RequestState]) -> Result<(), WorkflowError> {
+    if steps.first() != Some(&RequestState::Submitted) {
+        return Err(WorkflowError::MustStartAtSubmitted);
+    }
     let mut seen = std::collections::HashSet::new();
-    steps.first() == Some(&RequestState::Submitted)
-        && steps.iter().all(|s| seen.insert(*s))
-        && steps[..steps.len().saturating_sub(1)]
-            .iter()
-            .all(|s| !is_terminal(*s))
+    for (i, s) in steps.iter().enumerate() {
+        if !seen.insert(*s) {
+            return Err(WorkflowError::Repeated(*s));
+        }
+        if matches!(
+            s,
+            RequestState::DocumentsIncomplete | RequestState::Rejected | RequestState::Withdrawn
+        ) {
+            return Err(WorkflowError::NotAStep(*s));
+        }
+        if is_terminal(*s) && i + 1 != steps.len() {
+            return Err(WorkflowError::TerminalBeforeEnd(*s));
+        }
+        let next = steps.get(i + 1).copied();
+        let previous = i.checked_sub(1).and_then(|p| steps.get(p)).copied();
+        if (*s == RequestState::FeePayable && next != Some(RequestState::Paid))
+            || (*s == RequestState::Paid && previous != Some(RequestState::FeePayable))
+        {
+            return Err(WorkflowError::FeeWithoutPayment);
+        }
+    }
+    Ok(())
+}
+
+/// True when the workflow is usable (see [`check_workflow`]).
+pub fn valid_workflow(steps: &[RequestState]) -> bool {
+    check_workflow(steps).is_ok()
+}
+
+/// True while the citizen holds the request (documents to complete, a fee to pay): its SLA
+/// clock stops.
+pub fn held_by_citizen(state: RequestState) -> bool {
+    matches!(
+        state,
+        RequestState::DocumentsIncomplete | RequestState::FeePayable
+    )
+}
+
+/// The payment a move to `PAID` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// The bank's or payment gateway's reference.
+    pub reference: String,
+    /// The amount paid.
+    pub amount: crate::money::Rials,
+}
+
+/// Why a payment does not fit the move.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PaymentError {
+    /// A move to PAID without a payment.
+    #[error("marking a request paid records the payment: its reference and amount")]
+    Missing,
+    /// No fee was computed.
+    #[error("the request has no computed fee to pay")]
+    NoFee,
+    /// The amount is not the fee.
+    #[error("the payment of {paid} rials does not match the fee of {fee} rials")]
+    WrongAmount {
+        /// The fee.
+        fee: crate::money::Rials,
+        /// What was paid.
+        paid: crate::money::Rials,
+    },
+    /// A payment given with another move.
+    #[error("a payment is recorded only when the request moves to PAID")]
+    NotApplicable,
+    /// The reference already paid another request.
+    #[error("this payment reference was recorded for another request")]
+    ReferenceUsed,
+}
+
+impl PaymentError {
+    /// The input field at fault, under the move's `payment`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            Self::Missing | Self::NoFee | Self::NotApplicable => "payment",
+            Self::WrongAmount { .. } => "payment.amount",
+            Self::ReferenceUsed => "payment.reference",
+        }
+    }
+
+    /// The reason in Persian, for the citizen or clerk.
+    pub fn message_fa(&self) -> String {
+        match self {
+            Self::Missing => "برای ثبت پرداخت، شناسه پرداخت و مبلغ را وارد کنید.".into(),
+            Self::NoFee => "هزینه این درخواست هنوز محاسبه نشده است.".into(),
+            Self::WrongAmount { fee, paid } => format!(
+                "مبلغ پرداختی {} ریال با هزینه خدمت {} ریال برابر نیست.",
+                crate::text::persian_digits(&paid.to_string()),
+                crate::text::persian_digits(&fee.to_string())
+            ),
+            Self::NotApplicable => "پرداخت فقط هنگام رفتن به مرحله «پرداخت شده» ثبت می‌شود.".into(),
+            Self::ReferenceUsed => "این شناسه پرداخت پیش‌تر برای درخواست دیگری ثبت شده است.".into(),
+        }
+    }
+}
+
+/// Checks the payment given with a move to `next`: `PAID` needs one, for exactly the fee;
+/// any other move takes none.
+pub fn check_payment(
+    next: RequestState,
+    fee: Option<crate::money::Rials>,
+    payment: Option<&Payment>,
+) -> Result<(), PaymentError> {
+    match (next, payment) {
+        (RequestState::Paid, None) => Err(PaymentError::Missing),
+        (RequestState::Paid, Some(p)) => {
+            let fee = fee.ok_or(PaymentError::NoFee)?;
+            if p.amount != fee {
+                return Err(PaymentError::WrongAmount {
+                    fee,
+                    paid: p.amount,
+                });
+            }
+            Ok(())
+        }
+        (_, Some(_)) => Err(PaymentError::NotApplicable),
+        (_, None) => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -187,5 +342,10 @@ mod tests {
         assert!(!valid_workflow(&[UnderReview, Issued]));
         assert!(!valid_workflow(&[Submitted, Issued, Approved]));
         assert!(!valid_workflow(&[Submitted, UnderReview, UnderReview]));
+        assert_eq!(
+            parse_workflow(&["SUBMITTED".into(), "UNDER_REVEIW".into()]),
+            Err(WorkflowError::UnknownStep("UNDER_REVEIW".into())),
+            "an unknown step is an error, not dropped"
+        );
     }
 }

@@ -23,6 +23,8 @@ pub struct Deps {
     pub rules: Arc<shahr_domain::session::Article100Rules>,
     /// The Article 100 commands (use cases).
     pub article100: crate::usecases::Article100,
+    /// Office hours, for service requests' SLA clocks.
+    pub office_hours: Arc<shahr_domain::office::OfficeHours>,
     /// The keys issued rulings are signed with.
     pub keyring: Arc<shahr_domain::signing::Keyring>,
     /// Signs the short-lived links to documents.

@@ -1,6 +1,7 @@
 //! The official holidays as data: `shahr-gateway holidays import FILE` replaces a Jalali
 //! year's list (refusing a bad file with a message naming the problem), and the gateway
-//! warns at start when the next 90 days have no holiday data. Run as the real binary.
+//! warns at start when the next 90 days have no holiday data; a service catalogue whose
+//! workflow cannot be followed stops the start, naming the service. Run as the real binary.
 
 use std::{
     io::{BufRead, BufReader, Read},
@@ -13,7 +14,7 @@ use crate::helpers::{Kind, TestDatabase};
 const BIN: &str = env!("CARGO_BIN_EXE_shahr-gateway");
 
 /// The binary against these databases, with no other `SHAHR_*` variable inherited.
-fn gateway(urbanism: &str, citizen: &str) -> Command {
+pub(crate) fn gateway(urbanism: &str, citizen: &str) -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars() {
         if key.starts_with("SHAHR_") {
@@ -102,7 +103,7 @@ async fn a_years_holidays_are_imported_from_a_file_and_a_bad_file_is_refused_nam
 }
 
 /// Starts `serve`, waits until it listens, stops it and returns what it wrote on stderr.
-fn stderr_of_start(urbanism: &str, citizen: &str) -> String {
+pub(crate) fn stderr_of_start(urbanism: &str, citizen: &str) -> String {
     let mut child = gateway(urbanism, citizen)
         .arg("serve")
         .stdout(Stdio::piped())
@@ -165,4 +166,38 @@ async fn the_gateway_warns_at_start_when_the_next_ninety_days_have_no_holiday_da
         without.contains("holidays import"),
         "the warning says how to fix it: {without}"
     );
+}
+
+#[tokio::test]
+async fn the_gateway_refuses_to_start_on_a_service_whose_workflow_it_cannot_follow() {
+    let (urbanism, citizen) = (
+        TestDatabase::create(Kind::Urbanism).await,
+        TestDatabase::create(Kind::Citizen).await,
+    );
+    citizen
+        .client()
+        .await
+        .batch_execute(
+            "UPDATE shahr.services SET steps = ARRAY['SUBMITTED', 'TELEPORTED', 'ISSUED']
+              WHERE code = 'land_use_inquiry'",
+        )
+        .await
+        .expect("break the catalogue");
+    let stderr = tokio::task::spawn_blocking({
+        let (u, c) = (urbanism.url.clone(), citizen.url.clone());
+        move || stderr_of_start(&u, &c)
+    })
+    .await
+    .expect("runs");
+    assert!(
+        stderr.contains("land_use_inquiry") && stderr.contains("TELEPORTED"),
+        "the refusal names the service and the step: {stderr}"
+    );
+    let status = gateway(&urbanism.url, &citizen.url)
+        .arg("serve")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("runs");
+    assert!(!status.success(), "it does not serve a broken catalogue");
 }

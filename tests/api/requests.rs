@@ -328,6 +328,10 @@ async fn a_retried_submission_files_once_and_a_reused_key_is_refused() {
 const MOVE: &str = "mutation($code: String!, $comment: String) {
     a: advanceServiceRequest(input: { trackingCode: $code, comment: $comment }) { request { state fee history { to } } } }";
 
+const PAY: &str = "mutation($code: String!, $comment: String, $payment: RequestPaymentInput) {
+    a: advanceServiceRequest(input: { trackingCode: $code, comment: $comment, payment: $payment }) {
+        request { state fee payment { reference amount } history { to } } } }";
+
 async fn file(app: &TestApp, service: &str) -> String {
     let b = app.citizen(CITIZEN_B);
     let body = app
@@ -361,19 +365,30 @@ async fn a_permit_request_goes_from_submission_to_issue() {
     let mut states = vec!["SUBMITTED".to_owned()];
     let mut last = Value::Null;
     for _ in 0..6 {
+        let payment = if states.last().map(String::as_str) == Some("FEE_PAYABLE") {
+            // 2,000,000 + 150,000 per m² of the parcel's 180 m².
+            assert_eq!(last["data"]["a"]["request"]["fee"], "29000000");
+            json!({ "reference": "IPG-140509-000123", "amount": "29000000" })
+        } else {
+            Value::Null
+        };
         last = app
-            .query_as(&staff, MOVE, json!({ "code": code, "comment": "ok" }))
+            .query_as(
+                &staff,
+                PAY,
+                json!({ "code": code, "comment": "ok", "payment": payment }),
+            )
             .await;
         let state = last["data"]["a"]["request"]["state"]
             .as_str()
             .unwrap_or_else(|| panic!("{last}"))
             .to_owned();
-        if state == "FEE_PAYABLE" {
-            // 2,000,000 + 150,000 per m² of the parcel's 180 m².
-            assert_eq!(last["data"]["a"]["request"]["fee"], "29000000");
-        }
         states.push(state);
     }
+    assert_eq!(
+        last["data"]["a"]["request"]["payment"],
+        json!({ "reference": "IPG-140509-000123", "amount": "29000000" })
+    );
     assert_eq!(
         states,
         vec![
@@ -404,6 +419,23 @@ async fn a_permit_request_goes_from_submission_to_issue() {
         (v.entries, v.first_broken),
         (7, None),
         "submission and six moves, chained"
+    );
+
+    // One receipt pays one request.
+    let second = file(&app, "building_permit_new").await;
+    for _ in 0..3 {
+        run_move(&app, &staff, "advanceServiceRequest", &second, None).await;
+    }
+    let body = app
+        .query_as(
+            &staff,
+            PAY,
+            json!({ "code": second, "payment": { "reference": "IPG-140509-000123", "amount": "29000000" } }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.payment.reference",
+        "{body}"
     );
 }
 
@@ -470,9 +502,48 @@ async fn each_refused_transition_says_why_and_changes_nothing() {
     assert_eq!(body["data"]["m"]["request"]["state"], "SUBMITTED");
 
     // Paid requests cannot be withdrawn; rejected ones cannot move at all.
-    for _ in 0..4 {
+    for _ in 0..3 {
         run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
     }
+    let pay = |payment: Value| {
+        let app = &app;
+        let staff = &staff;
+        let code = &code;
+        async move {
+            app.query_as(staff, PAY, json!({ "code": code, "payment": payment }))
+                .await
+        }
+    };
+    for (payment, field, why) in [
+        (Value::Null, "input.payment", "paid without a payment"),
+        (
+            json!({ "reference": "IPG-1", "amount": "28000000" }),
+            "input.payment.amount",
+            "short of the 29,000,000 fee",
+        ),
+        (
+            json!({ "reference": " ", "amount": "29000000" }),
+            "input.payment.reference",
+            "a blank reference",
+        ),
+    ] {
+        let body = pay(payment).await;
+        assert_eq!(
+            body["errors"][0]["extensions"]["field"], field,
+            "{why}: {body}"
+        );
+        assert!(
+            body["errors"][0]["extensions"]["messageFa"].is_string(),
+            "{why}: {body}"
+        );
+    }
+    let body = run_move(&app, &staff, "advanceServiceRequest", &code, None).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"], "input.payment",
+        "the state did not move: {body}"
+    );
+    let body = pay(json!({ "reference": "IPG-1", "amount": "29000000" })).await;
+    assert_eq!(body["data"]["a"]["request"]["state"], "PAID", "{body}");
     let body = run_move(&app, &b, "withdrawServiceRequest", &code, None).await;
     assert_eq!(
         body["errors"][0]["extensions"]["currentState"], "PAID",
@@ -530,6 +601,14 @@ async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() 
         )
         .await
         .expect("age");
+    client
+        .execute(
+            "UPDATE shahr.request_history SET at = now() - interval '30 days'
+              WHERE request_id = (SELECT id FROM shahr.requests WHERE tracking_code = $1)",
+            &[&first],
+        )
+        .await
+        .expect("age history");
     let body = app.query_as(&staff, q, json!({ "s": "SUBMITTED" })).await;
     assert_eq!(
         body["data"]["requestQueue"]["edges"][0]["node"]["isOverdue"], true,
@@ -550,6 +629,77 @@ async fn staff_work_their_district_queue_oldest_first_with_sla_and_assignment() 
         .query_as(&app.citizen(CITIZEN_B), q, json!({ "s": null }))
         .await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+}
+
+#[tokio::test]
+async fn the_sla_clock_counts_office_hours_and_stops_while_the_citizen_holds_the_request() {
+    let app = TestApp::spawn().await;
+    let staff = app.staff(9);
+    let code = file(&app, "land_use_inquiry").await;
+    let back = run_move(
+        &app,
+        &staff,
+        "returnServiceRequestForDocuments",
+        &code,
+        Some("نقشه ناخواناست"),
+    )
+    .await;
+    assert_eq!(
+        back["data"]["m"]["request"]["state"], "DOCUMENTS_INCOMPLETE",
+        "{back}"
+    );
+    let q = "query($c: String!) { serviceRequest(trackingCode: $c) { state dueAt } }";
+    let body = app.query_as(&staff, q, json!({ "c": code })).await;
+    assert_eq!(
+        body["data"]["serviceRequest"]["dueAt"],
+        Value::Null,
+        "no deadline runs while the citizen completes documents: {body}"
+    );
+    let b = app.citizen(CITIZEN_B);
+    run_move(&app, &b, "resubmitServiceRequest", &code, None).await;
+
+    // Filed Saturday 7 Azar 1405 at 07:30 Tehran, returned at 10:30 (3 office hours used),
+    // resubmitted Monday 9 Azar at 07:30. SUBMITTED has a 24-hour SLA in office hours
+    // (07:30-14:30, 7 a day): 21 left, so Monday, Tuesday and Wednesday: 14:30 on 12 Azar.
+    let client = app.databases.citizen.client().await;
+    for (to, at) in [
+        ("SUBMITTED", "2026-11-28T07:30:00+03:30"),
+        ("DOCUMENTS_INCOMPLETE", "2026-11-28T10:30:00+03:30"),
+    ] {
+        client
+            .execute(
+                "UPDATE shahr.request_history SET at = $3::text::timestamptz
+                  WHERE request_id = (SELECT id FROM shahr.requests WHERE tracking_code = $1)
+                    AND to_state = $2",
+                &[&code, &to, &at],
+            )
+            .await
+            .expect("move history");
+    }
+    client
+        .execute(
+            "UPDATE shahr.request_history SET at = '2026-11-30T07:30:00+03:30'
+              WHERE id = (SELECT max(h.id) FROM shahr.request_history h
+                            JOIN shahr.requests r ON r.id = h.request_id
+                           WHERE r.tracking_code = $1);
+            ",
+            &[&code],
+        )
+        .await
+        .expect("resubmission time");
+    client
+        .execute(
+            "UPDATE shahr.requests SET state_since = '2026-11-30T07:30:00+03:30' WHERE tracking_code = $1",
+            &[&code],
+        )
+        .await
+        .expect("state since");
+    let body = app.query_as(&staff, q, json!({ "c": code })).await;
+    assert_eq!(
+        body["data"]["serviceRequest"],
+        json!({ "state": "SUBMITTED", "dueAt": "2026-12-02T14:30:00+03:30" }),
+        "{body}"
+    );
 }
 
 fn pdf(size: usize) -> Vec<u8> {

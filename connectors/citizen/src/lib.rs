@@ -58,6 +58,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "request_steps",
             sql: include_str!("../migrations/0006_request_steps.sql"),
         },
+        Migration {
+            version: 7,
+            name: "request_payments",
+            sql: include_str!("../migrations/0007_request_payments.sql"),
+        },
     ],
 };
 
@@ -73,6 +78,9 @@ pub enum TransitionError {
     /// The move is not legal from the current state.
     #[error(transparent)]
     Illegal(#[from] shahr_domain::requests::IllegalMove),
+    /// The payment given with the move does not fit it.
+    #[error(transparent)]
+    Payment(#[from] shahr_domain::requests::PaymentError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -88,6 +96,8 @@ pub struct Change {
     /// The parcel's land area (exact hundredths of m²), to compute the fee when the request
     /// reaches `FEE_PAYABLE`.
     pub parcel_area: Option<shahr_domain::quantities::Area>,
+    /// The payment a move to `PAID` records (its reference and amount).
+    pub payment: Option<shahr_domain::requests::Payment>,
 }
 
 /// An uploaded file's metadata.
@@ -191,7 +201,21 @@ const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.r
     COALESCE((SELECT array_agg(d.district ORDER BY d.district) FROM shahr.service_districts d WHERE d.service_code = s.code), '{}')";
 
 const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
-    service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash, state_since";
+    service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash, state_since, \
+    payment_reference, paid_rials, paid_at";
+
+/// Services by code, read with the caller's client (in its transaction).
+async fn services_in(
+    client: &impl tokio_postgres::GenericClient,
+    codes: &[String],
+) -> Result<Vec<Service>, StoreError> {
+    let sql = format!("SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.code = ANY($1)");
+    let rows = client.query(&sql, &[&codes]).await?;
+    rows.iter()
+        .map(records::service_from_row)
+        .map(|r| r.map_err(StoreError::Data))
+        .collect()
+}
 
 /// The request with `tracking_code`, locked for the rest of the transaction; `None` when there
 /// is none or `allowed` refuses it (the two look the same to the caller).
@@ -264,8 +288,8 @@ impl CitizenDb {
         &self.pool
     }
 
-    fn service(row: &Row) -> Service {
-        records::service_from_row(row)
+    fn service(row: &Row) -> Result<Service, StoreError> {
+        records::service_from_row(row).map_err(StoreError::Data)
     }
 
     /// Active services, ordered for display; only those enabled in `district` when given.
@@ -277,15 +301,29 @@ impl CitizenDb {
              ORDER BY s.sort_order, s.code"
         );
         let rows = client.query(&sql, &[&district]).await?;
-        Ok(rows.iter().map(Self::service).collect())
+        rows.iter().map(Self::service).collect()
     }
 
     /// Services by code, one statement.
     pub async fn services_by_codes(&self, codes: &[String]) -> Result<Vec<Service>, StoreError> {
         let client = self.pool.get().await?;
-        let sql = format!("SELECT {SERVICE_COLUMNS} FROM shahr.services s WHERE s.code = ANY($1)");
-        let rows = client.query(&sql, &[&codes]).await?;
-        Ok(rows.iter().map(Self::service).collect())
+        services_in(&**client, codes).await
+    }
+
+    /// Reads the whole catalogue (inactive services too) and refuses it when any service's
+    /// workflow, SLA or documents cannot be used, naming the service.
+    pub async fn check_catalogue(&self) -> Result<usize, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!("SELECT {SERVICE_COLUMNS} FROM shahr.services s ORDER BY s.code"),
+                &[],
+            )
+            .await?;
+        for row in &rows {
+            Self::service(row)?;
+        }
+        Ok(rows.len())
     }
 
     /// Files a request: checks the service and district, honours the idempotency key, and in
@@ -440,13 +478,18 @@ impl CitizenDb {
         let current = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(TransitionError::NotFound)?;
-        let service = self
-            .services_by_codes(std::slice::from_ref(&current.service_code))
+        // Read in this transaction: a second pooled connection must not be awaited while the
+        // request's row is locked.
+        let service = services_in(&*tx, std::slice::from_ref(&current.service_code))
             .await?
             .into_iter()
             .next()
             .ok_or(TransitionError::NotFound)?;
         let next = shahr_domain::requests::apply(&service.steps, current.state, change.action)?;
+        let fee_now = current
+            .fee_rials
+            .and_then(|f| shahr_domain::money::Rials::new(f).ok());
+        shahr_domain::requests::check_payment(next, fee_now, change.payment.as_ref())?;
         let fee = if next == RequestState::FeePayable {
             let fee = shahr_domain::requests::fee(
                 service.fee_rials,
@@ -460,15 +503,27 @@ impl CitizenDb {
         } else {
             current.fee_rials
         };
+        let (reference, paid) = match &change.payment {
+            Some(p) => (Some(p.reference.as_str()), Some(p.amount.get())),
+            None => (None, None),
+        };
         let updated = tx
             .query_one(
                 &format!(
-                    "UPDATE shahr.requests SET state = $2, fee_rials = $3, updated_at = now(), state_since = now()                      WHERE id = $1 RETURNING {REQUEST_COLUMNS}"
+                    "UPDATE shahr.requests SET state = $2, fee_rials = $3, updated_at = now(), state_since = now(), \
+                     payment_reference = COALESCE($4, payment_reference), paid_rials = COALESCE($5, paid_rials), \
+                     paid_at = CASE WHEN $4::text IS NULL THEN paid_at ELSE now() END \
+                     WHERE id = $1 RETURNING {REQUEST_COLUMNS}"
                 ),
-                &[&current.id, &next.as_code(), &fee],
+                &[&current.id, &next.as_code(), &fee, &reference, &paid],
             )
             .await
-            .map_err(StoreError::from)?;
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::UniqueViolation { .. } => {
+                    shahr_domain::requests::PaymentError::ReferenceUsed.into()
+                }
+                other => TransitionError::Store(other),
+            })?;
         let updated = records::request_from_row(&updated);
         self.record_change(
             &tx,
@@ -688,11 +743,21 @@ impl CitizenDb {
             };
             let fee = (path.contains(&RequestState::FeePayable))
                 .then_some(permit.fee_rials + permit.fee_per_m2_rials * 200);
+            // A paid request records its payment: the fee, under a demo bank reference.
+            let paid = path.contains(&RequestState::Paid);
+            let tracking = tracking_code(district);
+            let reference = paid.then(|| format!("DEMO-{tracking}"));
+            let paid_rials = fee.filter(|_| paid);
             let row = tx
                 .query_one(
-                    "INSERT INTO shahr.requests (tracking_code, citizen_subject, citizen_national_id, renovation_code, district,                      service_code, form, state, payload_hash, fee_rials, submitted_at, updated_at, state_since)                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() - make_interval(days => $11),                      now() - make_interval(days => $12), now() - make_interval(days => $12)) RETURNING id",
+                    "INSERT INTO shahr.requests (tracking_code, citizen_subject, citizen_national_id, renovation_code, district, \
+                     service_code, form, state, payload_hash, fee_rials, submitted_at, updated_at, state_since, \
+                     payment_reference, paid_rials, paid_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now() - make_interval(days => $11), \
+                     now() - make_interval(days => $12), now() - make_interval(days => $12), $13, $14, \
+                     CASE WHEN $13::text IS NULL THEN NULL ELSE now() - make_interval(days => $12) END) RETURNING id",
                     &[
-                        &tracking_code(district),
+                        &tracking,
                         &format!("dev:{national_id}"),
                         national_id,
                         renovation_code,
@@ -704,6 +769,8 @@ impl CitizenDb {
                         &fee,
                         &days_ago,
                         &(days_ago / 2),
+                        &reference,
+                        &paid_rials,
                     ],
                 )
                 .await?;
@@ -783,8 +850,7 @@ impl CitizenDb {
                 sha256: r.get(5),
             })
             .ok_or(AttachError::UploadNotFound)?;
-        let service = self
-            .services_by_codes(std::slice::from_ref(&request.service_code))
+        let service = services_in(&*tx, std::slice::from_ref(&request.service_code))
             .await?
             .into_iter()
             .next()

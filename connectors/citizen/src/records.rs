@@ -48,36 +48,43 @@ pub struct Service {
     pub districts: Vec<i16>,
 }
 
-pub(crate) fn service_from_row(row: &Row) -> Service {
+/// A catalogue row as a service; a workflow or SLA naming an unknown step, an unusable
+/// workflow or unreadable documents are errors naming the service, never dropped.
+pub(crate) fn service_from_row(row: &Row) -> Result<Service, String> {
+    let code: String = row.get(0);
+    let problem = |what: String| format!("catalogue service `{code}`: {what}");
     let steps: Vec<String> = row.get(3);
+    let steps =
+        shahr_domain::requests::parse_workflow(&steps).map_err(|e| problem(e.to_string()))?;
     let documents: serde_json::Value = row.get(4);
     let sla: serde_json::Value = row.get(7);
-    let sla_hours = sla
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((RequestState::from_code(k)?, v.as_i64()?)))
-                .collect()
-        })
-        .unwrap_or_default();
-    Service {
-        code: row.get(0),
+    let sla_hours = match sla.as_object() {
+        Some(m) => m
+            .iter()
+            .map(|(k, v)| {
+                let state = RequestState::from_code(k)
+                    .ok_or_else(|| problem(format!("SLA for unknown step `{k}`")))?;
+                let hours = v.as_i64().filter(|h| *h > 0).ok_or_else(|| {
+                    problem(format!("SLA of {k} is not a positive number of hours"))
+                })?;
+                Ok((state, hours))
+            })
+            .collect::<Result<BTreeMap<_, _>, String>>()?,
+        None => BTreeMap::new(),
+    };
+    Ok(Service {
         name_fa: row.get(1),
         description_fa: row.get(2),
-        steps: steps
-            .iter()
-            .filter_map(|s| RequestState::from_code(s))
-            .collect(),
-        required_documents: serde_json::from_value(documents).unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "unreadable required_documents in the catalogue");
-            Vec::new()
-        }),
+        steps,
+        required_documents: serde_json::from_value(documents)
+            .map_err(|e| problem(format!("unreadable required_documents: {e}")))?,
         fee_rials: row.get(5),
         fee_per_m2_rials: row.get(6),
         sla_hours,
         active: row.get(8),
         districts: row.get(9),
-    }
+        code,
+    })
 }
 
 /// A request to file.
@@ -126,8 +133,10 @@ pub struct ServiceRequest {
     pub updated_at: DateTime<Utc>,
     /// Hash of the submitted payload.
     pub payload_hash: String,
-    /// When it entered its current state (the step's SLA clock starts here).
+    /// When it entered its current state.
     pub state_since: DateTime<Utc>,
+    /// The payment recorded when it was marked paid: reference, rials and when.
+    pub payment: Option<(String, i64, DateTime<Utc>)>,
 }
 
 pub(crate) fn request_from_row(row: &Row) -> ServiceRequest {
@@ -146,6 +155,14 @@ pub(crate) fn request_from_row(row: &Row) -> ServiceRequest {
         updated_at: row.get(11),
         payload_hash: row.get(12),
         state_since: row.get(13),
+        payment: match (
+            row.get::<_, Option<String>>(14),
+            row.get::<_, Option<i64>>(15),
+            row.get::<_, Option<DateTime<Utc>>>(16),
+        ) {
+            (Some(reference), Some(rials), Some(at)) => Some((reference, rials, at)),
+            _ => None,
+        },
     }
 }
 

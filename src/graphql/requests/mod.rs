@@ -1,5 +1,6 @@
 //! Citizen-sourcing (*shahrvand-separi*): the service catalogue and citizens' requests.
 
+pub mod inputs;
 pub mod resolvers;
 pub mod types;
 

@@ -1,10 +1,11 @@
 //! Queries and mutations of citizen-sourcing.
 
-use async_graphql::{Context, InputObject, Json, Object, SimpleObject, ID};
+use async_graphql::{Context, Object};
 use shahr_citizen::{Actor, AttachError, Change, NewRequest, SubmitError, TransitionError};
 use shahr_domain::{identifiers::RenovationCode, requests::Move, vocabulary::RequestState};
 use shahr_urbanism::Visibility;
 
+use super::inputs::*;
 use super::types::{Service, ServiceRequest};
 use crate::{
     auth::{Role, Viewer},
@@ -167,65 +168,6 @@ impl RequestsQuery {
     }
 }
 
-/// What to file.
-#[derive(InputObject)]
-pub struct SubmitServiceRequestInput {
-    /// The service's `code` from the catalogue.
-    pub service_code: String,
-    /// The parcel's renovation code; it must be registered to you in the urbanism system.
-    pub renovation_code: String,
-    /// Answers to the service's form.
-    pub form: Option<Json<serde_json::Value>>,
-    /// Any unique string (e.g. a UUID) so that a retried submission files only once; the
-    /// `Idempotency-Key` HTTP header does the same.
-    pub idempotency_key: Option<String>,
-}
-
-/// The result of `submitServiceRequest`.
-#[derive(SimpleObject)]
-pub struct SubmitServiceRequestPayload {
-    /// The request.
-    pub request: ServiceRequest,
-    /// False when this was a retry and the earlier request is returned.
-    pub created: bool,
-}
-
-/// Names a request and says why.
-#[derive(InputObject)]
-pub struct ServiceRequestMoveInput {
-    /// The request's tracking code.
-    pub tracking_code: String,
-    /// A comment kept in the request's history (required for rejections).
-    pub comment: Option<String>,
-}
-
-/// Assigns a request.
-#[derive(InputObject)]
-pub struct AssignServiceRequestInput {
-    /// The request's tracking code.
-    pub tracking_code: String,
-    /// The staff member's sign-in subject.
-    pub assignee: String,
-}
-
-/// Attaches an uploaded file to a request.
-#[derive(InputObject)]
-pub struct AttachDocumentInput {
-    /// The request's tracking code.
-    pub tracking_code: String,
-    /// The `uploadId` that `POST /uploads` returned.
-    pub upload_id: ID,
-    /// Which of the service's `requiredDocuments` this file is (its `code`).
-    pub document_code: String,
-}
-
-/// The changed request.
-#[derive(SimpleObject)]
-pub struct ServiceRequestPayload {
-    /// The request after the change.
-    pub request: ServiceRequest,
-}
-
 fn staff_may_act(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) -> bool {
     let Some(p) = viewer.principal() else {
         return false;
@@ -251,6 +193,10 @@ fn transition_error(e: TransitionError) -> ApiError {
         TransitionError::Illegal(illegal) => {
             ApiError::new(ErrorCode::Conflict, illegal.to_string())
                 .with("currentState", illegal.current.as_code().into())
+        }
+        TransitionError::Payment(e) => {
+            ApiError::bad_input(&format!("input.{}", e.field()), e.to_string())
+                .with_fa(e.message_fa())
         }
         TransitionError::Store(e) => ApiError::from(e),
     }
@@ -419,10 +365,23 @@ async fn change(
         Role::Citizen => citizen_may_act(&viewer, r),
         _ => staff_may_act(&viewer, r),
     };
+    let payment = match input.payment {
+        Some(p) => Some(shahr_domain::requests::Payment {
+            reference: crate::graphql::rulings::session::check_text(
+                "input.payment.reference",
+                &p.reference,
+                100,
+            )?,
+            amount: shahr_domain::money::Rials::new(p.amount.0)
+                .map_err(|e| ApiError::bad_input("input.payment.amount", e.to_string()))?,
+        }),
+        None => None,
+    };
     let change = Change {
         action,
         comment,
         parcel_area: area,
+        payment,
     };
     let updated = deps
         .citizen

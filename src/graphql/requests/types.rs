@@ -5,6 +5,7 @@ use shahr_citizen as citizen;
 use shahr_domain::vocabulary::RequestState;
 
 use crate::graphql::{
+    context::ContextExt,
     loaders::{loader, DocumentsLoader, HistoryLoader, ParcelByCodeLoader, ServiceLoader},
     node::global_id,
     parcels::types::Parcel,
@@ -33,8 +34,20 @@ pub struct ServiceStep {
     pub state: RequestState,
     /// The state in Persian.
     pub label: String,
-    /// How long the step should take, in hours; null when there is no target.
+    /// How long the step should take, in office hours (working hours of working days;
+    /// Fridays and official holidays do not count); null when there is no target.
     pub sla_hours: Option<i64>,
+}
+
+/// The payment that settled a request's fee.
+#[derive(SimpleObject)]
+pub struct RequestPayment {
+    /// The payment gateway's reference (the receipt number the citizen holds).
+    pub reference: String,
+    /// The amount paid; always equal to the request's `fee`.
+    pub amount: Rial,
+    /// When it was recorded.
+    pub paid_at: DateTime,
 }
 
 pub struct Service(pub citizen::Service);
@@ -147,15 +160,53 @@ impl ServiceRequest {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<Option<chrono::DateTime<chrono::Utc>>> {
-        if shahr_domain::requests::is_terminal(self.0.state) {
+        use shahr_domain::requests::{held_by_citizen, is_terminal};
+        if is_terminal(self.0.state) || held_by_citizen(self.0.state) {
             return Ok(None);
         }
         let service = loader::<String, ServiceLoader>(ctx)
             .load_one(self.0.service_code.clone())
             .await?;
-        Ok(service
-            .and_then(|s| s.sla_hours.get(&self.0.state).copied())
-            .map(|hours| self.0.state_since + chrono::Duration::hours(hours)))
+        let Some(sla) = service.and_then(|s| s.sla_hours.get(&self.0.state).copied()) else {
+            return Ok(None);
+        };
+        // Working hours spent in this state across every stay in it: the clock stopped
+        // while the citizen held the request.
+        let history = loader::<i64, HistoryLoader>(ctx)
+            .load_one(self.0.id)
+            .await?
+            .unwrap_or_default();
+        let mut visits: Vec<shahr_domain::office::Visit> = Vec::with_capacity(history.len());
+        for entry in &history {
+            if let Some(last) = visits.last_mut() {
+                last.left = Some(entry.at);
+            }
+            visits.push(shahr_domain::office::Visit {
+                state: entry.to,
+                entered: entry.at,
+                left: None,
+            });
+        }
+        if visits.last().is_none_or(|v| v.state != self.0.state) {
+            visits.push(shahr_domain::office::Visit {
+                state: self.0.state,
+                entered: self.0.state_since,
+                left: None,
+            });
+        }
+        let deps = ctx.deps();
+        let calendar = deps
+            .article100
+            .calendar
+            .current()
+            .await
+            .map_err(crate::graphql::error::ApiError::from)?;
+        Ok(shahr_domain::office::due_at(
+            &visits,
+            Some(sla),
+            &deps.office_hours,
+            &calendar,
+        ))
     }
 }
 
@@ -223,8 +274,10 @@ impl ServiceRequest {
         DateTime(self.0.state_since)
     }
 
-    /// When the current step should be done by, from the service's SLA; null when the step
-    /// has no target or the request is closed.
+    /// When the current step should be done by: the step's SLA counted in office hours
+    /// from when it was entered, less the time already spent in it before a return. Null
+    /// when the step has no target, the request is closed, or it waits on the citizen
+    /// (documents to complete, a fee to pay), when no clock runs.
     async fn due_at(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<DateTime>> {
         Ok(self.deadline(ctx).await?.map(DateTime))
     }
@@ -240,6 +293,18 @@ impl ServiceRequest {
     /// The fee, once computed.
     async fn fee(&self) -> Option<Rial> {
         self.0.fee_rials.map(Rial)
+    }
+
+    /// The payment that settled the fee; null until the request is marked paid.
+    async fn payment(&self) -> Option<RequestPayment> {
+        self.0
+            .payment
+            .as_ref()
+            .map(|(reference, amount, at)| RequestPayment {
+                reference: reference.clone(),
+                amount: Rial(*amount),
+                paid_at: DateTime(*at),
+            })
     }
 
     /// When it was filed.
