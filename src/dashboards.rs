@@ -55,7 +55,7 @@ pub async fn run(
                 _ = &mut deadline => break,
                 event = event => match event {
                     Some(Ok(e)) if e.source == Source::Urbanism
-                        && (e.topic.starts_with("ruling.") || e.topic.starts_with("case.")) => {
+                        && e.event.is_case_event() => {
                         let wait = SETTLE.max(MIN_GAP.saturating_sub(started.elapsed()));
                         tokio::select! {
                             _ = stop.cancelled() => return,

@@ -33,6 +33,7 @@ pub mod conflicts;
 pub mod deadlines;
 pub mod decisions;
 pub mod enforcement;
+pub mod events;
 pub mod fines;
 pub mod identifiers;
 pub mod jalali;

@@ -84,15 +84,18 @@ impl InProcessBus {
 impl EventBus for InProcessBus {
     async fn publish(&self, event: NewEvent) -> Result<EventId, BusError> {
         let id = self.next_id();
-        let event = Arc::new(Event {
-            id: id.clone(),
-            source: event.source,
-            outbox_id: event.outbox_id,
-            topic: event.topic,
-            payload: event.payload,
-            occurred_at: event.occurred_at,
-            renderings: Default::default(),
-        });
+        let Some(event) = Event::read(
+            id.clone(),
+            event.source,
+            event.outbox_id,
+            &event.topic,
+            &event.payload,
+            event.occurred_at,
+        ) else {
+            // Relayed (the row records the id) but unreadable: no subscriber gets it.
+            return Ok(id);
+        };
+        let event = Arc::new(event);
         {
             let mut recent = self
                 .recent
@@ -142,8 +145,12 @@ mod tests {
         NewEvent {
             source: Source::Urbanism,
             outbox_id: n,
-            topic: "test".into(),
-            payload: serde_json::json!({ "n": n }),
+            topic: "notification.delivered".into(),
+            payload: serde_json::json!({
+                "deliveryId": n, "channel": "inbox", "subjectKind": "ruling", "subjectId": "1",
+                "citizenNationalId": null, "deliveredAt": "2026-11-30T08:00:00Z",
+            })
+            .to_string(),
             occurred_at: Utc::now(),
         }
     }
@@ -166,5 +173,16 @@ mod tests {
         for n in 0..5 {
             assert_eq!(rx.recv().await.expect("event").outbox_id, n);
         }
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_payload_is_relayed_but_reaches_no_subscriber() {
+        let bus = InProcessBus::new(16);
+        let mut rx = bus.subscribe();
+        let mut stranger = event(1);
+        stranger.payload = serde_json::json!({ "n": 1 }).to_string();
+        bus.publish(stranger).await.expect("an id all the same");
+        bus.publish(event(2)).await.expect("publish");
+        assert_eq!(rx.recv().await.expect("event").outbox_id, 2);
     }
 }

@@ -18,6 +18,7 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use shahr_domain::events::DomainEvent;
 
 pub use bus::{EventBus, InProcessBus};
 
@@ -68,8 +69,9 @@ pub struct NewEvent {
     pub outbox_id: i64,
     /// Topic, e.g. `ruling.issued`.
     pub topic: String,
-    /// Payload written by the mutation.
-    pub payload: serde_json::Value,
+    /// The payload as written by the mutation: a [`DomainEvent`]'s JSON. The relay and the
+    /// bus carry it as is; subscribers read it as a [`DomainEvent`].
+    pub payload: String,
     /// When the mutation wrote it.
     pub occurred_at: DateTime<Utc>,
 }
@@ -83,16 +85,48 @@ pub struct Event {
     pub source: Source,
     /// The outbox row id in that database.
     pub outbox_id: i64,
-    /// Topic, e.g. `ruling.issued`.
-    pub topic: String,
-    /// Payload written by the mutation.
-    pub payload: serde_json::Value,
+    /// What happened.
+    pub event: DomainEvent,
     /// When the mutation wrote it.
     pub occurred_at: DateTime<Utc>,
     /// What subscribers made of this event, kept so that thousands of subscribers with the
     /// same selection share one rendering.
     #[serde(skip)]
     pub renderings: Renderings,
+}
+
+impl Event {
+    /// Reads a relayed payload as subscribers receive it. A payload that is not a
+    /// [`DomainEvent`] (written by hand, or by a version that knew other events) reaches no
+    /// subscriber; it is logged with its outbox row, which keeps it.
+    pub fn read(
+        id: EventId,
+        source: Source,
+        outbox_id: i64,
+        topic: &str,
+        payload: &str,
+        occurred_at: DateTime<Utc>,
+    ) -> Option<Self> {
+        match DomainEvent::from_outbox(topic, payload) {
+            Ok(event) => Some(Self {
+                id,
+                source,
+                outbox_id,
+                event,
+                occurred_at,
+                renderings: Renderings::default(),
+            }),
+            Err(err) => {
+                tracing::warn!(source = %source, outbox_id, error = %err, "an outbox event no subscriber can read; skipped");
+                None
+            }
+        }
+    }
+
+    /// The topic (`ruling.issued`).
+    pub fn topic(&self) -> &'static str {
+        self.event.topic()
+    }
 }
 
 /// Renderings of one event, keyed by what the subscriber asked for (its selection) and the

@@ -72,17 +72,16 @@ fn text(fields: &HashMap<String, Value>, name: &str) -> Option<String> {
 
 /// An event from a stream entry.
 fn event_of(source: Source, id: &str, fields: &HashMap<String, Value>) -> Option<Event> {
-    Some(Event {
-        id: EventId(id.to_owned()),
+    Event::read(
+        EventId(id.to_owned()),
         source,
-        outbox_id: text(fields, "outbox_id")?.parse().ok()?,
-        topic: text(fields, "topic")?,
-        payload: serde_json::from_str(&text(fields, "payload")?).ok()?,
-        occurred_at: DateTime::parse_from_rfc3339(&text(fields, "occurred_at")?)
+        text(fields, "outbox_id")?.parse().ok()?,
+        &text(fields, "topic")?,
+        &text(fields, "payload")?,
+        DateTime::parse_from_rfc3339(&text(fields, "occurred_at")?)
             .ok()?
             .with_timezone(&Utc),
-        renderings: Default::default(),
-    })
+    )
 }
 
 impl RedisBus {
@@ -213,7 +212,7 @@ impl EventBus for RedisBus {
             ))
             .arg(event.outbox_id)
             .arg(&event.topic)
-            .arg(event.payload.to_string())
+            .arg(&event.payload)
             .arg(event.occurred_at.to_rfc3339())
             .arg(self.settings.max_len)
             .invoke_async(conn)

@@ -182,56 +182,56 @@ impl LiveEventFields {
 
     /// What happened.
     async fn r#type(&self) -> EventType {
-        event_type(&self.event.topic)
+        event_type(self.event.topic())
     }
 
     /// The event's topic (`ruling.issued`, `case.referred`, `request.status_changed`, ...).
-    async fn topic(&self) -> &str {
-        &self.event.topic
+    async fn topic(&self) -> &'static str {
+        self.event.topic()
     }
 
     /// The ruling concerned, when there is one (its `id`).
     async fn ruling_id(&self) -> Option<ID> {
-        self.event.payload["rulingId"]
-            .as_i64()
+        self.event
+            .event
+            .ruling_id()
             .map(|id| global_id("Ruling", id))
     }
 
     /// The ruling's number, when there is one.
     async fn ruling_number(&self) -> Option<&str> {
-        self.event.payload["number"].as_str()
+        self.event.event.ruling_number()
     }
 
     /// The case concerned (its `id`).
     async fn case_id(&self) -> Option<ID> {
-        self.event.payload["caseId"]
-            .as_i64()
+        self.event
+            .event
+            .case_id()
             .map(|id| global_id("ViolationCase", id))
     }
 
     /// The request concerned (its tracking code).
     async fn tracking_code(&self) -> Option<&str> {
-        self.event.payload["trackingCode"].as_str()
+        self.event.event.tracking_code()
     }
 
     /// The district (1-10).
     async fn district(&self) -> Option<i32> {
-        district_of(&self.event.payload)
+        self.event.event.district().map(i32::from)
     }
 
     /// The commission concerned (its `id`).
     async fn commission_id(&self) -> Option<ID> {
-        self.event.payload["rulingCommissionId"]
-            .as_i64()
-            .or_else(|| self.event.payload["commissionId"].as_i64())
+        self.event
+            .event
+            .commission_id()
             .map(|id| global_id("Commission", id))
     }
 
     /// The state reached (case state for case and ruling events, request state for requests).
-    async fn status(&self) -> Option<&str> {
-        self.event.payload["status"]
-            .as_str()
-            .or_else(|| self.event.payload["to"].as_str())
+    async fn status(&self) -> Option<String> {
+        self.event.event.status()
     }
 
     /// When it happened (when the change was committed).
@@ -242,19 +242,14 @@ impl LiveEventFields {
     /// Details, as recorded (amounts, dates, the objection deadline, ...). Personal
     /// identifiers are removed.
     async fn details(&self) -> Json<serde_json::Value> {
-        let mut details = self.event.payload.clone();
+        let mut details = serde_json::to_value(&self.event.event).unwrap_or_default();
         if let Some(map) = details.as_object_mut() {
+            map.remove("topic");
             map.remove("ownerNationalIds");
             map.remove("citizenNationalId");
         }
         Json(details)
     }
-}
-
-fn district_of(payload: &serde_json::Value) -> Option<i32> {
-    payload["district"]
-        .as_i64()
-        .and_then(|d| i32::try_from(d).ok())
 }
 
 /// Narrows ruling events.
@@ -406,16 +401,17 @@ impl Forwarder {
             };
             let done = rows.len() < 500;
             for r in rows {
-                let event = Arc::new(Event {
-                    id: crate::events::EventId(r.event_id),
+                let Some(event) = Event::read(
+                    crate::events::EventId(r.event_id),
                     source,
-                    outbox_id: r.row.id,
-                    topic: r.row.topic,
-                    payload: r.row.payload,
-                    occurred_at: r.row.occurred_at,
-                    renderings: Default::default(),
-                });
-                if let Some(item) = self.admit(event) {
+                    r.row.id,
+                    &r.row.topic,
+                    &r.row.payload,
+                    r.row.occurred_at,
+                ) else {
+                    continue;
+                };
+                if let Some(item) = self.admit(Arc::new(event)) {
                     if tx.send(Ok(item)).await.is_err() {
                         return false;
                     }
@@ -548,18 +544,13 @@ impl LiveSubscription {
             .transpose()?;
         let types = filter.types.clone();
         let predicate: Filter = Arc::new(move |e: &Event| {
-            let p = &e.payload;
-            (e.topic.starts_with("ruling.") || e.topic.starts_with("case."))
-                && district.is_none_or(|d| district_of(p) == Some(d))
-                && commission.is_none_or(|c| {
-                    p["rulingCommissionId"]
-                        .as_i64()
-                        .or_else(|| p["commissionId"].as_i64())
-                        == Some(i64::from(c))
-                })
+            let event = &e.event;
+            event.is_case_event()
+                && district.is_none_or(|d| event.district().map(i32::from) == Some(d))
+                && commission.is_none_or(|c| event.commission_id() == Some(c))
                 && types
                     .as_ref()
-                    .is_none_or(|t| t.contains(&event_type(&e.topic)))
+                    .is_none_or(|t| t.contains(&event_type(e.topic())))
         });
         let deps = ctx.deps();
         Ok(live_stream(
@@ -592,11 +583,12 @@ impl LiveSubscription {
             .transpose()?;
         let service = filter.service.clone();
         let predicate: Filter = Arc::new(move |e: &Event| {
-            e.topic.starts_with("request.")
-                && district.is_none_or(|d| district_of(&e.payload) == Some(d))
+            let event = &e.event;
+            event.is_request_event()
+                && district.is_none_or(|d| event.district().map(i32::from) == Some(d))
                 && service
                     .as_deref()
-                    .is_none_or(|s| e.payload["service"].as_str() == Some(s))
+                    .is_none_or(|s| event.service() == Some(s))
         });
         let deps = ctx.deps();
         Ok(live_stream(
@@ -633,15 +625,7 @@ impl LiveSubscription {
         let after = after
             .map(|a| Position::decode(&a, &sources).ok_or_else(bad_cursor))
             .transpose()?;
-        let predicate: Filter = Arc::new(move |e: &Event| {
-            let p = &e.payload;
-            p["citizenNationalId"].as_str() == Some(national_id.as_str())
-                || p["ownerNationalIds"].as_array().is_some_and(|owners| {
-                    owners
-                        .iter()
-                        .any(|o| o.as_str() == Some(national_id.as_str()))
-                })
-        });
+        let predicate: Filter = Arc::new(move |e: &Event| e.event.concerns(&national_id));
         let deps = ctx.deps();
         Ok(live_stream(
             deps.bus.clone(),

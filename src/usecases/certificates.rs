@@ -2,11 +2,11 @@
 //! one transaction under the parcel's lock, so nothing the gateway writes can slip between
 //! the check and the issue. One certificate per citizen request: a retried issue returns it.
 
-use serde_json::json;
 use shahr_domain::{
     actors::Actor,
     certificates::{blockers, Blocker, CaseFacts},
     enforcement::nothing_to_enforce,
+    events::{CertificateIssued, DomainEvent},
     jalali::JalaliDate,
     money::Rials,
     vocabulary::{CaseStatus, CertificateKind, ItemOutcome},
@@ -126,14 +126,15 @@ impl Article100 {
             .db
             .insert_certificate(&*tx, parcel_id, kind, &number, today, tracking_code, actor)
             .await?;
-        let detail = json!({
-            "parcelId": parcel_id,
-            "district": district,
-            "kind": kind,
-            "number": number,
-            "trackingCode": tracking_code,
-        });
-        outbox::enqueue(&*tx, "certificate.issued", &detail).await?;
+        let issued = CertificateIssued {
+            parcel_id,
+            district,
+            kind,
+            number,
+            tracking_code: Some(tracking_code.to_owned()),
+        };
+        let detail = serde_json::to_value(&issued).unwrap_or_default();
+        outbox::enqueue(&*tx, &DomainEvent::CertificateIssued(issued)).await?;
         audit_entry(
             &*tx,
             actor,

@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use serde_json::json;
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
@@ -14,10 +13,10 @@ use shahr_domain::{
         fully_enforced, may_pay, may_record, may_refer_for_non_payment, operative, outcomes_of,
         Refusal, RulingStanding, RulingSummary,
     },
+    events::{DomainEvent, Enforced, FinePayment, NonPaymentReferral, OnCase, RulingRef},
     money::Rials,
     vocabulary::{CaseStatus, EnforcementAction, RulingStatus},
 };
-use shahr_store::outbox;
 use shahr_urbanism::cases::{
     enforcement::{EnforcementRecord, Payment, RulingLedger},
     LockedCase,
@@ -26,7 +25,7 @@ use tokio_postgres::GenericClient;
 
 use super::{
     bad, conflict_in, policy,
-    steps::{audit_entry, step},
+    steps::{emit, step},
     today, Article100, UseCaseError,
 };
 use crate::auth::Principal;
@@ -165,15 +164,14 @@ impl Article100 {
 
     /// Closes the case when everything the ruling ordered is done (marking it enforced).
     #[allow(clippy::too_many_arguments)] // one step's facts
-    async fn close_if_done(
+    async fn close_if_done<D: serde::Serialize + Clone>(
         &self,
         tx: &impl GenericClient,
         locked: &mut LockedCase,
         standing: &RulingStanding,
         actor: &Actor,
         operation: &str,
-        topic: &str,
-        detail: serde_json::Value,
+        (variant, detail): (fn(OnCase<D>) -> DomainEvent, D),
     ) -> Result<bool, UseCaseError> {
         if locked.case.status == CaseStatus::Final {
             step(
@@ -183,8 +181,10 @@ impl Article100 {
                 CaseEvent::StartEnforcement,
                 actor,
                 operation,
-                "case.enforcement_started",
-                detail.clone(),
+                DomainEvent::EnforcementStarted,
+                RulingRef {
+                    ruling_id: i64::from(standing.ruling_id),
+                },
             )
             .await?;
         }
@@ -196,7 +196,7 @@ impl Article100 {
                 CaseEvent::Close,
                 actor,
                 operation,
-                topic,
+                variant,
                 detail,
             )
             .await?;
@@ -284,13 +284,13 @@ impl Article100 {
             paid,
             ..standing.clone()
         };
-        let detail = json!({
-            "rulingId": ruling_id,
-            "amountRials": amount_rials.to_string(),
-            "paidRials": paid.get().to_string(),
-            "fineRials": standing.fine.get().to_string(),
-            "reference": reference,
-        });
+        let detail = FinePayment {
+            ruling_id: i64::from(ruling_id),
+            amount_rials: amount_rials.to_string(),
+            paid_rials: paid.get().to_string(),
+            fine_rials: standing.fine.get().to_string(),
+            reference: reference.to_owned(),
+        };
         let closed = if matches!(
             locked.case.status,
             CaseStatus::Final | CaseStatus::Enforcement
@@ -301,26 +301,24 @@ impl Article100 {
                 &after,
                 &actor,
                 "recordFinePayment",
-                "ruling.fine_paid",
-                detail.clone(),
+                (DomainEvent::FinePaid, detail.clone()),
             )
             .await?
         } else {
             false
         };
         if !closed {
-            let topic = if after.outstanding() == Rials::ZERO {
-                "ruling.fine_paid"
+            let variant = if after.outstanding() == Rials::ZERO {
+                DomainEvent::FinePaid
             } else {
-                "ruling.instalment_paid"
+                DomainEvent::InstalmentPaid
             };
-            outbox::enqueue(&*tx, topic, &detail).await?;
-            audit_entry(
+            emit(
                 &*tx,
+                &locked,
                 &actor,
-                "recordFinePayment",
-                vec![format!("ruling:{ruling_id}")],
-                "ok",
+                ("recordFinePayment", format!("ruling:{ruling_id}")),
+                variant,
                 detail,
             )
             .await?;
@@ -368,12 +366,12 @@ impl Article100 {
         let standing = self.standing_in(&*tx, &locked, ruling_id).await?;
         let commission =
             may_refer_for_non_payment(&standing).map_err(|e| refusal(e, locked.case.status))?;
-        let detail = json!({
-            "rulingId": ruling_id,
-            "number": facts.number,
-            "outstandingRials": standing.outstanding().get().to_string(),
-            "returnsToCommissionId": commission,
-        });
+        let detail = NonPaymentReferral {
+            ruling_id: i64::from(ruling_id),
+            number: facts.number.clone(),
+            outstanding_rials: standing.outstanding().get().to_string(),
+            returns_to_commission_id: commission,
+        };
         if locked.case.status == CaseStatus::Final {
             step(
                 &self.db,
@@ -382,8 +380,10 @@ impl Article100 {
                 CaseEvent::StartEnforcement,
                 &actor,
                 "referForNonPayment",
-                "case.enforcement_started",
-                detail.clone(),
+                DomainEvent::EnforcementStarted,
+                RulingRef {
+                    ruling_id: i64::from(ruling_id),
+                },
             )
             .await?;
         }
@@ -394,7 +394,7 @@ impl Article100 {
             CaseEvent::ReferForNonPayment,
             &actor,
             "referForNonPayment",
-            "case.referred_for_non_payment",
+            DomainEvent::ReferredForNonPayment,
             detail,
         )
         .await?;
@@ -495,12 +495,12 @@ impl Article100 {
         let mut done = standing.done.clone();
         done.push(input.action);
         let after = RulingStanding { done, ..standing };
-        let detail = json!({
-            "rulingId": input.ruling_id,
-            "action": input.action,
-            "doneOn": input.done_on.to_string(),
-            "costRials": cost.map(|c| c.get().to_string()),
-        });
+        let detail = Enforced {
+            ruling_id: i64::from(input.ruling_id),
+            action: input.action,
+            done_on: input.done_on,
+            cost_rials: cost.map(|c| c.get().to_string()),
+        };
         let closed = if matches!(
             locked.case.status,
             CaseStatus::Final | CaseStatus::Enforcement
@@ -511,21 +511,19 @@ impl Article100 {
                 &after,
                 &actor,
                 "recordEnforcement",
-                "ruling.enforced",
-                detail.clone(),
+                (DomainEvent::RulingEnforced, detail.clone()),
             )
             .await?
         } else {
             false
         };
         if !closed {
-            outbox::enqueue(&*tx, "ruling.enforcement_recorded", &detail).await?;
-            audit_entry(
+            emit(
                 &*tx,
+                &locked,
                 &actor,
-                "recordEnforcement",
-                vec![format!("ruling:{}", input.ruling_id)],
-                "ok",
+                ("recordEnforcement", format!("ruling:{}", input.ruling_id)),
+                DomainEvent::EnforcementRecorded,
                 detail,
             )
             .await?;

@@ -3,11 +3,11 @@
 //! ruling when it is issued. A final ruling with nothing to carry out closes its case.
 
 use chrono::{Duration, NaiveDate};
-use serde_json::json;
 use shahr_domain::{
     actors::Actor,
     cases::CaseEvent,
     enforcement::{nothing_to_enforce, outcomes_of, RulingStanding},
+    events::{CaseClosed, CloseReason, DomainEvent, RulingFinal, RulingRef},
     money::Rials,
     vocabulary::{CaseStatus, RulingStatus},
     windows::{finality, Finality},
@@ -77,8 +77,10 @@ impl Article100 {
                 CaseEvent::OpenObjectionWindow,
                 &actor,
                 "finaliseRuling",
-                "case.objection_window_opened",
-                json!({ "rulingId": ruling_id }),
+                DomainEvent::ObjectionWindowOpened,
+                RulingRef {
+                    ruling_id: i64::from(ruling_id),
+                },
             )
             .await?;
         }
@@ -105,8 +107,12 @@ impl Article100 {
             CaseEvent::Finalise,
             actor,
             "finaliseRuling",
-            "ruling.final",
-            json!({ "rulingId": facts.id, "number": facts.number, "finalOn": on.to_string() }),
+            DomainEvent::RulingFinal,
+            RulingFinal {
+                ruling_id: i64::from(facts.id),
+                number: facts.number.clone(),
+                final_on: on,
+            },
         )
         .await?;
         self.db
@@ -138,8 +144,11 @@ impl Article100 {
                 CaseEvent::CloseWithoutEnforcement,
                 actor,
                 "finaliseRuling",
-                "case.closed",
-                json!({ "rulingId": facts.id, "reason": "nothing to enforce" }),
+                DomainEvent::CaseClosed,
+                CaseClosed {
+                    ruling_id: i64::from(facts.id),
+                    reason: CloseReason::NothingToEnforce,
+                },
             )
             .await?;
         }

@@ -3,10 +3,10 @@
 //! (Note 1), not from scheduling; the hearing must come after it.
 
 use chrono::NaiveDate;
-use serde_json::json;
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
+    events::{DefenceRecorded, DomainEvent, HearingSet},
     jalali::JalaliDate,
     vocabulary::{CaseStatus, CommissionKind},
     windows::{defence_last_day, earliest_hearing, Summons},
@@ -177,11 +177,10 @@ impl Article100 {
         locked.case.commission_id = Some(commission_id);
         locked.case.session_on = Some(session_on);
         self.summon(&*tx, &locked, &hearing).await?;
-        let detail = json!({
-            "commissionId": commission_id,
-            "sessionOn": session_on.to_string(),
-            "hearingId": hearing.id,
-        });
+        let detail = HearingSet {
+            hearing_id: hearing.id,
+            session_on,
+        };
         if event == CaseEvent::ScheduleHearing {
             step(
                 &self.db,
@@ -190,7 +189,7 @@ impl Article100 {
                 event,
                 &actor,
                 "scheduleHearing",
-                "case.hearing_scheduled",
+                DomainEvent::HearingScheduled,
                 detail.clone(),
             )
             .await?;
@@ -201,7 +200,7 @@ impl Article100 {
                 CaseEvent::OpenDefenceWindow,
                 &actor,
                 "scheduleHearing",
-                "case.defence_window_opened",
+                DomainEvent::DefenceWindowOpened,
                 detail,
             )
             .await?;
@@ -213,7 +212,7 @@ impl Article100 {
                 event,
                 &actor,
                 "scheduleHearing",
-                "case.hearing_scheduled",
+                DomainEvent::HearingScheduled,
                 detail,
             )
             .await?;
@@ -340,8 +339,12 @@ impl Article100 {
             CaseEvent::RecordDefence,
             &actor,
             "recordDefence",
-            "case.defence_recorded",
-            json!({ "defenceId": defence.id, "late": late, "byOwner": as_owner }),
+            DomainEvent::DefenceRecorded,
+            DefenceRecorded {
+                defence_id: defence.id,
+                late,
+                by_owner: as_owner,
+            },
         )
         .await?;
         tx.commit().await?;

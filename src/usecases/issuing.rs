@@ -5,11 +5,11 @@
 //! state, the outbox event, the audit entry and the parties' messages.
 
 use chrono::Utc;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
+    events::{self, DomainEvent},
     parties::Party,
     sealed::{SealedContent, SessionRecord, Signer},
     session::missing_seats,
@@ -278,19 +278,19 @@ impl Article100 {
             event,
             &actor,
             "issueRuling",
-            "ruling.issued",
-            json!({
-                "rulingId": reservation.legacy_ruling_id,
-                "issuedRecordId": record_id,
-                "number": reservation.number,
-                "kind": c.kind,
-                "stage": c.stage,
-                "fineRials": c.fine_rials.map(|f| f.to_string()),
-                "rulingCommissionId": c.commission_id,
-                "contentHash": record.content_hash,
-                "keyId": record.key_id,
-                "issuedAt": now.to_rfc3339(),
-            }),
+            DomainEvent::RulingIssued,
+            events::RulingIssued {
+                ruling_id: i64::from(reservation.legacy_ruling_id),
+                issued_record_id: record_id,
+                number: reservation.number.clone(),
+                kind: c.kind,
+                stage: c.stage,
+                fine_rials: c.fine_rials.map(|f| f.to_string()),
+                ruling_commission_id: c.commission_id,
+                content_hash: record.content_hash.clone(),
+                key_id: record.key_id.clone(),
+                issued_at: now,
+            },
         )
         .await?;
         if c.stage == RulingStage::Appeal {

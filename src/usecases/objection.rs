@@ -4,19 +4,19 @@
 //! and flagged.
 
 use chrono::NaiveDate;
-use serde_json::json;
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
+    events::{DomainEvent, ObjectionFiled, OnCase},
     parties::Party,
-    vocabulary::{CaseStatus, RulingStage, RulingStatus},
+    vocabulary::{CaseStatus, Objector, RulingStage, RulingStatus},
     windows::timeliness,
 };
 use shahr_store::outbox;
 
 use super::{
     bad, conflict, conflict_in, policy,
-    steps::{audit_entry, step},
+    steps::{audit_entry, scope, step},
     today, Article100, UseCaseError,
 };
 use crate::auth::Principal;
@@ -149,15 +149,19 @@ impl Article100 {
                 &actor,
             )
             .await?;
-        let detail = json!({
-            "rulingId": facts.id,
-            "number": facts.number,
-            "party": party.key(),
-            "objector": if party.is_owner() { "OWNER" } else { "MUNICIPALITY" },
-            "inTime": t.in_time,
-            "receivedOn": received_on.to_string(),
-            "deadline": t.last_day.map(|d| d.to_string()),
-        });
+        let detail = ObjectionFiled {
+            ruling_id: i64::from(facts.id),
+            number: facts.number.clone(),
+            party: party.key(),
+            objector: if party.is_owner() {
+                Objector::Owner
+            } else {
+                Objector::Municipality
+            },
+            in_time: t.in_time,
+            received_on,
+            deadline: t.last_day,
+        };
         let mut joined = false;
         if t.in_time {
             match locked.case.status {
@@ -169,7 +173,7 @@ impl Article100 {
                         CaseEvent::FileObjection,
                         &actor,
                         "fileObjection",
-                        "ruling.objection_filed",
+                        DomainEvent::ObjectionFiled,
                         detail,
                     )
                     .await?;
@@ -189,7 +193,7 @@ impl Article100 {
                         CaseEvent::JoinAppeal,
                         &actor,
                         "fileObjection",
-                        "ruling.objection_filed",
+                        DomainEvent::ObjectionFiled,
                         detail,
                     )
                     .await?;
@@ -203,7 +207,13 @@ impl Article100 {
                 }
             }
         } else {
-            outbox::enqueue(&*tx, "ruling.objection_late", &detail).await?;
+            let status = locked.case.status;
+            let audit_detail = serde_json::to_value(&detail).unwrap_or_default();
+            let event = DomainEvent::ObjectionLate(OnCase {
+                case: scope(&locked, status, status),
+                detail,
+            });
+            outbox::enqueue(&*tx, &event).await?;
             audit_entry(
                 &*tx,
                 &actor,
@@ -213,7 +223,7 @@ impl Article100 {
                     format!("case:{}", facts.case_id),
                 ],
                 "late",
-                detail,
+                audit_detail,
             )
             .await?;
         }

@@ -1,10 +1,10 @@
 //! Referring a case in expert review to the commission secretariat, with the expert's items
 //! and the fine brief (each item's lowest and highest fine under the law).
 
-use serde_json::json;
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
+    events::{self, DomainEvent},
     fines::{FineRules, ItemFacts},
     jalali::JalaliDate,
     money::Rials,
@@ -164,8 +164,11 @@ impl Article100 {
             CaseEvent::Refer,
             &actor,
             "referCase",
-            "case.referred",
-            json!({ "secretariatNumber": number, "items": items.len() }),
+            DomainEvent::CaseReferred,
+            events::Referral {
+                secretariat_number: number.clone(),
+                items: u32::try_from(items.len()).unwrap_or(u32::MAX),
+            },
         )
         .await?;
         tx.commit().await?;

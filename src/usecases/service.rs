@@ -3,16 +3,15 @@
 //! window runs from their own service.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::json;
 use shahr_domain::{
     actors::{Actor, Role},
     cases::CaseEvent,
+    events::{self, DomainEvent},
     jalali::tehran_today,
     parties::Party,
     vocabulary::{CaseStatus, NotificationMode, RulingStage, RulingStatus},
     windows::Standing,
 };
-use shahr_store::outbox;
 use shahr_urbanism::cases::{
     service::{Document, NewService, PartyRecord, RulingFacts},
     LockedCase,
@@ -21,7 +20,7 @@ use tokio_postgres::GenericClient;
 
 use super::{
     bad, conflict, policy,
-    steps::{audit_entry, party_records, step},
+    steps::{emit, party_records, step},
     today, Article100, UseCaseError,
 };
 use crate::auth::Principal;
@@ -242,14 +241,14 @@ impl Article100 {
         let from = earlier.map_or(served_on, |e| e.min(served_on));
         let deadline = (facts.stage == RulingStage::Primary)
             .then(|| self.rules.objection().last_day(from, &calendar));
-        let detail = json!({
-            "rulingId": facts.id,
-            "number": facts.number,
-            "party": party.key(),
-            "mode": service.mode,
-            "servedOn": served_on.to_string(),
-            "objectionDeadline": deadline.map(|d| d.to_string()),
-        });
+        let detail = events::RulingServed {
+            ruling_id: i64::from(facts.id),
+            number: facts.number.clone(),
+            party: party.key(),
+            mode: service.mode,
+            served_on,
+            objection_deadline: deadline,
+        };
         if facts.stage == RulingStage::Primary && locked.case.status == CaseStatus::RulingIssued {
             step(
                 &self.db,
@@ -258,8 +257,8 @@ impl Article100 {
                 CaseEvent::Serve,
                 actor,
                 "recordNotification",
-                "ruling.served",
-                detail.clone(),
+                DomainEvent::RulingServed,
+                detail,
             )
             .await?;
             step(
@@ -269,8 +268,10 @@ impl Article100 {
                 CaseEvent::OpenObjectionWindow,
                 actor,
                 "recordNotification",
-                "case.objection_window_opened",
-                detail,
+                DomainEvent::ObjectionWindowOpened,
+                events::RulingRef {
+                    ruling_id: i64::from(facts.id),
+                },
             )
             .await?;
             self.db
@@ -280,13 +281,12 @@ impl Article100 {
                 .append_ruling_state(tx, facts.id, "NOTIFIED", actor, None)
                 .await?;
         } else {
-            outbox::enqueue(tx, "ruling.served", &detail).await?;
-            audit_entry(
+            emit(
                 tx,
+                locked,
                 actor,
-                "recordNotification",
-                vec![format!("ruling:{}", facts.id)],
-                "ok",
+                ("recordNotification", format!("ruling:{}", facts.id)),
+                DomainEvent::RulingServed,
                 detail,
             )
             .await?;
@@ -418,23 +418,18 @@ impl Article100 {
         let calendar = self.db.calendar_in(tx).await?;
         let from = earlier.map_or(served_on, |e| e.min(served_on));
         let deadline = self.rules.defence().last_day(from, &calendar);
-        let detail = json!({
-            "caseId": locked.case.id,
-            "hearingId": hearing_id,
-            "party": party.key(),
-            "servedOn": served_on.to_string(),
-            "defenceDeadline": deadline.to_string(),
-            "district": locked.district,
-            "commissionId": locked.case.commission_id,
-        });
-        outbox::enqueue(tx, "case.summons_served", &detail).await?;
-        audit_entry(
+        emit(
             tx,
+            locked,
             actor,
-            "recordSummonsService",
-            vec![format!("case:{}", locked.case.id)],
-            "ok",
-            detail,
+            ("recordSummonsService", format!("case:{}", locked.case.id)),
+            DomainEvent::SummonsServed,
+            events::SummonsServed {
+                hearing_id,
+                party: party.key(),
+                served_on,
+                defence_deadline: deadline,
+            },
         )
         .await?;
         Ok(Served {

@@ -11,6 +11,7 @@ use shahr_domain::{
     calendar::HolidayCalendar,
     cases::CaseEvent,
     conflicts::{conflicts, sat_on, PrimaryRuling, Term},
+    events::{DomainEvent, Sitting},
     jalali::JalaliDate,
     vocabulary::{CaseStatus, CommissionKind, RulingStage},
     windows::{may_sit, NotYet},
@@ -148,8 +149,8 @@ impl Article100 {
                         CaseEvent::OpenSession,
                         &actor,
                         "openCommissionSession",
-                        "case.in_session",
-                        json!({ "sessionId": session_id }),
+                        DomainEvent::InSession,
+                        Sitting { session_id },
                     )
                     .await?;
                 }

@@ -2,33 +2,70 @@
 //! the case's history, an outbox event and an audit entry; and the messages that tell the
 //! parties of a ruling or a summons.
 
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use shahr_domain::{
     actors::Actor,
     cases::{next, CaseEvent},
+    events::{CaseScope, DomainEvent, OnCase},
     parties::Party,
     vocabulary::CaseStatus,
 };
 use shahr_store::{audit, deliveries, outbox};
-use shahr_urbanism::{
-    cases::service::PartyRecord, cases::wire_name, cases::LockedCase, UrbanismDb,
-};
+use shahr_urbanism::{cases::service::PartyRecord, cases::LockedCase, UrbanismDb};
 use tokio_postgres::GenericClient;
 
 use super::{Channels, UseCaseError};
 
+/// The scope of an event on a locked case that moved from `from` to `to`.
+pub(crate) fn scope(locked: &LockedCase, from: CaseStatus, to: CaseStatus) -> CaseScope {
+    CaseScope {
+        case_id: locked.case.id,
+        parcel_id: locked.case.parcel_id,
+        district: locked.district,
+        commission_id: locked.case.commission_id,
+        from_status: from,
+        status: to,
+        owner_national_ids: locked
+            .owner_national_ids()
+            .iter()
+            .map(|n| n.as_str().to_owned())
+            .collect(),
+    }
+}
+
+/// Writes an event on a locked case whose state does not move, and its audit entry.
+pub(crate) async fn emit<D: Serialize>(
+    tx: &impl GenericClient,
+    locked: &LockedCase,
+    actor: &Actor,
+    (operation, target): (&str, String),
+    variant: fn(OnCase<D>) -> DomainEvent,
+    detail: D,
+) -> Result<(), UseCaseError> {
+    let status = locked.case.status;
+    let audit_detail = serde_json::to_value(&detail).unwrap_or(Value::Null);
+    let event = variant(OnCase {
+        case: scope(locked, status, status),
+        detail,
+    });
+    outbox::enqueue(tx, &event).await?;
+    audit_entry(tx, actor, operation, vec![target], "ok", audit_detail).await
+}
+
 /// Moves a locked case by `event`, refusing an illegal step with the current state, and
-/// records it: history row, outbox event `topic`, audit entry `operation`.
+/// records it: history row, the domain event `variant` with `detail` in the outbox, audit
+/// entry `operation`.
 #[allow(clippy::too_many_arguments)] // one step's facts
-pub(crate) async fn step(
+pub(crate) async fn step<D: Serialize>(
     db: &UrbanismDb,
     tx: &impl GenericClient,
     locked: &mut LockedCase,
     event: CaseEvent,
     actor: &Actor,
     operation: &str,
-    topic: &str,
-    detail: Value,
+    variant: fn(OnCase<D>) -> DomainEvent,
+    detail: D,
 ) -> Result<CaseStatus, UseCaseError> {
     let from = locked.case.status;
     let to = next(from, event).map_err(|e| UseCaseError::Conflict {
@@ -52,28 +89,19 @@ pub(crate) async fn step(
         &detail,
     )
     .await?;
-    let mut payload = json!({
-        "caseId": locked.case.id,
-        "parcelId": locked.case.parcel_id,
-        "district": locked.district,
-        "commissionId": locked.case.commission_id,
-        "fromStatus": wire_name(from),
-        "status": wire_name(to),
-        "ownerNationalIds": locked.owner_national_ids().iter().map(|n| n.as_str().to_owned()).collect::<Vec<_>>(),
+    let audit_detail = serde_json::to_value(&detail).unwrap_or(Value::Null);
+    let domain_event = variant(OnCase {
+        case: scope(locked, from, to),
+        detail,
     });
-    if let (Some(p), Value::Object(d)) = (payload.as_object_mut(), &detail) {
-        for (k, v) in d {
-            p.entry(k.clone()).or_insert(v.clone());
-        }
-    }
-    outbox::enqueue(tx, topic, &payload).await?;
+    outbox::enqueue(tx, &domain_event).await?;
     audit_entry(
         tx,
         actor,
         operation,
         vec![format!("case:{}", locked.case.id)],
         "ok",
-        detail,
+        audit_detail,
     )
     .await?;
     locked.case.status = to;

@@ -424,8 +424,10 @@ async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and
     let client = app.databases.urbanism.client().await;
     client
         .execute(
-            "INSERT INTO shahr.outbox (topic, payload) VALUES ('ruling.issued', \
-             jsonb_build_object('rulingId', 9999, 'number', '9/05/0999', 'district', 9))",
+            &format!(
+                "INSERT INTO shahr.outbox (topic, payload) VALUES ('ruling.issued', {})",
+                crate::samples::ruling_issued_sql("9999", "9", "'9/05/0999'")
+            ),
             &[],
         )
         .await

@@ -3,11 +3,13 @@
 
 use std::time::Duration;
 
-use serde_json::json;
 use shahr_gateway::events::{relay::RelayRole, Source};
 use shahr_store::outbox;
 
-use crate::helpers::{SharedDatabases, TestApp};
+use crate::{
+    helpers::{SharedDatabases, TestApp},
+    samples::delivered,
+};
 
 #[tokio::test]
 async fn a_committed_outbox_row_reaches_a_subscriber_exactly_once_and_a_rolled_back_one_never() {
@@ -18,25 +20,22 @@ async fn a_committed_outbox_row_reaches_a_subscriber_exactly_once_and_a_rolled_b
     let mut client = app.databases.urbanism.client().await;
 
     let tx = client.transaction().await.expect("begin");
-    outbox::enqueue(&tx, "test.rolled_back", &json!({ "n": 0 }))
-        .await
-        .expect("enqueue");
+    outbox::enqueue(&tx, &delivered(0)).await.expect("enqueue");
     tx.rollback().await.expect("rollback");
 
     let tx = client.transaction().await.expect("begin");
-    let id = outbox::enqueue(&tx, "test.committed", &json!({ "n": 1 }))
-        .await
-        .expect("enqueue");
+    let committed = delivered(1);
+    let id = outbox::enqueue(&tx, &committed).await.expect("enqueue");
     tx.commit().await.expect("commit");
 
     let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
         .await
         .expect("relayed in time")
         .expect("event");
-    assert_eq!(event.topic, "test.committed");
+    assert_eq!(event.topic(), "notification.delivered");
     assert_eq!(event.outbox_id, id);
     assert_eq!(event.source, Source::Urbanism);
-    assert_eq!(event.payload, json!({ "n": 1 }));
+    assert_eq!(event.event, committed, "the event reads back as written");
 
     // Nothing else arrives: not a duplicate, not the rolled-back row.
     let more = tokio::time::timeout(Duration::from_millis(1500), events.recv()).await;
@@ -57,7 +56,7 @@ async fn a_committed_outbox_row_reaches_a_subscriber_exactly_once_and_a_rolled_b
     assert!(row.get::<_, bool>(1));
     let rolled_back: i64 = client
         .query_one(
-            "SELECT count(*) FROM shahr.outbox WHERE topic = 'test.rolled_back'",
+            "SELECT count(*) FROM shahr.outbox WHERE payload->>'deliveryId' = '0'",
             &[],
         )
         .await
@@ -71,7 +70,7 @@ async fn events_of_the_citizen_database_are_relayed_too() {
     let app = TestApp::spawn().await;
     let mut events = app.bus.subscribe();
     let client = app.databases.citizen.client().await;
-    outbox::enqueue(&client, "test.citizen", &json!({}))
+    outbox::enqueue(&client, &delivered(1))
         .await
         .expect("enqueue");
     let event = tokio::time::timeout(Duration::from_secs(5), events.recv())
@@ -89,7 +88,7 @@ async fn a_burst_of_events_arrives_in_outbox_order() {
     let mut events = app.bus.subscribe();
     let client = app.databases.urbanism.client().await;
     for n in 0..50 {
-        outbox::enqueue(&client, "test.burst", &json!({ "n": n }))
+        outbox::enqueue(&client, &delivered(n))
             .await
             .expect("enqueue");
     }
@@ -98,7 +97,10 @@ async fn a_burst_of_events_arrives_in_outbox_order() {
             .await
             .expect("in time")
             .expect("event");
-        assert_eq!(event.payload["n"], n);
+        let shahr_domain::events::DomainEvent::NotificationDelivered(d) = &event.event else {
+            panic!("not the event written: {event:?}");
+        };
+        assert_eq!(d.delivery_id, n, "in outbox order");
     }
 }
 
@@ -136,7 +138,7 @@ async fn one_relay_leads_per_database_and_a_standby_takes_over_when_the_leader_s
     // The new leader relays.
     let mut events = second.bus.subscribe();
     let client = databases.urbanism.client().await;
-    let id = outbox::enqueue(&client, "test.failover", &json!({}))
+    let id = outbox::enqueue(&client, &delivered(1))
         .await
         .expect("enqueue");
     let event = tokio::time::timeout(Duration::from_secs(5), events.recv())

@@ -54,10 +54,11 @@ async fn write_rulings(app: &TestApp, from: i64, count: i64) {
     let client = app.databases.urbanism.client().await;
     client
         .execute(
-            "INSERT INTO shahr.outbox (topic, payload) \
-             SELECT 'ruling.issued', jsonb_build_object('rulingId', n, 'number', '1/05/' || n, 'district', 1, \
-                    'ownerNationalIds', jsonb_build_array('0076229645')) \
-             FROM generate_series($1::int8, $1::int8 + $2::int8 - 1) AS n ORDER BY n",
+            &format!(
+                "INSERT INTO shahr.outbox (topic, payload) SELECT 'ruling.issued', {} \
+                 FROM generate_series($1::int8, $1::int8 + $2::int8 - 1) AS n ORDER BY n",
+                crate::samples::ruling_issued_sql("n", "1", "'1/05/' || n")
+            ),
             &[&from, &count],
         )
         .await
@@ -559,9 +560,11 @@ async fn a_subscriber_that_stops_reading_is_told_where_to_resume_and_misses_noth
     let client = app.databases.urbanism.client().await;
     client
         .execute(
-            "INSERT INTO shahr.outbox (topic, payload) \
-             SELECT 'ruling.issued', jsonb_build_object('rulingId', n, 'district', 1, 'padding', repeat('x', 8000)) \
-             FROM generate_series(1, $1::int8) AS n ORDER BY n",
+            &format!(
+                "INSERT INTO shahr.outbox (topic, payload) SELECT 'ruling.issued', {} \
+                 FROM generate_series(1, $1::int8) AS n ORDER BY n",
+                crate::samples::ruling_issued_sql("n", "1", "repeat('x', 8000)")
+            ),
             &[&total],
         )
         .await

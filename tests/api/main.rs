@@ -21,6 +21,7 @@ mod http_protocol;
 mod live;
 mod parties;
 mod requests;
+mod samples;
 mod seed;
 mod session;
 mod subscriptions;

@@ -109,8 +109,8 @@ async fn a_citizen_files_for_their_parcel_and_sees_it_everywhere_it_belongs() {
         .await
         .expect("the outbox event is relayed")
         .expect("event");
-    assert_eq!(event.topic, "request.submitted");
-    assert_eq!(event.payload["trackingCode"], code.as_str());
+    assert_eq!(event.topic(), "request.submitted");
+    assert_eq!(event.event.tracking_code(), Some(code.as_str()));
 
     let by_code = "query($c: String!) { serviceRequest(trackingCode: $c) { trackingCode } }";
     let seen_by = |token: String| {

@@ -13,7 +13,10 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use shahr_domain::vocabulary::RequestState;
+use shahr_domain::{
+    events::{self, DomainEvent},
+    vocabulary::RequestState,
+};
 use shahr_store::deliveries;
 use shahr_store::{
     audit,
@@ -410,14 +413,13 @@ impl CitizenDb {
             .map_err(StoreError::from)?;
             outbox::enqueue(
                 &*tx,
-                "request.submitted",
-                &json!({
-                    "trackingCode": request.tracking_code,
-                    "requestId": request.id,
-                    "service": request.service_code,
-                    "district": request.district,
-                    "citizenNationalId": request.citizen_national_id,
-                    "state": RequestState::Submitted.as_code(),
+                &DomainEvent::RequestSubmitted(events::RequestSubmitted {
+                    tracking_code: request.tracking_code.clone(),
+                    request_id: request.id,
+                    service: request.service_code.clone(),
+                    district: request.district,
+                    citizen_national_id: request.citizen_national_id.clone(),
+                    state: RequestState::Submitted,
                 }),
             )
             .await?;
@@ -625,15 +627,15 @@ impl CitizenDb {
         }
         outbox::enqueue(
             &**tx,
-            "request.status_changed",
-            &json!({
-                "trackingCode": after.tracking_code,
-                "requestId": after.id,
-                "district": after.district,
-                "citizenNationalId": after.citizen_national_id,
-                "from": before.state.as_code(),
-                "to": after.state.as_code(),
-                "assignedTo": after.assigned_to,
+            &DomainEvent::RequestStatusChanged(events::RequestStatusChanged {
+                tracking_code: after.tracking_code.clone(),
+                request_id: after.id,
+                service: after.service_code.clone(),
+                district: after.district,
+                citizen_national_id: after.citizen_national_id.clone(),
+                from: before.state,
+                to: after.state,
+                assigned_to: after.assigned_to.clone(),
             }),
         )
         .await?;

@@ -205,19 +205,17 @@ pub async fn finish(tx: &impl GenericClient, id: i64, outcome: &Outcome) -> Resu
                 .await?;
             if let Some(row) = row {
                 // Live as `notification.delivered` (the person's own events carry it).
-                crate::outbox::enqueue(
-                    tx,
-                    "notification.delivered",
-                    &serde_json::json!({
-                        "deliveryId": id,
-                        "channel": row.get::<_, String>(0),
-                        "subjectKind": row.get::<_, String>(1),
-                        "subjectId": row.get::<_, String>(2),
-                        "citizenNationalId": row.get::<_, Option<String>>(3),
-                        "deliveredAt": at.to_rfc3339(),
-                    }),
-                )
-                .await?;
+                let event = shahr_domain::events::DomainEvent::NotificationDelivered(
+                    shahr_domain::events::NotificationDelivered {
+                        delivery_id: id,
+                        channel: row.get(0),
+                        subject_kind: row.get(1),
+                        subject_id: row.get(2),
+                        citizen_national_id: row.get(3),
+                        delivered_at: *at,
+                    },
+                );
+                crate::outbox::enqueue(tx, &event).await?;
             }
             1
         }

@@ -1,6 +1,7 @@
 //! The transactional outbox (`shahr.outbox`).
 
 use chrono::{DateTime, Utc};
+use shahr_domain::events::DomainEvent;
 use tokio_postgres::GenericClient;
 
 use crate::StoreError;
@@ -15,22 +16,19 @@ pub struct OutboxRow {
     pub id: i64,
     /// Event topic, e.g. `ruling.issued`.
     pub topic: String,
-    /// Event payload as written by the mutation.
-    pub payload: serde_json::Value,
+    /// The event as written by the mutation: a [`DomainEvent`]'s JSON (older rows may lack
+    /// the `topic` key; [`DomainEvent::from_outbox`] reads both).
+    pub payload: String,
     /// When the mutation wrote the event.
     pub occurred_at: DateTime<Utc>,
 }
 
 /// Writes an event in the caller's transaction; it is published only if that transaction commits.
-pub async fn enqueue(
-    client: &impl GenericClient,
-    topic: &str,
-    payload: &serde_json::Value,
-) -> Result<i64, StoreError> {
+pub async fn enqueue(client: &impl GenericClient, event: &DomainEvent) -> Result<i64, StoreError> {
     let row = client
         .query_one(
-            "INSERT INTO shahr.outbox (topic, payload) VALUES ($1, $2) RETURNING id",
-            &[&topic, payload],
+            "INSERT INTO shahr.outbox (topic, payload) VALUES ($1, $2::text::jsonb) RETURNING id",
+            &[&event.topic(), &event.to_json()],
         )
         .await?;
     Ok(row.get(0))
@@ -43,7 +41,7 @@ pub async fn unrelayed(
 ) -> Result<Vec<OutboxRow>, StoreError> {
     let rows = client
         .query(
-            "SELECT id, topic, payload, occurred_at FROM shahr.outbox
+            "SELECT id, topic, payload::text, occurred_at FROM shahr.outbox
              WHERE relayed_at IS NULL ORDER BY id LIMIT $1",
             &[&limit],
         )
@@ -98,7 +96,7 @@ pub async fn relayed_after(
 ) -> Result<Vec<RelayedRow>, StoreError> {
     let rows = client
         .query(
-            "SELECT id, topic, payload, occurred_at, event_id FROM shahr.outbox
+            "SELECT id, topic, payload::text, occurred_at, event_id FROM shahr.outbox
              WHERE event_id IS NOT NULL
                AND (split_part(event_id, '-', 1)::bigint, split_part(event_id, '-', 2)::bigint) > ($1, $2)
              ORDER BY split_part(event_id, '-', 1)::bigint, split_part(event_id, '-', 2)::bigint

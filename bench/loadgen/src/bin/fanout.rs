@@ -202,8 +202,15 @@ async fn main() -> anyhow::Result<()> {
     let gap = Duration::from_micros(1_000_000 / args.rate.max(1));
     for n in 0..args.events as i64 {
         db.execute(
+            // A complete `ruling.issued` event as the issuing transaction writes it.
             "INSERT INTO shahr.outbox (topic, payload) VALUES ('ruling.issued', \
-             jsonb_build_object('rulingId', $1::int8, 'number', 'bench/' || $1::int8, 'district', 1))",
+             jsonb_build_object('topic', 'ruling.issued', 'caseId', 7, 'parcelId', 666, \
+               'district', 1, 'commissionId', 1, 'fromStatus', 'IN_SESSION', \
+               'status', 'RULING_ISSUED', 'ownerNationalIds', jsonb_build_array('0076229645'), \
+               'rulingId', $1::int8, 'issuedRecordId', $1::int8, 'number', 'bench/' || $1::int8, \
+               'kind', 'FINE', 'stage', 'PRIMARY', 'fineRials', '1897500000', \
+               'rulingCommissionId', 1, 'contentHash', 'bench', 'keyId', 'bench', \
+               'issuedAt', '2026-11-30T08:00:00Z'))",
             &[&(base + n)],
         )
         .await?;

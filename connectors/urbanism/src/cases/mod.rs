@@ -161,8 +161,9 @@ impl UrbanismDb {
         from: CaseStatus,
         to: CaseStatus,
         actor: &Actor,
-        detail: &Value,
+        detail: &impl serde::Serialize,
     ) -> Result<(), StoreError> {
+        let detail = serde_json::to_value(detail).unwrap_or(Value::Null);
         tx.execute(
             "INSERT INTO shahr.case_events (case_id, event, from_status, to_status, actor, role, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -173,7 +174,7 @@ impl UrbanismDb {
                 &wire_name(to),
                 &actor.subject,
                 &actor.role_name(),
-                detail,
+                &detail,
             ],
         )
         .await?;
