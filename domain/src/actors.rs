@@ -85,6 +85,24 @@ pub enum Capacity {
     System,
 }
 
+impl Capacity {
+    /// The name recorded in history and audit rows (`citizen`, `system`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Capacity::Person(r) => r.as_str(),
+            Capacity::System => "system",
+        }
+    }
+
+    /// Reads a recorded name back; `None` for a name no version of the gateway writes.
+    pub fn from_recorded(name: &str) -> Option<Self> {
+        if name == "system" {
+            return Some(Capacity::System);
+        }
+        name.parse().ok().map(Capacity::Person)
+    }
+}
+
 /// Who does something, for history and audit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Actor {
@@ -113,10 +131,7 @@ impl Actor {
 
     /// The role as recorded in history and audit rows (`citizen`, `system`).
     pub fn role_name(&self) -> &'static str {
-        match self.capacity {
-            Capacity::Person(r) => r.as_str(),
-            Capacity::System => "system",
-        }
+        self.capacity.name()
     }
 
     /// True when acting as `role`.

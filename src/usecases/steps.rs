@@ -115,18 +115,11 @@ pub(crate) async fn audit_entry(
     operation: &str,
     targets: Vec<String>,
     outcome: &str,
-    detail: Value,
+    detail: impl Serialize,
 ) -> Result<(), UseCaseError> {
     audit::append(
         tx,
-        &audit::Entry {
-            actor: actor.subject.clone(),
-            role: actor.role_name().to_owned(),
-            operation: operation.to_owned(),
-            target_ids: targets,
-            outcome: outcome.to_owned(),
-            detail,
-        },
+        &audit::Entry::new(actor, operation, targets, outcome, &detail),
     )
     .await?;
     Ok(())

@@ -1,19 +1,19 @@
 //! The audit log is append-only and tamper-evident.
 
 use serde_json::json;
+use shahr_domain::actors::{Actor, Role};
 use shahr_store::audit::{self, Entry};
 
 use crate::helpers::{Kind, TestDatabase};
 
 fn entry(n: usize) -> Entry {
-    Entry {
-        actor: format!("dev:{n}"),
-        role: "urbanism_staff".into(),
-        operation: "test".into(),
-        target_ids: vec![n.to_string()],
-        outcome: "ok".into(),
-        detail: json!({ "n": n }),
-    }
+    Entry::new(
+        &Actor::person(&format!("dev:{n}"), Role::UrbanismStaff),
+        "test",
+        vec![n.to_string()],
+        "ok",
+        &json!({ "n": n }),
+    )
 }
 
 #[tokio::test]

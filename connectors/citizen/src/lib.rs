@@ -174,15 +174,8 @@ pub enum SubmitError {
     Store(#[from] StoreError),
 }
 
-/// Who does something, for history and audit.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// Token subject.
-    pub subject: String,
-    /// Role acted in.
-    pub role: String,
-}
-
+/// Who does something, for history and audit: the domain's actor.
+pub use shahr_domain::actors::Actor;
 /// A submission's outcome.
 #[derive(Debug, Clone)]
 pub struct Submitted {
@@ -407,7 +400,7 @@ impl CitizenDb {
             let request = records::request_from_row(&row);
             tx.execute(
                 "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state) VALUES ($1, $2, $3, NULL, $4)",
-                &[&request.id, &actor.subject, &actor.role, &RequestState::Submitted.as_code()],
+                &[&request.id, &actor.subject, &actor.role_name(), &RequestState::Submitted.as_code()],
             )
             .await
             .map_err(StoreError::from)?;
@@ -425,17 +418,16 @@ impl CitizenDb {
             .await?;
             audit::append(
                 &*tx,
-                &audit::Entry {
-                    actor: actor.subject.clone(),
-                    role: actor.role.clone(),
-                    operation: "submitServiceRequest".into(),
-                    target_ids: vec![
+                &audit::Entry::new(
+                    actor,
+                    "submitServiceRequest",
+                    vec![
                         request.tracking_code.clone(),
                         request.renovation_code.clone(),
                     ],
-                    outcome: "ok".into(),
-                    detail: json!({ "service": request.service_code }),
-                },
+                    "ok",
+                    &json!({ "service": request.service_code }),
+                ),
             )
             .await?;
             tx.commit().await.map_err(StoreError::from)?;
@@ -589,7 +581,7 @@ impl CitizenDb {
             .query_one(
                 "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state, comment) \
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                &[&after.id, &actor.subject, &actor.role, &before.state.as_code(), &after.state.as_code(), &comment],
+                &[&after.id, &actor.subject, &actor.role_name(), &before.state.as_code(), &after.state.as_code(), &comment],
             )
             .await?
             .get(0);
@@ -641,14 +633,13 @@ impl CitizenDb {
         .await?;
         audit::append(
             &**tx,
-            &audit::Entry {
-                actor: actor.subject.clone(),
-                role: actor.role.clone(),
-                operation: operation.into(),
-                target_ids: vec![after.tracking_code.clone()],
-                outcome: "ok".into(),
-                detail: json!({ "from": before.state.as_code(), "to": after.state.as_code(), "comment": comment }),
-            },
+            &audit::Entry::new(
+                actor,
+                operation,
+                vec![after.tracking_code.clone()],
+                "ok",
+                &json!({ "from": before.state.as_code(), "to": after.state.as_code(), "comment": comment }),
+            ),
         )
         .await?;
         Ok(())
@@ -1018,7 +1009,7 @@ impl CitizenDb {
             let entry = HistoryEntry {
                 at,
                 actor: row.get(2),
-                role: row.get(3),
+                role: shahr_domain::actors::Capacity::from_recorded(row.get(3)),
                 from: row
                     .get::<_, Option<String>>(4)
                     .as_deref()

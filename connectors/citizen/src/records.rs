@@ -173,8 +173,8 @@ pub struct HistoryEntry {
     pub at: DateTime<Utc>,
     /// Who (token subject).
     pub actor: String,
-    /// In which role.
-    pub role: String,
+    /// In which capacity (`None`: a name this version does not know).
+    pub role: Option<shahr_domain::actors::Capacity>,
     /// From (none for the submission).
     pub from: Option<RequestState>,
     /// To.

@@ -5,7 +5,9 @@
 //! links to it. [`verify`] recomputes the whole chain.
 
 use chrono::{DateTime, SubsecRound, Utc};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use shahr_domain::actors::Actor;
 use tokio_postgres::{Client, GenericClient};
 
 use crate::StoreError;
@@ -16,21 +18,37 @@ const AUDIT_LOCK: i64 = 0x5348_4148_525f_4155; // "SHAHR_AU"
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// One audited action.
+/// One audited action: who, in which role, what, on what, how it ended, and the facts worth
+/// keeping. Built with [`Entry::new`] from the domain's actor and any serialisable detail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// Who acted (token subject, or `anonymous`).
-    pub actor: String,
-    /// The role the action was taken in.
-    pub role: String,
-    /// The operation, e.g. `submitServiceRequest`.
-    pub operation: String,
-    /// Ids of the objects acted on.
-    pub target_ids: Vec<String>,
-    /// `ok` or an error code.
-    pub outcome: String,
-    /// Anything else worth keeping (never secrets).
-    pub detail: serde_json::Value,
+    actor: String,
+    role: String,
+    operation: String,
+    target_ids: Vec<String>,
+    outcome: String,
+    detail: serde_json::Value,
+}
+
+impl Entry {
+    /// `actor` did `operation` on `target_ids` with `outcome` (`ok`, `late`, an error
+    /// code); `detail` holds the facts worth keeping (never secrets).
+    pub fn new(
+        actor: &Actor,
+        operation: &str,
+        target_ids: Vec<String>,
+        outcome: &str,
+        detail: &impl Serialize,
+    ) -> Self {
+        Self {
+            actor: actor.subject.clone(),
+            role: actor.role_name().to_owned(),
+            operation: operation.to_owned(),
+            target_ids,
+            outcome: outcome.to_owned(),
+            detail: serde_json::to_value(detail).unwrap_or(serde_json::Value::Null),
+        }
+    }
 }
 
 /// `value` with every object's keys sorted, so the bytes do not depend on how the JSON was

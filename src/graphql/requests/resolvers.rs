@@ -323,10 +323,7 @@ async fn certificate_step(
 
 fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
     let p = signed_in(viewer)?;
-    Ok(Actor {
-        subject: p.subject.clone(),
-        role: role.as_str().to_owned(),
-    })
+    Ok(Actor::person(&p.subject, role))
 }
 
 async fn change(
@@ -462,10 +459,7 @@ impl RequestsMutation {
                 .unwrap_or_else(|| serde_json::json!({})),
             idempotency_key: key,
         };
-        let actor = Actor {
-            subject: principal.subject.clone(),
-            role: Role::Citizen.as_str().to_owned(),
-        };
+        let actor = Actor::person(&principal.subject, Role::Citizen);
         let submitted = ctx
             .deps()
             .citizen

@@ -141,7 +141,8 @@ pub struct RequestStateChange {
     pub at: DateTime,
     /// `at` as a Jalali date.
     pub at_jalali: String,
-    /// The role the change was made in (`citizen`, `urbanism_staff`).
+    /// The role the change was made in (`citizen`, `urbanism_staff`, `system` for the
+    /// gateway itself).
     pub actor_role: String,
     /// The state before; null for the submission.
     pub from: Option<RequestState>,
@@ -356,7 +357,7 @@ impl ServiceRequest {
                         .date_naive(),
                 ),
                 at: DateTime(h.at),
-                actor_role: h.role,
+                actor_role: h.role.map_or("unknown", |c| c.name()).to_owned(),
                 from: h.from,
                 to: h.to,
                 to_label: h.to.label_fa().to_owned(),
