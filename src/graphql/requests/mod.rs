@@ -1,6 +1,7 @@
 //! Citizen-sourcing (*shahrvand-separi*): the service catalogue and citizens' requests.
 
 pub mod inputs;
+mod moves;
 pub mod resolvers;
 pub mod types;
 
