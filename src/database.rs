@@ -110,7 +110,7 @@ impl Databases {
         databases.migrate().await?;
         let loaded = {
             let client = connect(&databases.urbanism).await?;
-            shahr_urbanism::fixture::is_loaded(&client).await?
+            shahr_fixtures::legacy::is_loaded(&client).await?
         };
         if !loaded {
             let done = databases
@@ -163,7 +163,7 @@ impl Databases {
     /// Loads the legacy fixture (reference data and sample files) when absent; with `city`,
     /// adds a generated city. Returns a line saying what was done.
     pub async fn seed(&self, options: SeedOptions) -> anyhow::Result<String> {
-        use shahr_urbanism::{fixture, generator};
+        use shahr_fixtures::{city as generator, legacy as fixture};
         let mut client = connect(&self.urbanism).await?;
         if options.reset {
             fixture::reset(&client)
@@ -241,8 +241,7 @@ impl Databases {
             .map(|(n, c)| (n.as_str().to_owned(), c.as_str().to_owned()))
             .collect();
         let citizen = shahr_citizen::CitizenDb::new(self.citizen.build_pool()?);
-        citizen
-            .seed_demo_requests(&owners, PILOT, 3)
+        shahr_fixtures::requests::seed_demo_requests(&citizen, &owners, PILOT, 3)
             .await
             .context("cannot write demo service requests")
     }

@@ -89,9 +89,9 @@ impl Kind {
             hash.update(set.fingerprint().as_bytes());
         }
         if self == Kind::Urbanism {
-            hash.update(shahr_urbanism::fixture::SCHEMA_SQL.as_bytes());
-            hash.update(shahr_urbanism::fixture::REFERENCE_SQL.as_bytes());
-            hash.update(shahr_urbanism::fixture::SAMPLES_SQL.as_bytes());
+            hash.update(shahr_fixtures::legacy::SCHEMA_SQL.as_bytes());
+            hash.update(shahr_fixtures::legacy::REFERENCE_SQL.as_bytes());
+            hash.update(shahr_fixtures::legacy::SAMPLES_SQL.as_bytes());
             for (_, year) in shahr_gateway::holidays::SHIPPED {
                 hash.update(year.as_bytes());
             }
@@ -131,7 +131,7 @@ async fn ensure_template(kind: Kind) -> String {
                 .await
                 .expect("migrate template");
             if kind == Kind::Urbanism {
-                shahr_urbanism::fixture::load(&mut client)
+                shahr_fixtures::legacy::load(&mut client)
                     .await
                     .expect("load fixture into template");
                 // The official holidays shipped with the gateway, as `seed` loads them.

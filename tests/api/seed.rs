@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use serde_json::json;
-use shahr_urbanism::generator;
+use shahr_fixtures::city as generator;
 
 use crate::helpers::{Kind, TestApp, TestDatabase};
 

@@ -7,14 +7,13 @@
 //! from the pool's settings; [`UrbanismDb::statements`] counts statements for proofs that
 //! nested queries do not multiply them.
 //!
-//! [`fixture`] holds the imitation legacy schema and demo data, for development and tests only.
+//! Its imitation schema, demo data and generated city live in the `shahr-fixtures` crate, for
+//! development and tests only.
 
 pub mod cases;
 mod clean;
 pub mod codes;
 pub mod districts;
-pub mod fixture;
-pub mod generator;
 pub mod issued;
 mod parcels;
 pub mod records;

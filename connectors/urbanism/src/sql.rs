@@ -37,16 +37,7 @@ impl Query {
 }
 
 /// Persian digits for an ASCII string.
-pub(crate) fn persian_digits(ascii: &str) -> String {
-    ascii
-        .chars()
-        .map(|c| {
-            c.to_digit(10)
-                .and_then(|d| char::from_u32(0x06F0 + d))
-                .unwrap_or(c)
-        })
-        .collect()
-}
+pub(crate) use shahr_domain::text::persian_digits;
 
 /// Every spelling the legacy system may have used for a numeric code: as given, without
 /// leading zeros, and both in Persian digits. Lets `col = ANY($1)` use a plain index.

@@ -1,0 +1,329 @@
+//! Filing requests and moving them: each change writes its history row, outbox event and
+//! audit entry in one transaction.
+
+use super::*;
+
+impl CitizenDb {
+    /// Files a request: checks the service and district, honours the idempotency key, and in
+    /// one transaction writes the request, its first history row, an outbox event and an
+    /// audit entry.
+    pub async fn submit(&self, new: &NewRequest, actor: &Actor) -> Result<Submitted, SubmitError> {
+        let hash = payload_hash(new);
+        if let Some(existing) = self.by_idempotency_key(&actor.subject, new).await? {
+            return if existing.payload_hash == hash {
+                Ok(Submitted {
+                    request: existing,
+                    created: false,
+                })
+            } else {
+                Err(SubmitError::IdempotencyKeyReused)
+            };
+        }
+        let service = self
+            .services_by_codes(std::slice::from_ref(&new.service_code))
+            .await?
+            .into_iter()
+            .next()
+            .filter(|s| s.active)
+            .ok_or(SubmitError::UnknownService)?;
+        if !service.districts.contains(&new.district) {
+            return Err(SubmitError::NotInDistrict(new.district));
+        }
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        for _ in 0..5 {
+            let tx = client.transaction().await.map_err(StoreError::from)?;
+            let code = tracking_code(new.district);
+            let inserted = tx
+                .query_one(
+                    &format!(
+                        "INSERT INTO shahr.requests (tracking_code, citizen_subject, citizen_national_id, renovation_code, \
+                         district, service_code, form, state, idempotency_key, payload_hash) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {REQUEST_COLUMNS}"
+                    ),
+                    &[
+                        &code,
+                        &actor.subject,
+                        &new.citizen_national_id,
+                        &new.renovation_code,
+                        &new.district,
+                        &new.service_code,
+                        &new.form,
+                        &RequestState::Submitted.as_code(),
+                        &new.idempotency_key,
+                        &hash,
+                    ],
+                )
+                .await;
+            let row = match inserted.map_err(StoreError::from) {
+                Ok(row) => row,
+                Err(StoreError::UniqueViolation { constraint })
+                    if constraint.contains("tracking_code") =>
+                {
+                    continue; // a tracking code collision: draw again
+                }
+                Err(StoreError::UniqueViolation { .. }) => {
+                    // The same key submitted concurrently: the other transaction won.
+                    drop(tx);
+                    let existing = self
+                        .by_idempotency_key(&actor.subject, new)
+                        .await?
+                        .ok_or(SubmitError::IdempotencyKeyReused)?;
+                    return if existing.payload_hash == hash {
+                        Ok(Submitted {
+                            request: existing,
+                            created: false,
+                        })
+                    } else {
+                        Err(SubmitError::IdempotencyKeyReused)
+                    };
+                }
+                Err(other) => return Err(other.into()),
+            };
+            let request = records::request_from_row(&row);
+            tx.execute(
+                "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state) VALUES ($1, $2, $3, NULL, $4)",
+                &[&request.id, &actor.subject, &actor.role_name(), &RequestState::Submitted.as_code()],
+            )
+            .await
+            .map_err(StoreError::from)?;
+            outbox::enqueue(
+                &*tx,
+                &DomainEvent::RequestSubmitted(events::RequestSubmitted {
+                    tracking_code: request.tracking_code.clone(),
+                    request_id: request.id,
+                    service: request.service_code.clone(),
+                    district: request.district,
+                    citizen_national_id: request.citizen_national_id.clone(),
+                    state: RequestState::Submitted,
+                }),
+            )
+            .await?;
+            audit::append(
+                &*tx,
+                &audit::Entry::new(
+                    actor,
+                    "submitServiceRequest",
+                    vec![
+                        request.tracking_code.clone(),
+                        request.renovation_code.clone(),
+                    ],
+                    "ok",
+                    &json!({ "service": request.service_code }),
+                ),
+            )
+            .await?;
+            tx.commit().await.map_err(StoreError::from)?;
+            return Ok(Submitted {
+                request,
+                created: true,
+            });
+        }
+        Err(StoreError::Data("could not draw a free tracking code".into()).into())
+    }
+
+    async fn by_idempotency_key(
+        &self,
+        subject: &str,
+        new: &NewRequest,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        let Some(key) = &new.idempotency_key else {
+            return Ok(None);
+        };
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_subject = $1 AND idempotency_key = $2"),
+                &[&subject, key],
+            )
+            .await?;
+        Ok(row.as_ref().map(records::request_from_row))
+    }
+
+    /// Applies a move in one transaction: the row is locked, `allowed` decides whether the
+    /// actor may act on it, the domain rules decide the new state; the history row, the outbox
+    /// event and the audit entry are written with it.
+    pub async fn change_state(
+        &self,
+        tracking_code: &str,
+        change: &Change,
+        actor: &Actor,
+        allowed: impl Fn(&ServiceRequest) -> bool,
+    ) -> Result<ServiceRequest, TransitionError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let current = lock_request(&tx, tracking_code, &allowed)
+            .await?
+            .ok_or(TransitionError::NotFound)?;
+        // Read in this transaction: a second pooled connection must not be awaited while the
+        // request's row is locked.
+        let service = services_in(&*tx, std::slice::from_ref(&current.service_code))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(TransitionError::NotFound)?;
+        let next = shahr_domain::requests::apply(&service.steps, current.state, change.action)?;
+        let fee_now = current
+            .fee_rials
+            .and_then(|f| shahr_domain::money::Rials::new(f).ok());
+        shahr_domain::requests::check_payment(next, fee_now, change.payment.as_ref())?;
+        let fee = if next == RequestState::FeePayable {
+            let fee = shahr_domain::requests::fee(
+                service.fee_rials,
+                service.fee_per_m2_rials,
+                change.parcel_area.unwrap_or_default(),
+            )
+            .map_err(|e| {
+                TransitionError::Store(StoreError::Data(format!("{}: {e}", service.code)))
+            })?;
+            Some(fee.get())
+        } else {
+            current.fee_rials
+        };
+        let (reference, paid) = match &change.payment {
+            Some(p) => (Some(p.reference.as_str()), Some(p.amount.get())),
+            None => (None, None),
+        };
+        let updated = tx
+            .query_one(
+                &format!(
+                    "UPDATE shahr.requests SET state = $2, fee_rials = $3, updated_at = now(), state_since = now(), \
+                     payment_reference = COALESCE($4, payment_reference), paid_rials = COALESCE($5, paid_rials), \
+                     paid_at = CASE WHEN $4::text IS NULL THEN paid_at ELSE now() END \
+                     WHERE id = $1 RETURNING {REQUEST_COLUMNS}"
+                ),
+                &[&current.id, &next.as_code(), &fee, &reference, &paid],
+            )
+            .await
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::UniqueViolation { .. } => {
+                    shahr_domain::requests::PaymentError::ReferenceUsed.into()
+                }
+                other => TransitionError::Store(other),
+            })?;
+        let updated = records::request_from_row(&updated);
+        self.record_change(
+            &tx,
+            &current,
+            &updated,
+            actor,
+            change.comment.as_deref(),
+            "changeServiceRequestState",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(updated)
+    }
+
+    /// Assigns a request to a staff member (by subject), with history, outbox and audit.
+    pub async fn assign(
+        &self,
+        tracking_code: &str,
+        assignee: &str,
+        actor: &Actor,
+        allowed: impl Fn(&ServiceRequest) -> bool,
+    ) -> Result<ServiceRequest, TransitionError> {
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        let tx = client.transaction().await.map_err(StoreError::from)?;
+        let current = lock_request(&tx, tracking_code, &allowed)
+            .await?
+            .ok_or(TransitionError::NotFound)?;
+        shahr_domain::requests::ensure_open(current.state, "be assigned")?;
+        let updated = tx
+            .query_one(
+                &format!("UPDATE shahr.requests SET assigned_to = $2, updated_at = now() WHERE id = $1 RETURNING {REQUEST_COLUMNS}"),
+                &[&current.id, &assignee],
+            )
+            .await
+            .map_err(StoreError::from)?;
+        let updated = records::request_from_row(&updated);
+        let comment = format!("assigned to {assignee}");
+        self.record_change(
+            &tx,
+            &current,
+            &updated,
+            actor,
+            Some(&comment),
+            "assignServiceRequest",
+        )
+        .await?;
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(updated)
+    }
+
+    pub(crate) async fn record_change(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        before: &ServiceRequest,
+        after: &ServiceRequest,
+        actor: &Actor,
+        comment: Option<&str>,
+        operation: &str,
+    ) -> Result<(), StoreError> {
+        let history: i64 = tx
+            .query_one(
+                "INSERT INTO shahr.request_history (request_id, actor, role, from_state, to_state, comment) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                &[&after.id, &actor.subject, &actor.role_name(), &before.state.as_code(), &after.state.as_code(), &comment],
+            )
+            .await?
+            .get(0);
+        if before.state != after.state {
+            let mut channels = vec![deliveries::Channel::Inbox];
+            if self.sms_alerts {
+                channels.push(deliveries::Channel::Sms);
+            }
+            for channel in channels {
+                deliveries::enqueue(
+                    &**tx,
+                    &deliveries::NewDelivery {
+                        send_id: format!(
+                            "request-{}-{history}-{}",
+                            after.id,
+                            channel.as_str().to_lowercase()
+                        ),
+                        channel,
+                        subject_kind: "request".into(),
+                        subject_id: after.tracking_code.clone(),
+                        national_id: Some(after.citizen_national_id.clone()),
+                        legal_id: None,
+                        mobile: None,
+                        name: None,
+                        title: format!("درخواست {}", after.tracking_code),
+                        body: format!(
+                            "وضعیت درخواست شما به «{}» تغییر کرد.",
+                            after.state.label_fa()
+                        ),
+                        link: None,
+                    },
+                )
+                .await?;
+            }
+        }
+        outbox::enqueue(
+            &**tx,
+            &DomainEvent::RequestStatusChanged(events::RequestStatusChanged {
+                tracking_code: after.tracking_code.clone(),
+                request_id: after.id,
+                service: after.service_code.clone(),
+                district: after.district,
+                citizen_national_id: after.citizen_national_id.clone(),
+                from: before.state,
+                to: after.state,
+                assigned_to: after.assigned_to.clone(),
+            }),
+        )
+        .await?;
+        audit::append(
+            &**tx,
+            &audit::Entry::new(
+                actor,
+                operation,
+                vec![after.tracking_code.clone()],
+                "ok",
+                &json!({ "from": before.state.as_code(), "to": after.state.as_code(), "comment": comment }),
+            ),
+        )
+        .await?;
+        Ok(())
+    }
+}

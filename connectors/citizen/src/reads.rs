@@ -1,0 +1,162 @@
+//! Reading requests: queues, a citizen's requests, a parcel's requests, histories.
+
+use super::*;
+
+impl CitizenDb {
+    /// A district's queue: requests in `state` (or in any open state), oldest first.
+    pub async fn queue(
+        &self,
+        district: i16,
+        state: Option<RequestState>,
+        first: usize,
+        after: Option<i64>,
+    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
+        let client = self.pool.get().await?;
+        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
+        let states = queue_states(state);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE district = $1 AND state = ANY($2)                      AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4"
+                ),
+                &[&district, &states, &after, &limit],
+            )
+            .await?;
+        let more = rows.len() > first;
+        Ok((
+            rows.iter()
+                .take(first)
+                .map(records::request_from_row)
+                .collect(),
+            more,
+        ))
+    }
+
+    /// How many requests a queue holds.
+    pub async fn queue_count(
+        &self,
+        district: i16,
+        state: Option<RequestState>,
+    ) -> Result<i64, StoreError> {
+        let client = self.pool.get().await?;
+        let states = queue_states(state);
+        Ok(client
+            .query_one(
+                "SELECT count(*) FROM shahr.requests WHERE district = $1 AND state = ANY($2)",
+                &[&district, &states],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// The request with this tracking code.
+    pub async fn request_by_tracking_code(
+        &self,
+        code: &str,
+    ) -> Result<Option<ServiceRequest>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1"),
+                &[&code],
+            )
+            .await?;
+        Ok(row.as_ref().map(records::request_from_row))
+    }
+
+    /// A citizen's requests, newest first, `first` after row id `after`; plus whether more follow.
+    pub async fn requests_of_citizen(
+        &self,
+        national_id: &str,
+        first: usize,
+        after: Option<i64>,
+    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
+        let client = self.pool.get().await?;
+        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_national_id = $1 \
+                     AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
+                ),
+                &[&national_id, &after, &limit],
+            )
+            .await?;
+        let more = rows.len() > first;
+        Ok((
+            rows.iter()
+                .take(first)
+                .map(records::request_from_row)
+                .collect(),
+            more,
+        ))
+    }
+
+    /// How many requests a citizen has.
+    pub async fn count_of_citizen(&self, national_id: &str) -> Result<i64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one(
+                "SELECT count(*) FROM shahr.requests WHERE citizen_national_id = $1",
+                &[&national_id],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// Requests on each parcel (by renovation code), newest first; one statement.
+    pub async fn requests_by_parcel(
+        &self,
+        renovation_codes: &[String],
+    ) -> Result<HashMap<String, Vec<ServiceRequest>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE renovation_code = ANY($1) ORDER BY renovation_code, id DESC"
+                ),
+                &[&renovation_codes],
+            )
+            .await?;
+        let mut out: HashMap<String, Vec<ServiceRequest>> = HashMap::new();
+        for request in rows.iter().map(records::request_from_row) {
+            out.entry(request.renovation_code.clone())
+                .or_default()
+                .push(request);
+        }
+        Ok(out)
+    }
+
+    /// State history of each request, oldest first; one statement.
+    pub async fn history_by_request(
+        &self,
+        request_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<HistoryEntry>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT request_id, at, actor, role, from_state, to_state, comment FROM shahr.request_history \
+                 WHERE request_id = ANY($1) ORDER BY request_id, id",
+                &[&request_ids],
+            )
+            .await?;
+        let mut out: HashMap<i64, Vec<HistoryEntry>> = HashMap::new();
+        for row in &rows {
+            let at: DateTime<Utc> = row.get(1);
+            let entry = HistoryEntry {
+                at,
+                actor: row.get(2),
+                role: shahr_domain::actors::Capacity::from_recorded(row.get(3)),
+                from: row
+                    .get::<_, Option<String>>(4)
+                    .as_deref()
+                    .and_then(RequestState::from_code),
+                to: RequestState::from_code(row.get::<_, &str>(5))
+                    .unwrap_or(RequestState::Submitted),
+                comment: row.get(6),
+            };
+            out.entry(row.get(0)).or_default().push(entry);
+        }
+        Ok(out)
+    }
+}
