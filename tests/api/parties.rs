@@ -274,12 +274,54 @@ async fn a_legal_entity_is_reached_by_its_legal_id_and_an_owner_with_an_unreadab
         .count();
     assert_eq!(to_unreadable, 0, "nothing is sent to an unreadable id");
 
+    // The secretariat's work list has the unreadable owner, not the entity (reached online).
+    let queue = "query($c: ID!) { serviceByHandQueue(commission: $c) { totalCount
+                 edges { node { document rulingId case { id } party { id kind needsServiceByHand } } } } }";
+    let body = app
+        .query_as(
+            &secretary9(&app),
+            queue,
+            json!({ "c": gid("Commission", 9) }),
+        )
+        .await;
+    ok(&body);
+    assert_eq!(
+        body["data"]["serviceByHandQueue"],
+        json!({ "totalCount": 1, "edges": [{ "node": {
+            "document": "SUMMONS", "rulingId": null, "case": { "id": gid("ViolationCase", 23) },
+            "party": { "id": "owner:5", "kind": "UNIDENTIFIED", "needsServiceByHand": true } } }] }),
+    );
+    for (who, token) in [
+        (
+            "another commission's secretary",
+            app.commission_token(Role::CommissionSecretary, 1, None, Some(1)),
+        ),
+        ("staff", app.staff(9)),
+        ("a citizen", app.citizen(MARYAM)),
+    ] {
+        let body = app
+            .query_as(&token, queue, json!({ "c": gid("Commission", 9) }))
+            .await;
+        assert_eq!(code(&body), "FORBIDDEN", "{who}: {body}");
+    }
+
     // The owner with the unreadable id keeps the commission from sitting until served by hand.
     hearing_days_ago(&app, 23, 30).await;
     assert_eq!(code(&open_session(&app, 23).await), "CONFLICT");
     let served = serve_summons(&app, 23, "owner:5").await;
     ok(&served);
     assert_eq!(served["data"]["recordSummonsService"]["partyId"], "owner:5");
+    let body = app
+        .query_as(
+            &secretary9(&app),
+            queue,
+            json!({ "c": gid("Commission", 9) }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["serviceByHandQueue"]["totalCount"], 0,
+        "served, off the list: {body}"
+    );
 }
 
 #[tokio::test]

@@ -15,12 +15,14 @@ use super::{
     area, check_text, decimal, id64, idempotency_key,
     inputs::*,
     objects::{party_of, CommissionSession, Defence, FineBriefLine, Hearing, RulingDraft},
+    queue::PendingService,
 };
 use crate::{
     graphql::{
         access::signed_in,
         context::ContextExt,
         error::{usecase_error, ApiError, ApiResult, ErrorCode},
+        pagination::{connection, page_request, Conn, TotalCount},
         scalars::Date,
     },
     usecases::{drafting::DraftRuling, policy, referral::ReferCase, service::HandService},
@@ -441,6 +443,53 @@ impl SessionQuery {
         Ok(found
             .filter(|s| policy::may_read_commission(p, s.commission_id))
             .map(CommissionSession))
+    }
+
+    /// The secretariat's work list: parties of the commission's cases that no e-notice
+    /// account reaches and that have not been served yet (with the current hearing's summons,
+    /// or with a ruling), oldest first. The commission's secretary and members, auditors and
+    /// admins; `FORBIDDEN` for anyone else.
+    async fn service_by_hand_queue(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commission (its `id`).")] commission: ID,
+        #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return parties after this cursor.")] after: Option<String>,
+    ) -> async_graphql::Result<Conn<PendingService>> {
+        let p = signed_in(ctx.viewer())?;
+        let commission = id_of("Commission", "commission", &commission)?;
+        if !policy::may_read_commission(p, commission) {
+            return Err(ApiError::new(
+                ErrorCode::Forbidden,
+                "only the commission's secretary and members, auditors and admins see its work list",
+            )
+            .with_fa("فهرست ابلاغ دستی فقط برای دبیر و اعضای همان کمیسیون قابل مشاهده است.")
+            .into());
+        }
+        let request = page_request("PendingService", first, after)?;
+        let db = ctx.deps().urbanism.clone();
+        let page = db
+            .awaiting_service_by_hand(
+                commission,
+                shahr_urbanism::PageRequest {
+                    first: request.first,
+                    after: request.after,
+                },
+            )
+            .await
+            .map_err(ApiError::from)?;
+        let total = TotalCount::new(move || {
+            let db = db.clone();
+            Box::pin(async move { db.awaiting_service_by_hand_count(commission).await })
+        });
+        Ok(connection(
+            "PendingService",
+            request,
+            page,
+            |s| s.id,
+            PendingService,
+            total,
+        ))
     }
 
     /// A draft ruling with its signatures: what a member reads before signing. The

@@ -6,12 +6,14 @@
 //! - [`inputs`]: inputs and payloads
 //! - [`commission`]: referral, hearing, summons service, defence, sitting, drafts, issue
 //! - [`after`]: service of rulings, objections, payments, non-payment, enforcement
+//! - [`queue`]: the parties still to be served by hand
 
 pub mod after;
 pub mod commission;
 pub mod inputs;
 pub mod objects;
 pub mod parties;
+pub mod queue;
 
 use async_graphql::{Context, ID};
 use shahr_domain::quantities::{DecimalError, Hundredths};
