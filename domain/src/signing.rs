@@ -5,34 +5,39 @@ use std::collections::BTreeMap;
 
 use base64::{engine::general_purpose::STANDARD, Engine};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, VerifyingKey};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-/// The canonical bytes of a JSON value: objects with sorted keys, no insignificant space.
-/// The same content always gives the same bytes, however it was built or stored.
-pub fn canonical_bytes(value: &serde_json::Value) -> Vec<u8> {
-    fn sorted(value: &serde_json::Value) -> serde_json::Value {
-        match value {
-            serde_json::Value::Object(map) => {
-                let ordered: BTreeMap<&String, serde_json::Value> =
-                    map.iter().map(|(k, v)| (k, sorted(v))).collect();
-                let mut out = serde_json::Map::new();
-                for (k, v) in ordered {
-                    out.insert(k.clone(), v);
-                }
-                serde_json::Value::Object(out)
+/// `value` with every object's keys sorted (recursively), so its encoding does not depend
+/// on how the JSON was built or how PostgreSQL's `jsonb` stored it.
+pub fn with_sorted_keys(value: &serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let ordered: BTreeMap<&String, serde_json::Value> =
+                map.iter().map(|(k, v)| (k, with_sorted_keys(v))).collect();
+            let mut out = serde_json::Map::new();
+            for (k, v) in ordered {
+                out.insert(k.clone(), v);
             }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(sorted).collect())
-            }
-            other => other.clone(),
+            serde_json::Value::Object(out)
         }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.iter().map(with_sorted_keys).collect())
+        }
+        other => other.clone(),
     }
-    serde_json::to_vec(&sorted(value)).unwrap_or_default()
+}
+
+/// The canonical bytes of some content: its JSON with sorted keys, no insignificant space.
+/// The same content always gives the same bytes, however it was built or stored.
+pub fn canonical_bytes(content: &impl Serialize) -> Vec<u8> {
+    let value = serde_json::to_value(content).unwrap_or(serde_json::Value::Null);
+    serde_json::to_vec(&with_sorted_keys(&value)).unwrap_or_default()
 }
 
 /// SHA-256 of the canonical bytes, hex: the content hash shown on the verification page.
-pub fn content_hash(value: &serde_json::Value) -> String {
-    hex::encode(Sha256::digest(canonical_bytes(value)))
+pub fn content_hash(content: &impl Serialize) -> String {
+    hex::encode(Sha256::digest(canonical_bytes(content)))
 }
 
 /// A signature with the id of the key that made it.
@@ -105,7 +110,7 @@ impl Keyring {
     }
 
     /// Signs the canonical bytes of `content`.
-    pub fn sign(&self, content: &serde_json::Value) -> SignatureRecord {
+    pub fn sign(&self, content: &impl Serialize) -> SignatureRecord {
         let signature = self.active.1.sign(&canonical_bytes(content));
         SignatureRecord {
             key_id: self.active.0.clone(),
@@ -114,7 +119,7 @@ impl Keyring {
     }
 
     /// True when `record` is a valid signature of `content` by a known key.
-    pub fn verify(&self, content: &serde_json::Value, record: &SignatureRecord) -> bool {
+    pub fn verify(&self, content: &impl Serialize, record: &SignatureRecord) -> bool {
         let Some(key) = self.verifying.get(&record.key_id) else {
             return false;
         };

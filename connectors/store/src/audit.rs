@@ -51,26 +51,6 @@ impl Entry {
     }
 }
 
-/// `value` with every object's keys sorted, so the bytes do not depend on how the JSON was
-/// built or how PostgreSQL's `jsonb` stored it.
-fn sorted(value: &serde_json::Value) -> serde_json::Value {
-    match value {
-        serde_json::Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let mut out = serde_json::Map::new();
-            for key in keys {
-                out.insert(key.clone(), sorted(&map[key]));
-            }
-            serde_json::Value::Object(out)
-        }
-        serde_json::Value::Array(items) => {
-            serde_json::Value::Array(items.iter().map(sorted).collect())
-        }
-        other => other.clone(),
-    }
-}
-
 /// The canonical bytes an entry's hash covers.
 fn canonical(seq: i64, at: &DateTime<Utc>, entry: &Entry, prev_hash: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!([
@@ -81,7 +61,7 @@ fn canonical(seq: i64, at: &DateTime<Utc>, entry: &Entry, prev_hash: &str) -> Ve
         entry.operation,
         entry.target_ids,
         entry.outcome,
-        sorted(&entry.detail),
+        shahr_domain::signing::with_sorted_keys(&entry.detail),
         prev_hash,
     ]))
     .unwrap_or_default()
