@@ -1,6 +1,6 @@
 //! The judgment document (dadnameh) of an issued ruling: there the moment it is issued,
 //! showing each item's outcome and the fine arithmetic in Persian, opened only by its people
-//! through short-lived signed links.
+//! through short-lived signed links; a Note 7 referral of the supervising engineer is shown.
 
 use serde_json::{json, Value};
 
@@ -142,4 +142,83 @@ async fn an_expired_document_link_is_refused() {
         .await
         .expect("sent");
     assert_eq!(response.status(), 410);
+}
+
+#[tokio::test]
+async fn a_ruling_may_refer_the_supervising_engineer_to_the_disciplinary_board_under_note_7() {
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app);
+    let session = s.to_session().await;
+    let items = s.items().await;
+    let referral = json!({ "name": "مهندس کاوه رضایی", "licenceNumber": "1-23-45678",
+                           "finding": "گواهی خلاف واقع پایان کار" });
+    let blank = s
+        .draft(
+            &s.secretary,
+            json!({
+                "session": session, "case": crate::flow::gid("ViolationCase", 7), "kind": "FINE",
+                "text": "متن رأی",
+                "items": [{ "item": items[0], "coefficient": "0.75" }, { "item": items[1], "coefficient": "1.5" }],
+                "engineerReferral": { "name": "مهندس کاوه رضایی", "finding": "  " },
+            }),
+        )
+        .await;
+    assert_eq!(
+        crate::flow::field(&blank),
+        "input.engineerReferral.finding",
+        "{blank}"
+    );
+    let drafted = s
+        .draft(&s.secretary, drafted_input(&session, &items, &referral))
+        .await;
+    ok(&drafted);
+    let draft = crate::flow::id_at(&drafted, &["data", "draftRuling", "draft", "id"]);
+    s.sign_all(
+        1,
+        [
+            crate::flow::INTERIOR,
+            crate::flow::JUDGE,
+            crate::flow::COUNCIL,
+        ],
+        &draft,
+    )
+    .await;
+    let issued = s.issue(&s.secretary, &draft, "note-7").await;
+    ok(&issued);
+    let ruling = crate::flow::id_at(&issued, &["data", "issueRuling", "ruling", "id"]);
+
+    let body = app
+        .query_as(
+            &app.auditor(),
+            "query($id: ID!) { ruling(id: $id) { engineerReferral { name licenceNumber finding } } }",
+            json!({ "id": ruling }),
+        )
+        .await;
+    assert_eq!(
+        body["data"]["ruling"]["engineerReferral"], referral,
+        "{body}"
+    );
+    let url = document_url(&app, &app.citizen(OWNER), &ruling).await;
+    let html = app
+        .client
+        .get(url.as_str().expect("link"))
+        .send()
+        .await
+        .expect("document")
+        .text()
+        .await
+        .expect("html");
+    for part in ["تبصره ۷", "مهندس کاوه رضایی", "گواهی خلاف واقع پایان کار"]
+    {
+        assert!(html.contains(part), "{part} missing from the dadnameh");
+    }
+}
+
+fn drafted_input(session: &str, items: &[String], referral: &Value) -> Value {
+    json!({
+        "session": session, "case": crate::flow::gid("ViolationCase", 7), "kind": "FINE",
+        "text": "مالک به پرداخت جریمه محکوم و مهندس ناظر به شورای انتظامی معرفی می‌شود.",
+        "items": [{ "item": items[0], "coefficient": "0.75" }, { "item": items[1], "coefficient": "1.5" }],
+        "engineerReferral": referral,
+    })
 }
