@@ -75,6 +75,9 @@ pub struct Config {
     pub profile: Profile,
     /// Address and port the HTTP server listens on.
     pub listen: SocketAddr,
+    /// Lets the `dev` profile (development tokens, GraphiQL, the built-in signing seed)
+    /// listen on a non-loopback address. Off: `dev` serves only this machine.
+    pub allow_dev_on_network: bool,
     /// URL of the integrated urbanism database (legacy). Unset: the embedded cluster.
     pub urbanism_database_url: Option<Secret>,
     /// URL of the citizen-request database. Unset: the embedded cluster.
@@ -246,6 +249,7 @@ impl Default for Config {
         Self {
             profile: Profile::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            allow_dev_on_network: false,
             urbanism_database_url: None,
             citizen_database_url: None,
             redis_url: None,
@@ -411,7 +415,29 @@ impl Config {
                 );
             }
         }
+        if self.profile == Profile::Dev
+            && !self.listen.ip().is_loopback()
+            && !self.allow_dev_on_network
+        {
+            return bad(
+                "listen",
+                "is not a loopback address, and the dev profile (development tokens, the \
+                 built-in signing seed) must not be reachable from the network: use profile prod, \
+                 or set allow_dev_on_network = true for a throwaway development stack",
+            );
+        }
         if self.profile == Profile::Prod {
+            if self
+                .signing_key
+                .as_ref()
+                .is_some_and(|k| k.expose().trim() == DEFAULT_DEV_SIGNING_KEY)
+            {
+                return bad(
+                    "signing_key",
+                    "is the published development seed, with which anyone can sign rulings and \
+                     document links: generate a new one (openssl rand -base64 32)",
+                );
+            }
             if self.jwt_dev_secret.is_some() {
                 return bad(
                     "jwt_dev_secret",

@@ -135,6 +135,41 @@ fn prod_refuses_the_dev_secret_and_requires_identity_provider_keys() {
 }
 
 #[test]
+fn prod_refuses_the_published_development_signing_seed() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SHAHR_PROFILE", "prod");
+        jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a@h/u");
+        jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a@h/c");
+        jail.set_env("SHAHR_JWT_JWKS_FILE", "/etc/shahr/jwks.json");
+        jail.set_env("SHAHR_SIGNING_KEY", DEFAULT_DEV_SIGNING_KEY);
+        let err = Config::load(None).expect_err("must fail").to_string();
+        assert!(
+            err.contains("signing_key") && err.contains("development"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn the_dev_profile_stays_on_loopback_unless_allowed_on_the_network() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SHAHR_LISTEN", "0.0.0.0:8080");
+        let err = Config::load(None).expect_err("must fail").to_string();
+        assert!(
+            err.contains("listen") && err.contains("allow_dev_on_network"),
+            "{err}"
+        );
+        jail.set_env("SHAHR_ALLOW_DEV_ON_NETWORK", "true");
+        Config::load(None).expect("allowed explicitly");
+        jail.set_env("SHAHR_ALLOW_DEV_ON_NETWORK", "false");
+        jail.set_env("SHAHR_LISTEN", "[::1]:8080");
+        Config::load(None).expect("loopback");
+        Ok(())
+    });
+}
+
+#[test]
 fn secrets_never_appear_in_debug_output() {
     Jail::expect_with(|jail| {
         jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://app:hunter2@db/u");

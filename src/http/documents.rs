@@ -125,7 +125,8 @@ pub async fn ruling_document(
         .header(header::CACHE_CONTROL, "private, no-store")
         .header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self' data:",
+            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self' data:; \
+             frame-ancestors 'none'",
         )
         .body(html)
 }

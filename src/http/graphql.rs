@@ -280,7 +280,7 @@ fn record(
 }
 
 /// The type of the operation a request would run, if the document parses.
-fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
+pub(super) fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
     let document = parse_query(query).ok()?;
     match operation_name {
         Some(name) => document

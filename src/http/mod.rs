@@ -13,6 +13,7 @@ mod health;
 pub mod limits;
 mod negotiate;
 mod request_id;
+mod security;
 mod sse;
 mod uploads;
 mod verify;
@@ -123,6 +124,7 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
     }
     route
         .data(state)
+        .around(security::middleware)
         .around(request_id::middleware)
         .map_to_response()
 }

@@ -42,10 +42,6 @@ pub(super) async fn middleware<E: Endpoint>(ep: E, mut req: Request) -> Result<R
         if let Ok(value) = id.parse() {
             response.headers_mut().insert(HEADER, value);
         }
-        response.headers_mut().insert(
-            "x-content-type-options",
-            poem::http::HeaderValue::from_static("nosniff"),
-        );
         tracing::info!(
             status = response.status().as_u16(),
             took_ms = started.elapsed().as_millis() as u64,

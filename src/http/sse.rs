@@ -17,7 +17,7 @@ use poem::{
 
 use super::{
     error_response,
-    graphql::{request_from_query_string, viewer},
+    graphql::{operation_kind, request_from_query_string, viewer},
     negotiate::is_json_content,
     HttpState,
 };
@@ -51,6 +51,20 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         Ok(r) => r,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
+    // A link or an image tag must never change state: no mutation travels over GET.
+    if operation_kind(&request.query, request.operation_name.as_deref())
+        == Some(async_graphql::parser::types::OperationType::Mutation)
+    {
+        let mut response = error_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "BAD_REQUEST",
+            "mutations may not be sent with GET; use POST",
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, poem::http::HeaderValue::from_static("POST"));
+        return response;
+    }
     stream(state.0.clone(), viewer, request, peer_ip(req))
 }
 

@@ -118,5 +118,9 @@ fn page(
     Response::builder()
         .status(status)
         .content_type("text/html; charset=utf-8")
+        .header(
+            "Content-Security-Policy",
+            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; frame-ancestors 'none'",
+        )
         .body(html)
 }

@@ -97,6 +97,9 @@ async fn expired_forged_and_unsigned_tokens_get_401_and_nothing_runs() {
     wrong_audience["aud"] = json!("someone-else");
     let wrong_audience =
         encode(&Header::new(Algorithm::HS256), &wrong_audience, &key).expect("jwt");
+    let mut early = claims(&app, 600);
+    early["nbf"] = json!(chrono::Utc::now().timestamp() + 300);
+    let not_yet = encode(&Header::new(Algorithm::HS256), &early, &key).expect("jwt");
     let unsigned = format!(
         "{}.{}.",
         URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#),
@@ -106,6 +109,7 @@ async fn expired_forged_and_unsigned_tokens_get_401_and_nothing_runs() {
         ("expired", format!("Bearer {expired}")),
         ("wrong signature", format!("Bearer {forged}")),
         ("wrong audience", format!("Bearer {wrong_audience}")),
+        ("not valid before five minutes from now", format!("Bearer {not_yet}")),
         ("alg=none", format!("Bearer {unsigned}")),
         ("not a JWT", "Bearer abc".to_owned()),
         ("not bearer", "Basic dXNlcjpwYXNz".to_owned()),

@@ -14,6 +14,7 @@ mod enforcement;
 mod events;
 mod flow;
 mod gis;
+mod hardening;
 mod health;
 mod helpers;
 mod holidays;
