@@ -71,7 +71,7 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         if !policy::is_secretary_of(p, session.commission_id) {
-            return Err(policy::commission_refusal(p, session.commission_id));
+            return Err(policy::sitting_refusal(p, session.commission_id));
         }
         if !session.case_ids.contains(&input.case_id) {
             return Err(bad(

@@ -90,6 +90,13 @@ impl Article100 {
             .lock_case(&*tx, case_id)
             .await?
             .ok_or(UseCaseError::NotFound)?;
+        // The secretary of the chosen commission, for a case they can see (in the district
+        // the commission sits for, or already before it); anyone else learns nothing of it.
+        let theirs =
+            policy::sees_case(p, &locked) || locked.case.commission_id == Some(commission_id);
+        if !theirs {
+            return Err(UseCaseError::NotFound);
+        }
         policy::decide(
             p,
             &locked,

@@ -118,7 +118,7 @@ impl Article100 {
             .ok_or(UseCaseError::NotFound)?;
         let c = draft.content.clone();
         if !policy::is_secretary_of(p, c.commission_id) {
-            return Err(policy::commission_refusal(p, c.commission_id));
+            return Err(policy::sitting_refusal(p, c.commission_id));
         }
         if only.is_some_and(|st| st != c.stage) {
             return Err(bad(

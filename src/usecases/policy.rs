@@ -89,12 +89,21 @@ pub fn is_owner(p: &Principal, case: &LockedCase) -> bool {
             .is_some_and(|n| case.owner_national_ids().contains(n))
 }
 
-/// Refuses a commission's work to someone else: staff see that it exists, citizens do not.
-pub fn commission_refusal(p: &Principal, commission_id: i32) -> UseCaseError {
-    let on_commission = p.commission_id == Some(commission_id)
-        && (p.roles.contains(&Role::CommissionMember)
-            || p.roles.contains(&Role::CommissionSecretary));
-    if on_commission || p.roles.iter().any(|r| *r != Role::Citizen) {
+/// Refuses opening a sitting of a commission to someone else: commissions are public, so
+/// anyone signed in who is not a citizen is told they may not; citizens see no sittings.
+pub fn commission_refusal(p: &Principal) -> UseCaseError {
+    if p.roles.iter().any(|r| *r != Role::Citizen) {
+        UseCaseError::Forbidden("only this commission's secretary runs its session".into())
+    } else {
+        UseCaseError::NotFound
+    }
+}
+
+/// Refuses work on a commission's sitting or draft: those who may read it (see
+/// [`may_read_commission`]) are told they may not act; anyone else is told there is no such
+/// sitting or draft, exactly as for an id that does not exist.
+pub fn sitting_refusal(p: &Principal, commission_id: i32) -> UseCaseError {
+    if may_read_commission(p, commission_id) {
         UseCaseError::Forbidden("only this commission's secretary runs its session".into())
     } else {
         UseCaseError::NotFound

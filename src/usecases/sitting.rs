@@ -102,7 +102,7 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         if !policy::is_secretary_of(p, commission_id) {
-            return Err(policy::commission_refusal(p, commission_id));
+            return Err(policy::commission_refusal(p));
         }
         if !commission.active {
             return Err(conflict(
@@ -129,9 +129,19 @@ impl Article100 {
         };
         for (i, case_id) in ids.iter().enumerate() {
             let field = format!("cases[{i}]");
+            let no_such_case = || bad(field.clone(), "no such case", "پرونده‌ای با این شناسه نیست.");
             let Some(mut locked) = self.db.lock_case(&*tx, *case_id).await? else {
-                return Err(bad(field, "no such case", "پرونده‌ای با این شناسه نیست."));
+                return Err(no_such_case());
             };
+            // A case the secretary cannot see (outside the commission's district, not before
+            // it, not an appeal awaiting an appeal commission) answers as one that does not
+            // exist, whatever state it is in.
+            let visible = policy::sees_case(p, &locked)
+                || locked.case.commission_id == Some(commission_id)
+                || (stage == RulingStage::Appeal && locked.case.status == CaseStatus::Appealed);
+            if !visible {
+                return Err(no_such_case());
+            }
             match stage {
                 RulingStage::Primary => {
                     if locked.case.commission_id != Some(commission_id) {

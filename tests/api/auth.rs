@@ -109,7 +109,10 @@ async fn expired_forged_and_unsigned_tokens_get_401_and_nothing_runs() {
         ("expired", format!("Bearer {expired}")),
         ("wrong signature", format!("Bearer {forged}")),
         ("wrong audience", format!("Bearer {wrong_audience}")),
-        ("not valid before five minutes from now", format!("Bearer {not_yet}")),
+        (
+            "not valid before five minutes from now",
+            format!("Bearer {not_yet}"),
+        ),
         ("alg=none", format!("Bearer {unsigned}")),
         ("not a JWT", "Bearer abc".to_owned()),
         ("not bearer", "Basic dXNlcjpwYXNz".to_owned()),

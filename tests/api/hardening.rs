@@ -42,7 +42,11 @@ async fn a_mutation_sent_over_get_to_the_event_stream_is_refused_and_runs_nothin
 #[tokio::test]
 async fn html_pages_cannot_be_framed_sniffed_or_leak_their_address() {
     let app = TestApp::spawn().await;
-    for path in ["/verify/NOSUCHCODE2345678901", "/dashboard", "/documents/rulings/1?exp=1&sig=x"] {
+    for path in [
+        "/verify/NOSUCHCODE2345678901",
+        "/dashboard",
+        "/documents/rulings/1?exp=1&sig=x",
+    ] {
         let response = app.get(path).await;
         let headers = response.headers();
         let header = |name: &str| {

@@ -24,6 +24,7 @@ mod live_faults;
 mod parties;
 mod request_moves;
 mod requests;
+mod reveals_nothing;
 mod samples;
 mod seed;
 mod session;
