@@ -6,32 +6,31 @@ use shahr_urbanism::Visibility;
 use super::error::{ApiError, ErrorCode};
 use crate::auth::{Principal, Role, Viewer};
 
-/// Roles that work a district's files.
-const DISTRICT_STAFF: [Role; 4] = [
-    Role::Inspector,
-    Role::CommissionSecretary,
-    Role::CommissionMember,
-    Role::UrbanismStaff,
-];
-
 /// What the viewer may see: auditors and admins everything, staff their district, citizens
 /// the parcels they own (and what hangs off them), anyone else nothing.
 pub fn visibility(viewer: &Viewer) -> Visibility {
-    let Some(p) = viewer.principal() else {
-        return Visibility::Nothing;
-    };
-    if p.roles.contains(&Role::Auditor) || p.roles.contains(&Role::Admin) {
-        return Visibility::All;
-    }
-    if p.roles.iter().any(|r| DISTRICT_STAFF.contains(r)) {
-        return p.district.map_or(Visibility::Nothing, Visibility::District);
-    }
-    if p.roles.contains(&Role::Citizen) {
-        if let Some(id) = &p.national_id {
-            return Visibility::Owner(id.clone());
+    crate::usecases::policy::visibility(viewer)
+}
+
+/// True when the viewer may see `parcel` itself, reached by a path that does not restrict
+/// it (a request's parcel): staff of its district, auditors and admins, and its current
+/// owners; a former owner no longer.
+pub async fn sees_parcel(
+    ctx: &async_graphql::Context<'_>,
+    parcel: &shahr_urbanism::records::Parcel,
+) -> async_graphql::Result<bool> {
+    use super::context::ContextExt;
+    Ok(match visibility(ctx.viewer()) {
+        Visibility::All => true,
+        Visibility::District(d) => parcel.district == Some(d),
+        Visibility::Owner(n) => {
+            super::loaders::many::<super::loaders::OwnershipsLoader, _>(ctx, parcel.id)
+                .await?
+                .iter()
+                .any(|o| o.owner.national_id.as_ref() == Some(&n))
         }
-    }
-    Visibility::Nothing
+        Visibility::Nothing => false,
+    })
 }
 
 /// True when the viewer may read personal data (national id, mobile) of a person with

@@ -146,6 +146,21 @@ impl ParcelsQuery {
         let request = page_request("Parcel", first, after)?;
         let filter = filter.unwrap_or_default().validate()?;
         let vis = visibility(ctx.viewer());
+        // Searching by owner is staff work: for a citizen it would confirm a co-owner's id.
+        if filter.owner_national_id.is_some()
+            && !matches!(
+                vis,
+                shahr_urbanism::Visibility::All | shahr_urbanism::Visibility::District(_)
+            )
+        {
+            return Err(ApiError::new(
+                crate::graphql::error::ErrorCode::Forbidden,
+                "the ownerNationalId filter is for staff, auditors and admins",
+            )
+            .with("field", "filter.ownerNationalId".into())
+            .with_fa("جست‌وجو بر اساس کد ملی مالک فقط برای کارکنان است.")
+            .into());
+        }
         let db = ctx.deps().urbanism.clone();
         let page = db
             .parcels_page(&filter, &vis, request)

@@ -247,12 +247,18 @@ impl ServiceRequest {
         RenovationCodeScalar(self.0.renovation_code.clone())
     }
 
-    /// The parcel, from the integrated urbanism system.
+    /// The parcel, from the integrated urbanism system; null when the viewer may no longer
+    /// see it (a citizen who has since sold it).
     async fn parcel(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Parcel>> {
-        Ok(loader::<String, ParcelByCodeLoader>(ctx)
+        let Some(parcel) = loader::<String, ParcelByCodeLoader>(ctx)
             .load_one(self.0.renovation_code.clone())
             .await?
-            .map(Parcel))
+        else {
+            return Ok(None);
+        };
+        Ok(crate::graphql::access::sees_parcel(ctx, &parcel)
+            .await?
+            .then_some(Parcel(parcel)))
     }
 
     /// The district the request is handled in.
