@@ -153,3 +153,97 @@ async fn the_owner_filter_is_for_staff_not_an_oracle_for_co_owners_ids() {
         "{body}"
     );
 }
+
+#[tokio::test]
+async fn logs_never_hold_a_national_id_or_a_mobile_number() {
+    use std::time::Duration;
+
+    use shahr_gateway::{
+        auth::{mint_dev_token, Role},
+        config::{Config, Secret, DEFAULT_DEV_JWT_SECRET},
+    };
+
+    let databases = crate::helpers::SharedDatabases::create().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let log = tempfile::NamedTempFile::new().expect("log file");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shahr-gateway"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SHAHR_") {
+            command.env_remove(key);
+        }
+    }
+    let mut child = command
+        .arg("serve")
+        .env("SHAHR_LISTEN", format!("127.0.0.1:{port}"))
+        .env("SHAHR_URBANISM_DATABASE_URL", &databases.urbanism.url)
+        .env("SHAHR_CITIZEN_DATABASE_URL", &databases.citizen.url)
+        .env("SHAHR_LOG_FILTER", "debug,tokio_postgres=info,hyper=info")
+        .env("SHAHR_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().expect("log writer"))
+        .spawn()
+        .expect("shahr-gateway starts");
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !client
+        .get(format!("{base}/readyz"))
+        .send()
+        .await
+        .is_ok_and(|r| r.status().is_success())
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the gateway never became ready"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let token = mint_dev_token(
+        &Secret::new(DEFAULT_DEV_JWT_SECRET),
+        &Config::default(),
+        vec![Role::Auditor],
+        None,
+        None,
+        Duration::from_secs(600),
+    )
+    .expect("token");
+    // Reading every sample owner reads the unreadable ones too (owner 5's id and mobile).
+    let body: serde_json::Value = client
+        .post(format!("{base}/graphql"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({ "query":
+            "{ parcels(first: 100) { edges { node { owners { owner { fullName nationalId mobile } } } } } }" }))
+        .send()
+        .await
+        .expect("query")
+        .json()
+        .await
+        .expect("json");
+    assert!(body["errors"].is_null(), "{body}");
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let _ = child.wait();
+    let text = std::fs::read_to_string(log.path()).expect("the log");
+    assert!(
+        text.contains("unreadable legacy value"),
+        "the unreadable values were read and reported: {text}"
+    );
+    for personal in [
+        "1234567890",  // owner 5's unreadable national id
+        "0076229645",  // owner 1's national id
+        "1583250689",  // owner 2's
+        "3974017844",  // owner 3's
+        "10380284790", // the company's legal id
+        "9121234567",  // mobiles
+        "9141112233",
+        "9351234567",
+        "9143334455",
+    ] {
+        assert!(!text.contains(personal), "{personal} appears in the log");
+    }
+}

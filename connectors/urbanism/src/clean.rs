@@ -43,6 +43,12 @@ impl RowReader<'_> {
         None
     }
 
+    /// Reports an unreadable personal value (national or legal id, mobile, postal code) with
+    /// only its shape in the log.
+    fn reject_personal<T>(&self, column: &'static str, raw: &str) -> Option<T> {
+        self.reject(column, &shahr_domain::text::masked(raw))
+    }
+
     /// Reports the whole row as skipped.
     pub(crate) fn skip<T>(&self, why: &str) -> Option<T> {
         self.rejects.report(self.table, "*", self.key, why);
@@ -109,7 +115,7 @@ impl RowReader<'_> {
         let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
         NationalId::parse(raw)
             .ok()
-            .or_else(|| self.reject(column, raw))
+            .or_else(|| self.reject_personal(column, raw))
     }
 
     /// A legal-entity id.
@@ -117,7 +123,7 @@ impl RowReader<'_> {
         let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
         LegalId::parse(raw)
             .ok()
-            .or_else(|| self.reject(column, raw))
+            .or_else(|| self.reject_personal(column, raw))
     }
 
     /// A postal code.
@@ -129,13 +135,15 @@ impl RowReader<'_> {
         let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
         PostalCode::parse(raw)
             .ok()
-            .or_else(|| self.reject(column, raw))
+            .or_else(|| self.reject_personal(column, raw))
     }
 
     /// A mobile number.
     pub(crate) fn mobile(&self, column: &'static str, raw: Option<&str>) -> Option<Mobile> {
         let raw = raw.map(str::trim).filter(|r| !r.is_empty())?;
-        Mobile::parse(raw).ok().or_else(|| self.reject(column, raw))
+        Mobile::parse(raw)
+            .ok()
+            .or_else(|| self.reject_personal(column, raw))
     }
 
     /// A district number stored as text.
