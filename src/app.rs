@@ -139,6 +139,7 @@ impl Application {
                 links: config.document_links()?,
                 public_base_url: public_base_url.clone(),
                 gis: gis.clone(),
+                replay_slots: Arc::new(tokio::sync::Semaphore::new(config.replay_share())),
             }),
             Limits {
                 max_aliases: config.max_aliases,
@@ -161,6 +162,8 @@ impl Application {
                 request_timeout: config.request_timeout,
                 ws_init_timeout: config.ws_init_timeout,
                 ws_max_message_bytes: config.ws_max_message_bytes,
+                max_operations_per_socket: config.max_operations_per_socket,
+                max_replays_per_socket: config.max_replays_per_socket,
                 readiness_timeout: config.readiness_timeout,
                 max_upload_bytes: config.max_upload_bytes,
             },

@@ -8,6 +8,15 @@ use super::{
 };
 
 impl Config {
+    /// How many replays may read the outbox at once (`max_concurrent_replays`, or a quarter
+    /// of the pool).
+    pub fn replay_share(&self) -> usize {
+        match self.max_concurrent_replays {
+            0 => (self.db_pool_size / 4).max(1),
+            n => n,
+        }
+    }
+
     /// The Article 100 settings: windows and counting, number template and fine ranges.
     pub fn article100_rules(&self) -> Result<shahr_domain::session::Article100Rules, ConfigError> {
         let ruling_number = shahr_domain::numbering::NumberTemplate::parse(

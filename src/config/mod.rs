@@ -152,6 +152,16 @@ pub struct Config {
     pub max_live_connections_per_ip: usize,
     /// Capacity of the in-process event bus per subscriber before it lags.
     pub event_buffer: usize,
+    /// Most operations (subscriptions) one WebSocket may run at once; more are refused with
+    /// `LIMIT_EXCEEDED`.
+    pub max_operations_per_socket: usize,
+    /// Most subscriptions of one WebSocket replaying missed events (`after:`) at once; the
+    /// others wait their turn.
+    pub max_replays_per_socket: usize,
+    /// Most replays reading the outbox at once in this instance: their share of the
+    /// database pool (below `db_pool_size`, so other queries always find a connection).
+    /// 0: a quarter of `db_pool_size`, at least 1.
+    pub max_concurrent_replays: usize,
     /// Id of the key rulings are signed with (recorded with each signature).
     pub signing_key_id: String,
     /// Ed25519 seed (32 bytes, base64) rulings are signed with. Required in prod.
@@ -279,6 +289,9 @@ impl Default for Config {
             server_time_interval: Duration::from_secs(5),
             relay_poll_interval: Duration::from_secs(1),
             event_buffer: 1024,
+            max_operations_per_socket: 100,
+            max_replays_per_socket: 2,
+            max_concurrent_replays: 0,
             event_stream_max_len: 100_000,
             max_live_connections: 20_000,
             max_live_connections_per_ip: 200,
@@ -365,10 +378,18 @@ impl Config {
             ("event_buffer", self.event_buffer),
             ("ws_max_message_bytes", self.ws_max_message_bytes),
             ("max_upload_bytes", self.max_upload_bytes),
+            ("max_operations_per_socket", self.max_operations_per_socket),
+            ("max_replays_per_socket", self.max_replays_per_socket),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");
             }
+        }
+        if self.max_concurrent_replays >= self.db_pool_size && self.max_concurrent_replays > 0 {
+            return bad(
+                "max_concurrent_replays",
+                "must be below db_pool_size, so that replays never take every connection",
+            );
         }
         for (key, value) in [
             ("db_connect_timeout", self.db_connect_timeout),

@@ -33,7 +33,14 @@ pub struct Deps {
     pub public_base_url: String,
     /// The city's GIS service, when configured.
     pub gis: Option<shahr_gis::GisClient>,
+    /// Replays of missed events reading the outbox at once in this instance: their bounded
+    /// share of the database pool.
+    pub replay_slots: Arc<tokio::sync::Semaphore>,
 }
+
+/// The replays one WebSocket may run at once, put in each of its requests' data.
+#[derive(Clone)]
+pub struct SocketReplays(pub Arc<tokio::sync::Semaphore>);
 
 pub(super) fn register(builder: AppSchemaBuilder, deps: Deps) -> AppSchemaBuilder {
     let builder = super::loaders::register(builder, &deps.urbanism, &deps.citizen);

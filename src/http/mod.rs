@@ -51,6 +51,10 @@ pub struct HttpSettings {
     pub ws_init_timeout: Duration,
     /// Largest WebSocket message.
     pub ws_max_message_bytes: usize,
+    /// Most operations one WebSocket runs at once.
+    pub max_operations_per_socket: usize,
+    /// Most replays one WebSocket runs at once.
+    pub max_replays_per_socket: usize,
     /// Deadline of each readiness check.
     pub readiness_timeout: Duration,
     /// Largest upload.

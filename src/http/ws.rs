@@ -142,6 +142,8 @@ struct Connection {
     guards: HashMap<String, SubscriberGuard>,
     /// Ids whose first response was not seen yet (request errors show there).
     fresh: std::collections::HashSet<String>,
+    /// The replays this socket may run at once.
+    replays: crate::graphql::context::SocketReplays,
 }
 
 enum Step {
@@ -161,6 +163,9 @@ async fn serve(socket: WebSocketStream, protocol: Protocol, state: Arc<HttpState
         items: StreamMap::new(),
         guards: HashMap::new(),
         fresh: Default::default(),
+        replays: crate::graphql::context::SocketReplays(Arc::new(tokio::sync::Semaphore::new(
+            state.settings.max_replays_per_socket,
+        ))),
     };
     let init_deadline = tokio::time::sleep(state.settings.ws_init_timeout);
     tokio::pin!(init_deadline);
@@ -303,8 +308,34 @@ impl Connection {
         if self.guards.contains_key(&id) {
             return Step::Close(4409, format!("Subscriber for {id} already exists"));
         }
+        if self.items.len() >= self.state.settings.max_operations_per_socket {
+            let errors = json!([{
+                "message": format!(
+                    "this socket already runs {} operations; complete one first",
+                    self.state.settings.max_operations_per_socket
+                ),
+                "extensions": {
+                    "code": "LIMIT_EXCEEDED",
+                    "limit": "operationsPerSocket",
+                    "messageFa": "تعداد درخواست‌های هم‌زمان این اتصال به سقف رسیده است.",
+                },
+            }]);
+            let payload = match self.protocol {
+                Protocol::TransportWs => errors,
+                Protocol::LegacyWs => json!({ "errors": errors }),
+            };
+            let mut out =
+                vec![json!({ "id": id, "type": "error", "payload": payload }).to_string()];
+            if self.protocol == Protocol::LegacyWs {
+                out.push(json!({ "id": id, "type": "complete" }).to_string());
+            }
+            return Step::Send(out);
+        }
         let info = ExecutionInfo::new();
-        let request = request.data(viewer).data(info.clone());
+        let request = request
+            .data(viewer)
+            .data(info.clone())
+            .data(self.replays.clone());
         let responses: BoxStream<'static, GqlResponse> =
             Box::pin(self.state.schema.execute_stream(request));
         let items = responses

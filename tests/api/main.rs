@@ -1,6 +1,7 @@
 //! Black-box tests of the whole gateway: the real application on port 0 against fresh
 //! databases (see `helpers`). One test binary, so they share a build and run in parallel.
 
+mod abuse;
 mod audit;
 mod auth;
 mod authorization;

@@ -240,6 +240,7 @@ fn live_stream(
     pools: Vec<(Source, PgPool)>,
     after: Option<Position>,
     filter: Filter,
+    slots: Vec<Arc<tokio::sync::Semaphore>>,
 ) -> BoxStream<'static, Item> {
     // Subscribe before replaying, so nothing published meanwhile is lost.
     let live = bus.subscribe();
@@ -257,6 +258,14 @@ fn live_stream(
     let (tx, rx) = mpsc::channel::<Item>(16);
     let (handover, handed) = oneshot::channel();
     tokio::spawn(async move {
+        // Wait for a turn: the socket's own, then the instance's share of the pool.
+        let mut permits = Vec::with_capacity(slots.len());
+        for slot in slots {
+            match slot.acquire_owned().await {
+                Ok(permit) => permits.push(permit),
+                Err(_) => return,
+            }
+        }
         for (source, pool) in &pools {
             if !forwarder.replay(bus.as_ref(), *source, pool, &tx).await {
                 return;
@@ -276,6 +285,16 @@ fn live_stream(
             }),
         )
         .boxed()
+}
+
+/// The turns a replay waits for: its socket's (over WebSocket) and the instance's.
+fn replay_slots(ctx: &Context<'_>) -> Vec<Arc<tokio::sync::Semaphore>> {
+    let mut slots = Vec::with_capacity(2);
+    if let Some(socket) = ctx.data_opt::<crate::graphql::context::SocketReplays>() {
+        slots.push(socket.0.clone());
+    }
+    slots.push(ctx.deps().replay_slots.clone());
+    slots
 }
 
 fn bad_cursor() -> async_graphql::Error {
@@ -330,6 +349,7 @@ impl LiveSubscription {
             vec![(Source::Urbanism, deps.urbanism.pool().clone())],
             after,
             predicate,
+            replay_slots(ctx),
         ))
     }
 
@@ -368,6 +388,7 @@ impl LiveSubscription {
             vec![(Source::Citizen, deps.citizen.pool().clone())],
             after,
             predicate,
+            replay_slots(ctx),
         ))
     }
 
@@ -407,6 +428,7 @@ impl LiveSubscription {
             ],
             after,
             predicate,
+            replay_slots(ctx),
         ))
     }
 }
