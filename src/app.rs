@@ -164,6 +164,7 @@ impl Application {
                 ws_max_message_bytes: config.ws_max_message_bytes,
                 max_operations_per_socket: config.max_operations_per_socket,
                 max_replays_per_socket: config.max_replays_per_socket,
+                body_read_timeout: config.body_read_timeout,
                 readiness_timeout: config.readiness_timeout,
                 max_upload_bytes: config.max_upload_bytes,
             },
@@ -229,7 +230,18 @@ impl Application {
         Ok(Self {
             notifier,
             redis_bus,
-            acceptor: acceptor.boxed(),
+            acceptor: crate::http::guard::GuardedAcceptor::new(
+                acceptor,
+                crate::http::guard::ConnectionLimits {
+                    max_connections: config.max_http_connections,
+                    max_connections_per_ip: config.max_http_connections_per_ip,
+                    header_read_timeout: config.header_read_timeout,
+                    keep_alive_timeout: config.keep_alive_timeout,
+                    trusted_proxies: config.trusted_proxies.clone(),
+                },
+                metrics.clone(),
+            )
+            .boxed(),
             port,
             routes: poem::EndpointExt::boxed(http::routes(state)),
             shutdown,

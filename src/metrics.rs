@@ -94,6 +94,8 @@ pub struct Metrics {
     subscriber_total: AtomicI64,
     urbanism_statements: Counter,
     legacy_rejects: Family<LegacyLabels, Counter>,
+    http_connections: Gauge,
+    refused_connections: Counter,
     seen: Mutex<SeenTotals>,
 }
 
@@ -184,6 +186,18 @@ impl Metrics {
             "Unreadable legacy values by table and column (column * = row skipped)",
             legacy_rejects.clone(),
         );
+        let http_connections = Gauge::default();
+        registry.register(
+            "http_connections",
+            "Open HTTP connections (WebSockets included)",
+            http_connections.clone(),
+        );
+        let refused_connections = Counter::default();
+        registry.register(
+            "refused_connections",
+            "Connections closed at once because a cap (in all, or per client address) was reached",
+            refused_connections.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
             drop(subscribers.get_or_create(&TransportLabel {
@@ -209,6 +223,8 @@ impl Metrics {
             subscriber_total: AtomicI64::new(0),
             urbanism_statements,
             legacy_rejects,
+            http_connections,
+            refused_connections,
             seen: Mutex::new(SeenTotals::default()),
         }
     }
@@ -234,6 +250,17 @@ impl Metrics {
         } else {
             "other".into()
         }
+    }
+
+    /// The number of open HTTP connections.
+    pub fn set_http_connections(&self, open: usize) {
+        self.http_connections
+            .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a connection refused at a cap.
+    pub fn add_refused_connection(&self) {
+        self.refused_connections.inc();
     }
 
     /// Records one executed or refused operation.

@@ -116,6 +116,23 @@ pub struct Config {
     /// Deadline for a whole GraphQL request over HTTP.
     #[serde(with = "humantime_serde")]
     pub request_timeout: Duration,
+    /// Deadline from a request's first byte to the end of its headers; then the connection
+    /// is closed.
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    /// How long a kept-alive connection may sit idle between requests.
+    #[serde(with = "humantime_serde")]
+    pub keep_alive_timeout: Duration,
+    /// Deadline for reading a request body (GraphQL, uploads); then 408.
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    /// Most open HTTP connections (WebSockets included) per instance; more are closed at once.
+    pub max_http_connections: usize,
+    /// Most open HTTP connections from one client address (trusted proxies exempt).
+    pub max_http_connections_per_ip: usize,
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; from
+    /// anyone else the header is ignored.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Deadline for a WebSocket client to send `connection_init`.
     #[serde(with = "humantime_serde")]
     pub ws_init_timeout: Duration,
@@ -276,6 +293,12 @@ impl Default for Config {
             redis_timeout: Duration::from_secs(2),
             readiness_timeout: Duration::from_secs(2),
             request_timeout: Duration::from_secs(30),
+            header_read_timeout: Duration::from_secs(10),
+            keep_alive_timeout: Duration::from_secs(30),
+            body_read_timeout: Duration::from_secs(30),
+            max_http_connections: 20_480,
+            max_http_connections_per_ip: 256,
+            trusted_proxies: Vec::new(),
             ws_init_timeout: Duration::from_secs(5),
             ws_max_message_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
@@ -379,6 +402,11 @@ impl Config {
             ("ws_max_message_bytes", self.ws_max_message_bytes),
             ("max_upload_bytes", self.max_upload_bytes),
             ("max_operations_per_socket", self.max_operations_per_socket),
+            ("max_http_connections", self.max_http_connections),
+            (
+                "max_http_connections_per_ip",
+                self.max_http_connections_per_ip,
+            ),
             ("max_replays_per_socket", self.max_replays_per_socket),
         ] {
             if value == 0 {
@@ -398,6 +426,9 @@ impl Config {
             ("redis_timeout", self.redis_timeout),
             ("readiness_timeout", self.readiness_timeout),
             ("request_timeout", self.request_timeout),
+            ("header_read_timeout", self.header_read_timeout),
+            ("keep_alive_timeout", self.keep_alive_timeout),
+            ("body_read_timeout", self.body_read_timeout),
             ("ws_init_timeout", self.ws_init_timeout),
             ("server_time_interval", self.server_time_interval),
             ("relay_poll_interval", self.relay_poll_interval),

@@ -121,10 +121,16 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
     if declared.is_some_and(|len| len > limit) {
         return too_large(limit);
     }
-    let bytes = match body.into_bytes_limit(limit).await {
-        Ok(b) => b,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(limit),
-        Err(_) => return bad_request("the body could not be read"),
+    let read = tokio::time::timeout(
+        state.settings.body_read_timeout,
+        body.into_bytes_limit(limit),
+    )
+    .await;
+    let bytes = match read {
+        Err(_) => return super::body_timeout(),
+        Ok(Ok(b)) => b,
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return too_large(limit),
+        Ok(Err(_)) => return bad_request("the body could not be read"),
     };
     let batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(b) => b,

@@ -9,6 +9,7 @@
 mod dashboard;
 mod documents;
 mod graphql;
+pub mod guard;
 mod health;
 pub mod limits;
 mod negotiate;
@@ -55,6 +56,8 @@ pub struct HttpSettings {
     pub max_operations_per_socket: usize,
     /// Most replays one WebSocket runs at once.
     pub max_replays_per_socket: usize,
+    /// Deadline for reading a request body.
+    pub body_read_timeout: Duration,
     /// Deadline of each readiness check.
     pub readiness_timeout: Duration,
     /// Largest upload.
@@ -147,6 +150,20 @@ fn graphiql() -> Html<String> {
 #[handler]
 fn index_dev() -> Response {
     Redirect::see_other("/graphiql").into_response()
+}
+
+/// 408: the request body did not arrive within `body_read_timeout`.
+pub(crate) fn body_timeout() -> Response {
+    let mut response = error_response(
+        StatusCode::REQUEST_TIMEOUT,
+        "BAD_REQUEST",
+        "the request body did not arrive in time",
+    );
+    response.headers_mut().insert(
+        poem::http::header::CONNECTION,
+        poem::http::HeaderValue::from_static("close"),
+    );
+    response
 }
 
 /// A JSON error body in GraphQL shape, for failures outside GraphQL execution.

@@ -89,16 +89,22 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let bytes = match body.into_bytes_limit(state.settings.max_body_bytes).await {
-        Ok(b) => b,
-        Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+    let read = tokio::time::timeout(
+        state.settings.body_read_timeout,
+        body.into_bytes_limit(state.settings.max_body_bytes),
+    )
+    .await;
+    let bytes = match read {
+        Err(_) => return super::body_timeout(),
+        Ok(Ok(b)) => b,
+        Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => {
             return error_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "LIMIT_EXCEEDED",
                 "the body is too large",
             )
         }
-        Err(_) => {
+        Ok(Err(_)) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",

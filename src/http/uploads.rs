@@ -104,11 +104,17 @@ pub async fn upload(
         .filter(|n| !n.is_empty() && !shahr_domain::text::has_bidi_control(n))
         .unwrap_or_else(|| "file".to_owned());
     let mut bytes = Vec::new();
-    let read = field
-        .into_async_read()
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .await;
+    let read = tokio::time::timeout(
+        state.settings.body_read_timeout,
+        field
+            .into_async_read()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes),
+    )
+    .await;
+    let Ok(read) = read else {
+        return super::body_timeout();
+    };
     if read.is_err() {
         return error_response(
             StatusCode::BAD_REQUEST,

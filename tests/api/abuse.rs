@@ -111,3 +111,138 @@ async fn replays_wait_for_their_share_of_the_pool_and_never_starve_other_queries
         assert!(event.is_some(), "a replay never delivered");
     }
 }
+
+/// Reads until the server closes the connection (or `within` passes); true when it closed.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
+    use tokio::io::AsyncReadExt;
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => continue,
+            Err(_) => return false,
+        }
+    }
+}
+
+async fn connect(app: &TestApp, from: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .bind(format!("{from}:0").parse().expect("address"))
+        .expect("bind");
+    let addr = format!("127.0.0.1:{}", app.port).parse().expect("address");
+    socket.connect(addr).await.expect("connect")
+}
+
+#[tokio::test]
+async fn a_client_that_sends_its_headers_a_line_at_a_time_is_cut_off() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::builder()
+        .configure(|c| c.header_read_timeout = Duration::from_millis(800))
+        .spawn()
+        .await;
+    let mut slow = connect(&app, "127.0.0.1").await;
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("request line");
+    let mut cut = false;
+    for n in 0..20 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if slow
+            .write_all(format!("X-Slow-{n}: 1\r\n").as_bytes())
+            .await
+            .is_err()
+        {
+            cut = true;
+            break;
+        }
+        if closed_within(&mut slow, Duration::from_millis(1)).await {
+            cut = true;
+            break;
+        }
+    }
+    assert!(cut, "a request whose headers never end is closed");
+
+    // An idle kept-alive connection is closed too; a prompt request is served.
+    let app = TestApp::builder()
+        .configure(|c| c.keep_alive_timeout = Duration::from_millis(500))
+        .spawn()
+        .await;
+    let mut idle = connect(&app, "127.0.0.1").await;
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("request");
+    assert!(
+        closed_within(&mut idle, Duration::from_secs(5)).await,
+        "an idle keep-alive connection is closed"
+    );
+}
+
+#[tokio::test]
+async fn one_address_cannot_hold_every_connection() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::builder()
+        .configure(|c| c.max_http_connections_per_ip = 5)
+        .spawn()
+        .await;
+    let mut held = Vec::new();
+    for _ in 0..5 {
+        held.push(connect(&app, "127.0.0.2").await);
+    }
+    let mut sixth = connect(&app, "127.0.0.2").await;
+    let _ = sixth
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await;
+    assert!(
+        closed_within(&mut sixth, Duration::from_secs(5)).await,
+        "the sixth connection from one address is refused"
+    );
+    // Another address is served meanwhile.
+    let response = app.get("/healthz").await;
+    assert_eq!(response.status(), 200);
+    // A freed place is taken again.
+    drop(held.pop());
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = connect(&app, "127.0.0.2").await;
+    again
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("request");
+    let mut text = String::new();
+    use tokio::io::AsyncReadExt;
+    let _ = tokio::time::timeout(Duration::from_secs(5), again.read_to_string(&mut text)).await;
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_is_answered_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::builder()
+        .configure(|c| c.body_read_timeout = Duration::from_millis(800))
+        .spawn()
+        .await;
+    let mut slow = connect(&app, "127.0.0.1").await;
+    slow.write_all(
+        b"POST /graphql HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"query\":",
+    )
+    .await
+    .expect("headers");
+    let mut text = String::new();
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    text.push_str(&String::from_utf8_lossy(&buf[..n]));
+                    if text.contains("\r\n\r\n") {
+                        break;
+                    }
+                }
+            }
+        }
+    })
+    .await;
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+}
