@@ -165,6 +165,7 @@ impl Application {
                 max_operations_per_socket: config.max_operations_per_socket,
                 max_replays_per_socket: config.max_replays_per_socket,
                 body_read_timeout: config.body_read_timeout,
+                trusted_proxies: config.trusted_proxies.clone(),
                 readiness_timeout: config.readiness_timeout,
                 max_upload_bytes: config.max_upload_bytes,
             },

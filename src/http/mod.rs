@@ -58,6 +58,8 @@ pub struct HttpSettings {
     pub max_replays_per_socket: usize,
     /// Deadline for reading a request body.
     pub body_read_timeout: Duration,
+    /// Proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// Deadline of each readiness check.
     pub readiness_timeout: Duration,
     /// Largest upload.
@@ -150,6 +152,35 @@ fn graphiql() -> Html<String> {
 #[handler]
 fn index_dev() -> Response {
     Redirect::see_other("/graphiql").into_response()
+}
+
+/// The client's address: the peer's, or, when the peer is a trusted proxy, the right-most
+/// address of `X-Forwarded-For` that is not itself a trusted proxy (entries further left
+/// were written by the client and prove nothing).
+pub(crate) fn client_ip(req: &poem::Request, settings: &HttpSettings) -> Option<std::net::IpAddr> {
+    let peer = req
+        .remote_addr()
+        .as_socket_addr()
+        .map(std::net::SocketAddr::ip)?;
+    let trusted = |ip: &std::net::IpAddr| settings.trusted_proxies.iter().any(|n| n.contains(ip));
+    if !trusted(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<std::net::IpAddr> = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !trusted(ip))
+            .unwrap_or(peer),
+    )
 }
 
 /// 408: the request body did not arrive within `body_read_timeout`.

@@ -65,7 +65,12 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
             .insert(header::ALLOW, poem::http::HeaderValue::from_static("POST"));
         return response;
     }
-    stream(state.0.clone(), viewer, request, peer_ip(req))
+    stream(
+        state.0.clone(),
+        viewer,
+        request,
+        super::client_ip(req, &state.settings),
+    )
 }
 
 /// POST `/graphql/stream` with a JSON GraphQL request.
@@ -119,13 +124,12 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
             "the body is not a GraphQL request: expected a JSON object with `query`",
         );
     };
-    stream(state.0.clone(), viewer, request, peer_ip(req))
-}
-
-fn peer_ip(req: &Request) -> Option<std::net::IpAddr> {
-    req.remote_addr()
-        .as_socket_addr()
-        .map(std::net::SocketAddr::ip)
+    stream(
+        state.0.clone(),
+        viewer,
+        request,
+        super::client_ip(req, &state.settings),
+    )
 }
 
 fn stream(

@@ -67,10 +67,7 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
             "Sec-WebSocket-Protocol must offer graphql-transport-ws or graphql-ws",
         );
     };
-    let ip = req
-        .remote_addr()
-        .as_socket_addr()
-        .map(std::net::SocketAddr::ip);
+    let ip = super::client_ip(req, &state.settings);
     let Some(permit) = state.connections.acquire(ip) else {
         return error_response(
             poem::http::StatusCode::TOO_MANY_REQUESTS,

@@ -246,3 +246,53 @@ async fn a_body_that_trickles_in_is_answered_408() {
     .await;
     assert!(text.starts_with("HTTP/1.1 408"), "{text}");
 }
+
+/// Opens a live SSE stream claiming to come from `forwarded_for`; the status it gets.
+async fn stream_from(app: &TestApp, forwarded_for: &str) -> (u16, reqwest::Response) {
+    let response = app
+        .client
+        .get(app.url("/graphql/stream"))
+        .query(&[("query", "subscription { serverTime }")])
+        .header("accept", "text/event-stream")
+        .header("x-forwarded-for", forwarded_for)
+        .send()
+        .await
+        .expect("sent");
+    (response.status().as_u16(), response)
+}
+
+#[tokio::test]
+async fn forwarded_for_names_the_client_only_when_a_trusted_proxy_says_so() {
+    // Not trusted: the header is ignored and both streams count against 127.0.0.1.
+    let app = TestApp::builder()
+        .configure(|c| c.max_live_connections_per_ip = 1)
+        .spawn()
+        .await;
+    let (first, _a) = stream_from(&app, "198.51.100.7").await;
+    let (second, _b) = stream_from(&app, "203.0.113.9").await;
+    assert_eq!(
+        (first, second),
+        (200, 429),
+        "a client cannot pick its own address"
+    );
+
+    // Behind a trusted proxy, each client is counted on its own.
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.max_live_connections_per_ip = 1;
+            c.trusted_proxies = vec!["127.0.0.0/8".parse().expect("cidr")];
+        })
+        .spawn()
+        .await;
+    let (first, _a) = stream_from(&app, "198.51.100.7").await;
+    let (second, _b) = stream_from(&app, "203.0.113.9").await;
+    let (again, _c) = stream_from(&app, "203.0.113.9").await;
+    // A client's own forged entry before the proxy's is not believed: the right-most
+    // untrusted address is the client.
+    let (forged, _d) = stream_from(&app, "192.0.2.1, 198.51.100.7").await;
+    assert_eq!(
+        (first, second, again, forged),
+        (200, 200, 429, 429),
+        "one stream per real client"
+    );
+}
