@@ -35,6 +35,8 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 SHAHR_LISTEN="127.0.0.1:$port" SHAHR_LOG_FILTER=error SHAHR_REDIS_URL="$redis" \
   SHAHR_REDIS_KEY_PREFIX="shahr-bench-$$:" SHAHR_MAX_LIVE_CONNECTIONS=60000 \
   SHAHR_MAX_LIVE_CONNECTIONS_PER_IP=60000 SHAHR_RELAY_POLL_INTERVAL=200ms \
+  SHAHR_MAX_HTTP_CONNECTIONS=60000 SHAHR_MAX_HTTP_CONNECTIONS_PER_IP=60000 \
+  SHAHR_RATE_LIMITS__COST_PER_MINUTE=4000000000 SHAHR_MAX_OPERATIONS_PER_SOCKET=100 \
   "$target/shahr-gateway" serve >/dev/null 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' EXIT

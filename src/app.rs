@@ -188,6 +188,13 @@ impl Application {
                 config.max_live_connections,
                 config.max_live_connections_per_ip,
             ),
+            rate: Arc::new(crate::ratelimit::RateLimiter::new(
+                config.rate_limits.clone(),
+                redis
+                    .clone()
+                    .map(|pool| (pool, config.redis_key_prefix.clone(), config.redis_timeout)),
+                metrics.clone(),
+            )),
             self_url: format!(
                 "http://{}:{port}",
                 if config.listen.ip().is_unspecified() {

@@ -34,6 +34,7 @@ pub mod hologram;
 pub mod http;
 pub mod metrics;
 pub mod notifier;
+pub mod ratelimit;
 pub mod telemetry;
 pub mod usecases;
 

@@ -79,6 +79,11 @@ impl Outcome {
     }
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BucketLabel {
+    bucket: String,
+}
+
 /// The instance's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -96,6 +101,7 @@ pub struct Metrics {
     legacy_rejects: Family<LegacyLabels, Counter>,
     http_connections: Gauge,
     refused_connections: Counter,
+    rate_limited: Family<BucketLabel, Counter>,
     seen: Mutex<SeenTotals>,
 }
 
@@ -198,6 +204,12 @@ impl Metrics {
             "Connections closed at once because a cap (in all, or per client address) was reached",
             refused_connections.clone(),
         );
+        let rate_limited = Family::<BucketLabel, Counter>::default();
+        registry.register(
+            "rate_limited",
+            "Requests refused by a rate limit, by bucket (anon, viewer, mutation, cost, verify, upload)",
+            rate_limited.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
             drop(subscribers.get_or_create(&TransportLabel {
@@ -225,6 +237,7 @@ impl Metrics {
             legacy_rejects,
             http_connections,
             refused_connections,
+            rate_limited,
             seen: Mutex::new(SeenTotals::default()),
         }
     }
@@ -256,6 +269,15 @@ impl Metrics {
     pub fn set_http_connections(&self, open: usize) {
         self.http_connections
             .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a request refused by the rate limit of `bucket`.
+    pub fn add_rate_limited(&self, bucket: &'static str) {
+        self.rate_limited
+            .get_or_create(&BucketLabel {
+                bucket: bucket.into(),
+            })
+            .inc();
     }
 
     /// Counts a connection refused at a cap.

@@ -133,6 +133,8 @@ pub struct Config {
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client; from
     /// anyone else the header is ignored.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Rate limits per viewer and per client address (`[rate_limits]`).
+    pub rate_limits: crate::ratelimit::RateLimits,
     /// Deadline for a WebSocket client to send `connection_init`.
     #[serde(with = "humantime_serde")]
     pub ws_init_timeout: Duration,
@@ -299,6 +301,7 @@ impl Default for Config {
             max_http_connections: 20_480,
             max_http_connections_per_ip: 256,
             trusted_proxies: Vec::new(),
+            rate_limits: crate::ratelimit::RateLimits::default(),
             ws_init_timeout: Duration::from_secs(5),
             ws_max_message_bytes: 64 * 1024,
             shutdown_grace: Duration::from_secs(10),
@@ -378,7 +381,8 @@ impl Config {
             }
             figment = figment.merge(Toml::file(path));
         }
-        figment = figment.merge(Env::prefixed(ENV_PREFIX).ignore(&["config"]));
+        // `SHAHR_RATE_LIMITS__VIEWER_PER_MINUTE` sets `viewer_per_minute` of `[rate_limits]`.
+        figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
         let config: Config = figment.extract().map_err(describe)?;
         config.validate()?;
         Ok(config)
@@ -389,7 +393,7 @@ impl Config {
         let bad = |key: &str, why: &str| {
             Err(ConfigError(format!(
                 "`{key}` ({ENV_PREFIX}{}) {why}",
-                key.to_uppercase()
+                key.replace('.', "__").to_uppercase()
             )))
         };
         for (key, value) in [
@@ -408,6 +412,38 @@ impl Config {
                 self.max_http_connections_per_ip,
             ),
             ("max_replays_per_socket", self.max_replays_per_socket),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if (self.rate_limits.cost_per_minute as usize) < self.max_complexity {
+            return bad(
+                "rate_limits.cost_per_minute",
+                "must be at least max_complexity, or the largest query allowed could never run",
+            );
+        }
+        for (key, value) in [
+            (
+                "rate_limits.anonymous_per_minute",
+                self.rate_limits.anonymous_per_minute,
+            ),
+            (
+                "rate_limits.viewer_per_minute",
+                self.rate_limits.viewer_per_minute,
+            ),
+            (
+                "rate_limits.mutations_per_minute",
+                self.rate_limits.mutations_per_minute,
+            ),
+            (
+                "rate_limits.verify_per_minute",
+                self.rate_limits.verify_per_minute,
+            ),
+            (
+                "rate_limits.uploads_per_hour",
+                self.rate_limits.uploads_per_hour,
+            ),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");

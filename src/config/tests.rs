@@ -170,6 +170,25 @@ fn the_dev_profile_stays_on_loopback_unless_allowed_on_the_network() {
 }
 
 #[test]
+fn a_table_key_is_set_from_the_environment_with_a_double_underscore() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SHAHR_RATE_LIMITS__VIEWER_PER_MINUTE", "5000");
+        let config = Config::load(None).expect("loads");
+        assert_eq!(config.rate_limits.viewer_per_minute, 5000);
+        assert_eq!(
+            config.rate_limits.anonymous_per_minute, 120,
+            "the rest keep defaults"
+        );
+        jail.set_env("SHAHR_RATE_LIMITS__COST_PER_MINUTE", "10");
+        let err = Config::load(None)
+            .expect_err("below max_complexity")
+            .to_string();
+        assert!(err.contains("SHAHR_RATE_LIMITS__COST_PER_MINUTE"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
 fn secrets_never_appear_in_debug_output() {
     Jail::expect_with(|jail| {
         jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://app:hunter2@db/u");

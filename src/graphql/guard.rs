@@ -40,6 +40,17 @@ pub struct Limits {
 pub struct ExecutionInfo {
     accepted: AtomicBool,
     operation_name: Mutex<Option<String>>,
+    retry_after: Mutex<Option<std::time::Duration>>,
+}
+
+/// The viewer's cost budget: the transport puts it in the request's data; the guard takes
+/// each operation's complexity from it once the document is validated.
+#[derive(Clone)]
+pub struct CostBudget {
+    /// The limiter.
+    pub limiter: Arc<crate::ratelimit::RateLimiter>,
+    /// Whose budget (`sub:…` or `ip:…`).
+    pub who: String,
 }
 
 impl ExecutionInfo {
@@ -52,6 +63,11 @@ impl ExecutionInfo {
     /// errors after that are field errors, not request errors.
     pub fn accepted(&self) -> bool {
         self.accepted.load(Ordering::Acquire)
+    }
+
+    /// How long to wait when the operation was refused by a rate limit.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        *self.retry_after.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The operation's name, when the document gave one.
@@ -150,6 +166,29 @@ impl Extension for RequestGuardExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await;
+        if let (Ok(valid), Some(budget)) = (&result, ctx.data_opt::<CostBudget>()) {
+            let cost = u32::try_from(valid.complexity).unwrap_or(u32::MAX).max(1);
+            if let Err(wait) = budget
+                .limiter
+                .take(budget.limiter.cost(), &budget.who, cost)
+                .await
+            {
+                if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+                    *info.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+                }
+                let seconds = wait.as_secs().max(1);
+                let mut err = ServerError::new(
+                    format!("this query's cost ({cost}) is over what is left of the budget; retry in {seconds} s"),
+                    None,
+                );
+                err.extensions = Some(
+                    ApiError::new(ErrorCode::RateLimited, "")
+                        .with("retryAfter", (seconds as i64).into())
+                        .extensions(),
+                );
+                return Err(vec![err]);
+            }
+        }
         if result.is_ok() {
             if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
                 info.accepted.store(true, Ordering::Release);

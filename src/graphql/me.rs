@@ -35,6 +35,7 @@ impl Me {
     /// Messages to you, newest first: rulings issued on your parcels, your requests' steps.
     /// The in-app inbox is a courtesy; legal service of a ruling is the e-notice receipt or a
     /// recorded service.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn notifications(
         &self,
         ctx: &Context<'_>,
@@ -68,6 +69,7 @@ impl Me {
     }
 
     /// Parcels you own (a share or the whole).
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn parcels(
         &self,
         ctx: &Context<'_>,
@@ -89,6 +91,7 @@ impl Me {
     }
 
     /// Violation cases on your parcels, newest first.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn violation_cases(
         &self,
         ctx: &Context<'_>,
@@ -114,6 +117,7 @@ impl Me {
     }
 
     /// Rulings on your parcels, newest first.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn rulings(
         &self,
         ctx: &Context<'_>,

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 pub use context::Deps;
-pub use guard::{ExecutionInfo, Limits};
+pub use guard::{CostBudget, ExecutionInfo, Limits};
 
 /// Every query field.
 #[derive(MergedObject, Default)]

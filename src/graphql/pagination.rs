@@ -44,6 +44,15 @@ fn cursor(kind: &str, id: i32) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
+/// The cost of a page for the complexity limit and the cost budget: the page size asked for
+/// (20 by default, at most 100) times what each item costs, plus one for the list itself.
+pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
+    let size = first.map_or(DEFAULT_PAGE_SIZE, |n| {
+        usize::try_from(n).unwrap_or(0).min(MAX_PAGE_SIZE)
+    });
+    size.saturating_mul(child_complexity).saturating_add(1)
+}
+
 /// Reads `first` and `after` for a list of `kind`; bad values answer `BAD_USER_INPUT`.
 pub fn page_request(
     kind: &str,

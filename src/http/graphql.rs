@@ -185,11 +185,39 @@ async fn execute(
         Ok(v) => v,
         Err(err) => return err.into_response(),
     };
+    // Rate limits come before any work: requests of the viewer (or of the address, without
+    // a token), mutations on their own bucket, and each operation's cost in the guard.
+    let who = super::rate_key(&viewer, req, &state.settings);
+    let rate = &state.rate;
+    let requests = u32::try_from(batch.iter().count()).unwrap_or(u32::MAX);
+    let bucket = if viewer.principal().is_some() {
+        rate.viewer()
+    } else {
+        rate.anonymous()
+    };
+    if let Err(wait) = rate.take(bucket, &who, requests).await {
+        return super::rate_limited(wait);
+    }
+    let mutation = batch.iter().any(|r| {
+        operation_kind(&r.query, r.operation_name.as_deref()) == Some(OperationType::Mutation)
+    });
+    if mutation {
+        if let Err(wait) = rate.take(rate.mutations(), &who, 1).await {
+            return super::rate_limited(wait);
+        }
+    }
+    let budget = crate::graphql::CostBudget {
+        limiter: rate.clone(),
+        who,
+    };
     let request_id = req.data::<RequestId>().cloned();
     let idempotency_key = req.header("idempotency-key").map(|k| k.trim().to_owned());
     let prepare = |r: async_graphql::Request| -> (async_graphql::Request, Arc<ExecutionInfo>) {
         let info = ExecutionInfo::new();
-        let mut r = r.data(viewer.clone()).data(info.clone());
+        let mut r = r
+            .data(viewer.clone())
+            .data(info.clone())
+            .data(budget.clone());
         if let Some(key) = &idempotency_key {
             r = r.data(IdempotencyKey(key.clone()));
         }
@@ -205,7 +233,15 @@ async fn execute(
             let response = run_with_deadline(state, request).await;
             let (status, body) = shape(rtype, &response, &info);
             record(state, &info, &response, started);
-            text_response(status, rtype, body)
+            let mut out = text_response(status, rtype, body);
+            if let Some(wait) = info.retry_after() {
+                out.set_status(StatusCode::TOO_MANY_REQUESTS);
+                let seconds = wait.as_secs().max(1).to_string();
+                if let Ok(value) = seconds.parse() {
+                    out.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            out
         }
         BatchRequest::Batch(requests) => {
             let (requests, infos): (Vec<_>, Vec<_>) = requests.into_iter().map(prepare).unzip();

@@ -90,6 +90,8 @@ pub struct HttpState {
     pub links: crate::documents::links::LinkSigner,
     /// Caps on live connections.
     pub connections: std::sync::Arc<limits::ConnectionLimiter>,
+    /// Rate limits per viewer and per client address.
+    pub rate: Arc<crate::ratelimit::RateLimiter>,
     /// Chromium, for PDFs of documents.
     pub chromium: Option<std::path::PathBuf>,
     /// This server's own address (loopback), for Chromium to load a document from.
@@ -181,6 +183,44 @@ pub(crate) fn client_ip(req: &poem::Request, settings: &HttpSettings) -> Option<
             .find(|ip| !trusted(ip))
             .unwrap_or(peer),
     )
+}
+
+/// Who a rate limit counts: the signed-in viewer, or the client's address.
+pub(crate) fn rate_who(viewer: &crate::auth::Viewer, ip: Option<std::net::IpAddr>) -> String {
+    match viewer.principal() {
+        Some(p) => format!("sub:{}", p.subject),
+        None => format!(
+            "ip:{}",
+            ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        ),
+    }
+}
+
+/// [`rate_who`] of an HTTP request.
+pub(crate) fn rate_key(
+    viewer: &crate::auth::Viewer,
+    req: &poem::Request,
+    settings: &HttpSettings,
+) -> String {
+    rate_who(viewer, client_ip(req, settings))
+}
+
+/// 429 with `Retry-After` (whole seconds, at least 1).
+pub(crate) fn rate_limited(wait: Duration) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let body = serde_json::json!({ "errors": [{
+        "message": format!("too many requests; retry in {} s", seconds.max(1)),
+        "extensions": {
+            "code": "RATE_LIMITED",
+            "retryAfter": seconds.max(1),
+            "messageFa": "درخواست‌ها بیش از حد مجاز است؛ کمی بعد دوباره تلاش کنید.",
+        }
+    }]});
+    Response::builder()
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(poem::http::header::RETRY_AFTER, seconds.max(1).to_string())
+        .content_type("application/json")
+        .body(body.to_string())
 }
 
 /// 408: the request body did not arrive within `body_read_timeout`.

@@ -151,7 +151,12 @@ fn stream(
         .expires_at()
         .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or_default())
         .unwrap_or(Duration::from_secs(86_400 * 365));
-    let request = request.data(viewer).data(info);
+    let who = super::rate_who(&viewer, ip);
+    let budget = crate::graphql::CostBudget {
+        limiter: state.rate.clone(),
+        who,
+    };
+    let request = request.data(viewer).data(info).data(budget);
     let stop = state.shutdown.clone();
     let events = state
         .schema

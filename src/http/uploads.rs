@@ -41,6 +41,17 @@ pub async fn upload(
         );
         return response;
     };
+    if let Err(wait) = state
+        .rate
+        .take(
+            state.rate.uploads(),
+            &format!("sub:{}", principal.subject),
+            1,
+        )
+        .await
+    {
+        return super::rate_limited(wait);
+    }
     let limit = state.settings.max_upload_bytes;
     let declared = req
         .header(header::CONTENT_LENGTH)

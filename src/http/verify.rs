@@ -28,6 +28,12 @@ pub async fn verify(
     Path(code): Path<String>,
     state: Data<&Arc<HttpState>>,
 ) -> Response {
+    // Codes are unguessable, and guessing them is slowed further per address.
+    let ip = super::client_ip(req, &state.settings)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Err(wait) = state.rate.take(state.rate.verify(), &ip, 1).await {
+        return super::rate_limited(wait);
+    }
     let wants_json = req
         .header(header::ACCEPT)
         .is_some_and(|a| a.contains("application/json"));

@@ -88,7 +88,7 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
         .config(config)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
-            serve(socket, protocol, state).await
+            serve(socket, protocol, state, ip).await
         })
         .into_response()
 }
@@ -141,6 +141,8 @@ struct Connection {
     fresh: std::collections::HashSet<String>,
     /// The replays this socket may run at once.
     replays: crate::graphql::context::SocketReplays,
+    /// The client's address (rate limits without a token).
+    ip: Option<std::net::IpAddr>,
 }
 
 enum Step {
@@ -151,7 +153,12 @@ enum Step {
     SendThenClose(Vec<String>, u16, String),
 }
 
-async fn serve(socket: WebSocketStream, protocol: Protocol, state: Arc<HttpState>) {
+async fn serve(
+    socket: WebSocketStream,
+    protocol: Protocol,
+    state: Arc<HttpState>,
+    ip: Option<std::net::IpAddr>,
+) {
     let (mut sink, mut stream) = socket.split();
     let mut conn = Connection {
         protocol,
@@ -163,6 +170,7 @@ async fn serve(socket: WebSocketStream, protocol: Protocol, state: Arc<HttpState
         replays: crate::graphql::context::SocketReplays(Arc::new(tokio::sync::Semaphore::new(
             state.settings.max_replays_per_socket,
         ))),
+        ip,
     };
     let init_deadline = tokio::time::sleep(state.settings.ws_init_timeout);
     tokio::pin!(init_deadline);
@@ -329,10 +337,15 @@ impl Connection {
             return Step::Send(out);
         }
         let info = ExecutionInfo::new();
+        let who = super::rate_who(&viewer, self.ip);
         let request = request
             .data(viewer)
             .data(info.clone())
-            .data(self.replays.clone());
+            .data(self.replays.clone())
+            .data(crate::graphql::CostBudget {
+                limiter: self.state.rate.clone(),
+                who,
+            });
         let responses: BoxStream<'static, GqlResponse> =
             Box::pin(self.state.schema.execute_stream(request));
         let items = responses

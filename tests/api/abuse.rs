@@ -296,3 +296,148 @@ async fn forwarded_for_names_the_client_only_when_a_trusted_proxy_says_so() {
         "one stream per real client"
     );
 }
+
+#[tokio::test]
+async fn anonymous_traffic_and_mutations_are_rate_limited_with_retry_after() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.rate_limits.anonymous_per_minute = 3;
+            c.rate_limits.mutations_per_minute = 2;
+        })
+        .spawn()
+        .await;
+    let mut statuses = Vec::new();
+    let mut last = None;
+    for _ in 0..4 {
+        let response = app
+            .post_graphql(json!({ "query": "{ districts { number } }" }), None)
+            .await;
+        statuses.push(response.status().as_u16());
+        last = Some(response);
+    }
+    assert_eq!(statuses, vec![200, 200, 200, 429]);
+    let refused = last.expect("a response");
+    let retry: u64 = refused
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+
+    // A signed-in viewer has a bucket of their own.
+    let staff = app.staff(9);
+    let body = app
+        .query_as(&staff, "{ districts { number } }", json!({}))
+        .await;
+    assert!(body["errors"].is_null(), "{body}");
+
+    // Mutations draw on a stricter bucket of their own.
+    let citizen = app.citizen("1583250689");
+    let submit = "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { created } }";
+    let mut codes = Vec::new();
+    for n in 0..3 {
+        let response = app
+            .post_graphql(
+                json!({ "query": submit, "variables": { "input": {
+                    "serviceCode": "land_use_inquiry", "renovationCode": "9-1-12-7-301-0-0",
+                    "idempotencyKey": format!("k{n}") } } }),
+                Some(&citizen),
+            )
+            .await;
+        codes.push(response.status().as_u16());
+    }
+    assert_eq!(codes, vec![200, 200, 429]);
+}
+
+#[tokio::test]
+async fn a_query_is_charged_for_the_page_sizes_it_asks_for() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.max_complexity = 1000;
+            c.rate_limits.cost_per_minute = 1000;
+        })
+        .spawn()
+        .await;
+    let staff = app.staff(9);
+    let big = "{ parcels(first: 100) { edges { node { renovationCode owners { owner { fullName } } } } } }";
+    let first = app
+        .post_graphql(json!({ "query": big }), Some(&staff))
+        .await;
+    assert_eq!(first.status(), 200);
+    let second = app
+        .post_graphql(json!({ "query": big }), Some(&staff))
+        .await;
+    assert_eq!(
+        second.status(),
+        429,
+        "the budget is spent by two large pages"
+    );
+    let body: serde_json::Value = second.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    assert!(body["errors"][0]["extensions"]["retryAfter"].as_u64() >= Some(1));
+    // A small query of someone else still runs.
+    let other = app
+        .query_as(
+            &app.staff(1),
+            "{ parcels(first: 2) { totalCount } }",
+            json!({}),
+        )
+        .await;
+    assert!(other["errors"].is_null(), "{other}");
+}
+
+#[tokio::test]
+async fn verification_codes_cannot_be_guessed_quickly_from_one_address() {
+    let app = TestApp::builder()
+        .configure(|c| c.rate_limits.verify_per_minute = 5)
+        .spawn()
+        .await;
+    let mut statuses = Vec::new();
+    for n in 0..7 {
+        statuses.push(
+            app.get(&format!("/verify/GUESS{n:015}"))
+                .await
+                .status()
+                .as_u16(),
+        );
+    }
+    assert_eq!(statuses, vec![404, 404, 404, 404, 404, 429, 429]);
+}
+
+#[tokio::test]
+async fn instances_behind_one_balancer_share_their_buckets_through_redis() {
+    let databases = crate::helpers::SharedDatabases::create().await;
+    let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
+    let instance = |prefix: String| {
+        TestApp::builder()
+            .databases(databases.clone())
+            .configure(move |c| {
+                c.redis_key_prefix = prefix;
+                c.rate_limits.anonymous_per_minute = 4;
+            })
+            .spawn()
+    };
+    let a = instance(prefix.clone()).await;
+    let b = instance(prefix.clone()).await;
+    let mut statuses = Vec::new();
+    for app in [&a, &b, &a, &b, &a] {
+        let response = app
+            .post_graphql(json!({ "query": "{ districts { number } }" }), None)
+            .await;
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(
+        statuses,
+        vec![200, 200, 200, 200, 429],
+        "one bucket for both"
+    );
+}

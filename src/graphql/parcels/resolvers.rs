@@ -77,6 +77,21 @@ impl ParcelFilterInput {
     }
 }
 
+/// The extra cost of a parcel search's filter: a text search over addresses reads far more
+/// rows than a lookup by code or district.
+fn filter_cost(filter: &Option<ParcelFilterInput>) -> usize {
+    match filter {
+        Some(f)
+            if f.address_contains
+                .as_deref()
+                .is_some_and(|t| !t.trim().is_empty()) =>
+        {
+            500
+        }
+        _ => 0,
+    }
+}
+
 /// Queries about places.
 #[derive(Default)]
 pub struct ParcelsQuery;
@@ -134,6 +149,9 @@ impl ParcelsQuery {
     }
 
     /// Parcels the viewer may see, in a stable order, a page at a time.
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first, child_complexity) + filter_cost(&filter)"
+    )]
     async fn parcels(
         &self,
         ctx: &Context<'_>,

@@ -77,6 +77,7 @@ impl RequestsQuery {
     /// A district's work queue for staff: open requests (or those at `step`), oldest first,
     /// with assignment and SLA (`dueAt`, `isOverdue`). Staff of the district, auditors and
     /// admins.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn request_queue(
         &self,
         ctx: &Context<'_>,
@@ -122,6 +123,7 @@ impl RequestsQuery {
     }
 
     /// The signed-in citizen's requests, newest first.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn my_requests(
         &self,
         ctx: &Context<'_>,

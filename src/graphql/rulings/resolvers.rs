@@ -107,6 +107,7 @@ impl RulingsQuery {
     }
 
     /// Rulings the viewer may see, newest first, a page at a time.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn rulings(
         &self,
         ctx: &Context<'_>,

@@ -449,6 +449,7 @@ impl SessionQuery {
     /// account reaches and that have not been served yet (with the current hearing's summons,
     /// or with a ruling), oldest first. The commission's secretary and members, auditors and
     /// admins; `FORBIDDEN` for anyone else.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
     async fn service_by_hand_queue(
         &self,
         ctx: &Context<'_>,
