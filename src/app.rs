@@ -40,6 +40,11 @@ pub struct Application {
     redis_bus: Option<Arc<crate::events::redis_bus::RedisBus>>,
     relay_roles: HashMap<Source, watch::Receiver<RelayRole>>,
     databases: Databases,
+    /// Where uploads live, for removing those never attached.
+    uploads: (
+        shahr_citizen::CitizenDb,
+        Arc<shahr_citizen::blobs::DirectoryBlobStore>,
+    ),
 }
 
 impl Application {
@@ -168,6 +173,7 @@ impl Application {
                 trusted_proxies: config.trusted_proxies.clone(),
                 readiness_timeout: config.readiness_timeout,
                 max_upload_bytes: config.max_upload_bytes,
+                upload_quota_bytes: config.upload_quota_bytes,
             },
             databases: vec![
                 ("urbanism", urbanism_pool),
@@ -235,9 +241,11 @@ impl Application {
                 .context("cannot build the notification clients")?,
             poll_interval: config.notify_poll_interval,
         };
+        let uploads = (state.citizen.clone(), state.blobs.clone());
         Ok(Self {
             notifier,
             redis_bus,
+            uploads,
             acceptor: crate::http::guard::GuardedAcceptor::new(
                 acceptor,
                 crate::http::guard::ConnectionLimits {
@@ -305,6 +313,7 @@ impl Application {
             notifier,
             redis_bus,
             mut databases,
+            uploads,
             ..
         } = self;
         let reader_stop = CancellationToken::new();
@@ -317,6 +326,12 @@ impl Application {
             notifier_stop.clone(),
         ));
         let notifier_task = tokio::spawn(crate::notifier::run(notifier, notifier_stop.clone()));
+        let uploads_task = tokio::spawn(crate::http::uploads::expire(
+            uploads.0,
+            uploads.1,
+            config.upload_ttl,
+            notifier_stop.clone(),
+        ));
         let relay_stop = CancellationToken::new();
         let relay_tasks: Vec<_> = relays
             .into_iter()
@@ -342,6 +357,7 @@ impl Application {
         relay_stop.cancel();
         notifier_stop.cancel();
         let _ = notifier_task.await;
+        let _ = uploads_task.await;
         let _ = stats_task.await;
         reader_stop.cancel();
         if let Some(task) = reader_task {

@@ -94,6 +94,11 @@ pub struct Config {
     pub upload_dir: Option<PathBuf>,
     /// Largest file accepted by `POST /uploads`, in bytes.
     pub max_upload_bytes: usize,
+    /// Bytes one person may have uploaded and not yet attached to a request.
+    pub upload_quota_bytes: u64,
+    /// How long an upload never attached is kept; then it and its bytes are removed.
+    #[serde(with = "humantime_serde")]
+    pub upload_ttl: Duration,
     /// Most connections in each database pool.
     pub db_pool_size: usize,
     /// Deadline for opening a database connection.
@@ -287,6 +292,8 @@ impl Default for Config {
             postgres_bin_dir: None,
             upload_dir: None,
             max_upload_bytes: 20 * 1024 * 1024,
+            upload_quota_bytes: 200 * 1024 * 1024,
+            upload_ttl: Duration::from_secs(24 * 3600),
             db_pool_size: 16,
             db_connect_timeout: Duration::from_secs(5),
             db_checkout_timeout: Duration::from_secs(3),
@@ -465,6 +472,7 @@ impl Config {
             ("header_read_timeout", self.header_read_timeout),
             ("keep_alive_timeout", self.keep_alive_timeout),
             ("body_read_timeout", self.body_read_timeout),
+            ("upload_ttl", self.upload_ttl),
             ("ws_init_timeout", self.ws_init_timeout),
             ("server_time_interval", self.server_time_interval),
             ("relay_poll_interval", self.relay_poll_interval),

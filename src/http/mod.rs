@@ -16,7 +16,7 @@ mod negotiate;
 mod request_id;
 mod security;
 mod sse;
-mod uploads;
+pub mod uploads;
 mod verify;
 mod ws;
 
@@ -64,6 +64,8 @@ pub struct HttpSettings {
     pub readiness_timeout: Duration,
     /// Largest upload.
     pub max_upload_bytes: usize,
+    /// Bytes one person may have uploaded and not yet attached.
+    pub upload_quota_bytes: u64,
 }
 
 /// Everything the routes need.

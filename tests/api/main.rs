@@ -30,5 +30,6 @@ mod samples;
 mod seed;
 mod session;
 mod subscriptions;
+mod uploads;
 mod urbanism;
 mod verify;

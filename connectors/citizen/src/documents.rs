@@ -3,6 +3,43 @@
 use super::*;
 
 impl CitizenDb {
+    /// Bytes `subject` has uploaded and not yet attached to a request (their quota's use).
+    pub async fn pending_upload_bytes(&self, subject: &str) -> Result<i64, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_one(
+                "SELECT COALESCE(sum(u.size_bytes), 0)::int8 FROM shahr.uploads u \
+                 WHERE u.owner_subject = $1 \
+                   AND NOT EXISTS (SELECT 1 FROM shahr.request_documents d WHERE d.upload_id = u.id)",
+                &[&subject],
+            )
+            .await?
+            .get(0))
+    }
+
+    /// Forgets uploads never attached to a request and older than `ttl`, at most `limit`;
+    /// returns their storage keys so their bytes can go too.
+    pub async fn expire_uploads(
+        &self,
+        ttl: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let client = self.pool.get().await?;
+        let seconds = ttl.as_secs_f64();
+        let rows = client
+            .query(
+                "DELETE FROM shahr.uploads WHERE id IN ( \
+                   SELECT u.id FROM shahr.uploads u \
+                   WHERE u.created_at < now() - make_interval(secs => $1) \
+                     AND NOT EXISTS (SELECT 1 FROM shahr.request_documents d WHERE d.upload_id = u.id) \
+                   ORDER BY u.created_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+                 RETURNING storage_key",
+                &[&seconds, &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
     /// Records an upload's metadata (its bytes are already in the blob store).
     pub async fn record_upload(&self, upload: &Upload) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
