@@ -190,6 +190,9 @@ impl Application {
             keyring,
             links: config.document_links()?,
             chromium: config.chromium(),
+            pdfs: Arc::new(crate::http::pdf::Printer::new(
+                config.max_concurrent_pdf_renders,
+            )),
             connections: crate::http::limits::ConnectionLimiter::new(
                 config.max_live_connections,
                 config.max_live_connections_per_ip,

@@ -16,7 +16,7 @@ use shahr_domain::signing::SignatureRecord;
 use super::HttpState;
 use crate::documents::{self, dadnameh, esc, fa_digits, links::LinkError};
 
-fn refusal(status: StatusCode, title: &str, detail: &str) -> Response {
+pub(super) fn refusal(status: StatusCode, title: &str, detail: &str) -> Response {
     let html = dadnameh::page(
         title,
         &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(detail)),
@@ -106,14 +106,15 @@ pub async fn ruling_document(
     }
     if params.get("format").map(String::as_str) == Some("pdf") {
         let (exp, sig) = (exp.unwrap_or_default(), sig.cloned().unwrap_or_default());
-        return pdf(
-            &state,
-            &format!("{path}?exp={exp}&sig={sig}"),
-            &stored.record.number,
-        )
-        .await;
+        return super::pdf::serve(&state, &stored, &format!("{path}?exp={exp}&sig={sig}")).await;
     }
-    let status = service_status(&state, id).await;
+    // `bare`: the document alone, without the note on its service (what the PDF prints:
+    // the document never changes, the note does).
+    let status = if params.get("bare").map(String::as_str) == Some("1") {
+        String::new()
+    } else {
+        service_status(&state, id).await
+    };
     let html = dadnameh::page(
         &format!("دادنامه {}", stored.record.number),
         &stored.html,
@@ -193,69 +194,6 @@ async fn service_status(state: &HttpState, ruling_id: i32) -> String {
     }
     out.push_str("</ul></aside>");
     out
-}
-
-/// The document as PDF, printed by headless Chromium from this server's own page.
-async fn pdf(state: &HttpState, link: &str, number: &str) -> Response {
-    let Some(chromium) = state.chromium.clone() else {
-        return refusal(
-            StatusCode::NOT_IMPLEMENTED,
-            "نسخه PDF در دسترس نیست",
-            "برای PDF، مرورگر Chromium باید روی سرور نصب باشد (README: PDF documents).",
-        );
-    };
-    let Ok(dir) = tempfile::tempdir() else {
-        return super::error_response(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "INTERNAL",
-            "no temporary directory",
-        );
-    };
-    let out = dir.path().join("dadnameh.pdf");
-    let run = tokio::process::Command::new(chromium)
-        .args([
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--no-pdf-header-footer",
-        ])
-        .arg(format!(
-            "--user-data-dir={}",
-            dir.path().join("profile").display()
-        ))
-        .arg(format!("--print-to-pdf={}", out.display()))
-        .arg(format!("{}{link}", state.self_url))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true)
-        .status();
-    let finished = tokio::time::timeout(std::time::Duration::from_secs(30), run).await;
-    let bytes = match finished {
-        Ok(Ok(status)) if status.success() => tokio::fs::read(&out).await.ok(),
-        _ => None,
-    };
-    match bytes {
-        Some(bytes) if bytes.starts_with(b"%PDF") => Response::builder()
-            .content_type("application/pdf")
-            .header(header::CACHE_CONTROL, "private, no-store")
-            .header(
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "inline; filename=\"dadnameh-{}.pdf\"",
-                    number.replace(['/', '"'], "-")
-                ),
-            )
-            .body(bytes),
-        _ => {
-            tracing::warn!("chromium did not print the document");
-            super::error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "SERVICE_UNAVAILABLE",
-                "the PDF could not be rendered; retry shortly",
-            )
-        }
-    }
 }
 
 fn font(bytes: &'static [u8]) -> Response {

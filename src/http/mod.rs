@@ -13,6 +13,7 @@ pub mod guard;
 mod health;
 pub mod limits;
 mod negotiate;
+pub mod pdf;
 mod request_id;
 mod security;
 mod sse;
@@ -96,6 +97,8 @@ pub struct HttpState {
     pub rate: Arc<crate::ratelimit::RateLimiter>,
     /// Chromium, for PDFs of documents.
     pub chromium: Option<std::path::PathBuf>,
+    /// Turns to print PDFs (`max_concurrent_pdf_renders`, one print per document).
+    pub pdfs: Arc<pdf::Printer>,
     /// This server's own address (loopback), for Chromium to load a document from.
     pub self_url: String,
     /// Article 100 settings (the objection window shown with a served ruling).

@@ -441,3 +441,86 @@ async fn instances_behind_one_balancer_share_their_buckets_through_redis() {
         "one bucket for both"
     );
 }
+
+/// A stand-in for Chromium that counts its runs, takes a moment, and prints a tiny PDF.
+fn counting_chromium(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let runs = dir.join("runs");
+    let script = dir.join("chromium");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho run >> '{}'\nsleep 0.5\nfor a in \"$@\"; do case \"$a\" in --print-to-pdf=*) \
+             printf '%%PDF-1.4 printed once\\n' > \"${{a#--print-to-pdf=}}\";; esac; done\n",
+            runs.display()
+        ),
+    )
+    .expect("script");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    (script, runs)
+}
+
+#[tokio::test]
+async fn a_documents_pdf_is_printed_once_and_then_served_from_storage() {
+    let dir = tempfile::tempdir().expect("dir");
+    let (script, runs) = counting_chromium(dir.path());
+    let app = TestApp::builder()
+        .configure(move |c| c.chromium_path = Some(script))
+        .spawn()
+        .await;
+    let s = crate::flow::Session::new(&app);
+    let draft = s.signed_draft().await;
+    let issued = s.issue(&s.secretary, &draft, "pdf-once").await;
+    crate::flow::ok(&issued);
+    let ruling = issued["data"]["issueRuling"]["ruling"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let url = format!(
+        "{}&format=pdf",
+        crate::dadnameh::document_url(&app, &app.citizen(crate::flow::OWNER), &ruling)
+            .await
+            .as_str()
+            .expect("url")
+    );
+    // Twenty at once: one print, twenty identical answers.
+    let fetches = (0..20).map(|_| {
+        let (client, url) = (app.client.clone(), url.clone());
+        async move {
+            let response = client.get(&url).send().await.expect("pdf");
+            (
+                response.status().as_u16(),
+                response.bytes().await.expect("bytes"),
+            )
+        }
+    });
+    let answers = futures_util::future::join_all(fetches).await;
+    for (status, bytes) in &answers {
+        assert_eq!(*status, 200);
+        assert_eq!(&bytes[..], b"%PDF-1.4 printed once\n");
+    }
+    let printed = std::fs::read_to_string(&runs)
+        .expect("runs")
+        .lines()
+        .count();
+    assert_eq!(printed, 1, "one print for twenty requests");
+    let kept: i64 = app
+        .databases
+        .urbanism
+        .client()
+        .await
+        .query_one("SELECT count(*) FROM shahr.ruling_document_pdfs", &[])
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(kept, 1, "kept beside the document");
+    // Tampering with the kept PDF is refused, not served.
+    let refused = app
+        .databases
+        .urbanism
+        .client()
+        .await
+        .execute("UPDATE shahr.ruling_document_pdfs SET pdf = 'x'", &[])
+        .await;
+    assert!(refused.is_err(), "the kept PDF is append-only");
+}

@@ -386,9 +386,7 @@ async fn documents_attach_within_the_services_limits() {
             } else {
                 pdf(size)
             };
-            let (status, body) = app
-                .upload(Some(&token), name, content_type, bytes)
-                .await;
+            let (status, body) = app.upload(Some(&token), name, content_type, bytes).await;
             assert_eq!(status, 201, "{body}");
             body["uploadId"].as_str().expect("id").to_owned()
         }

@@ -247,4 +247,36 @@ impl UrbanismDb {
             .filter_map(|r| Some((r.get(0), serde_json::from_value(r.get::<_, Value>(1)).ok()?)))
             .collect())
     }
+
+    /// The stored PDF of an issued record's document and its recorded SHA-256, if printed.
+    pub async fn document_pdf(
+        &self,
+        issued_ruling_id: i64,
+    ) -> Result<Option<(Vec<u8>, String)>, StoreError> {
+        let rows = self
+            .rows(
+                "SELECT pdf, sha256 FROM shahr.ruling_document_pdfs WHERE issued_ruling_id = $1",
+                &[&issued_ruling_id],
+            )
+            .await?;
+        Ok(rows.first().map(|r| (r.get(0), r.get(1))))
+    }
+
+    /// Keeps the PDF printed from an issued record's document (the first one printed stays).
+    pub async fn store_document_pdf(
+        &self,
+        issued_ruling_id: i64,
+        pdf: &[u8],
+        sha256: &str,
+    ) -> Result<(), StoreError> {
+        let client = self.pool().get().await?;
+        client
+            .execute(
+                "INSERT INTO shahr.ruling_document_pdfs (issued_ruling_id, pdf, sha256) \
+                 VALUES ($1, $2, $3) ON CONFLICT (issued_ruling_id) DO NOTHING",
+                &[&issued_ruling_id, &pdf, &sha256],
+            )
+            .await?;
+        Ok(())
+    }
 }

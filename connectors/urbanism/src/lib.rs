@@ -69,6 +69,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "lawful_rulings",
             sql: include_str!("../migrations/0006_lawful_rulings.sql"),
         },
+        shahr_store::migrate::Migration {
+            version: 7,
+            name: "document_pdfs",
+            sql: include_str!("../migrations/0007_document_pdfs.sql"),
+        },
     ],
 };
 
