@@ -31,6 +31,8 @@ pub struct Application {
     acceptor: poem::listener::BoxAcceptor,
     port: u16,
     routes: poem::endpoint::BoxEndpoint<'static>,
+    /// The separate `/metrics` listener (`metrics_listen`), its port and routes.
+    metrics_server: Option<MetricsServer>,
     shutdown: CancellationToken,
     config: Config,
     bus: Arc<dyn EventBus>,
@@ -58,7 +60,9 @@ impl Application {
             Some(url) => Some(redis_pool(&config, url.expose())?),
             None => None,
         };
-        let metrics = Arc::new(Metrics::new());
+        let metrics = Arc::new(Metrics::with_operations(
+            config.metrics_operations.iter().cloned(),
+        ));
         let redis_bus = match &config.redis_url {
             Some(url) => Some(Arc::new(
                 crate::events::redis_bus::RedisBus::new(
@@ -174,6 +178,12 @@ impl Application {
                 readiness_timeout: config.readiness_timeout,
                 max_upload_bytes: config.max_upload_bytes,
                 upload_quota_bytes: config.upload_quota_bytes,
+                metrics_apart: config.metrics_listen.is_some(),
+                metrics_token_sha256: config.metrics_token.as_ref().map(|t| {
+                    <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(
+                        t.expose().trim().as_bytes(),
+                    ))
+                }),
             },
             databases: vec![
                 ("urbanism", urbanism_pool),
@@ -245,7 +255,12 @@ impl Application {
             poll_interval: config.notify_poll_interval,
         };
         let uploads = (state.citizen.clone(), state.blobs.clone());
+        let metrics_server = match config.metrics_listen {
+            Some(address) => Some(MetricsServer::bind(address, state.clone()).await?),
+            None => None,
+        };
         Ok(Self {
+            metrics_server,
             notifier,
             redis_bus,
             uploads,
@@ -271,6 +286,11 @@ impl Application {
             relay_roles,
             databases,
         })
+    }
+
+    /// The port of the separate `/metrics` listener, when `metrics_listen` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_server.as_ref().map(|m| m.port)
     }
 
     /// The port the server listens on (useful with port 0).
@@ -317,8 +337,21 @@ impl Application {
             redis_bus,
             mut databases,
             uploads,
+            metrics_server,
             ..
         } = self;
+        let metrics_task = metrics_server.map(|server| {
+            let signal = shutdown.clone();
+            tokio::spawn(
+                Server::new_with_acceptor(server.acceptor)
+                    .name("shahr-gateway-metrics")
+                    .run_with_graceful_shutdown(
+                        server.routes,
+                        async move { signal.cancelled().await },
+                        Some(std::time::Duration::from_secs(2)),
+                    ),
+            )
+        });
         let reader_stop = CancellationToken::new();
         let reader_task = redis_bus.map(|bus| tokio::spawn(bus.run_reader(reader_stop.clone())));
         let notifier_stop = CancellationToken::new();
@@ -359,6 +392,9 @@ impl Application {
             .await;
         relay_stop.cancel();
         notifier_stop.cancel();
+        if let Some(task) = metrics_task {
+            let _ = task.await;
+        }
         let _ = notifier_task.await;
         let _ = uploads_task.await;
         let _ = stats_task.await;
@@ -373,6 +409,32 @@ impl Application {
             cluster.stop();
         }
         served.context("the HTTP server failed")
+    }
+}
+
+/// The separate listener of `/metrics`.
+struct MetricsServer {
+    acceptor: poem::listener::BoxAcceptor,
+    port: u16,
+    routes: poem::endpoint::BoxEndpoint<'static>,
+}
+
+impl MetricsServer {
+    async fn bind(address: std::net::SocketAddr, state: Arc<HttpState>) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(address.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("cannot listen on {address} (SHAHR_METRICS_LISTEN)"))?;
+        let port = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .context("the metrics listener has no local address")?;
+        Ok(Self {
+            acceptor: acceptor.boxed(),
+            port,
+            routes: poem::EndpointExt::boxed(http::metrics_routes(state)),
+        })
     }
 }
 

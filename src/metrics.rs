@@ -1,9 +1,10 @@
 //! Prometheus metrics of one gateway instance, served as text on `/metrics`.
 //!
 //! Each [`crate::app::Application`] owns its registry, so several instances in one process
-//! (tests) keep separate numbers. Operation names come from clients: only well-formed names
-//! are used as labels, and at most [`MAX_OPERATION_LABELS`] distinct ones; the rest are
-//! counted as `other`.
+//! (tests) keep separate numbers. Operation names come from clients, so only the names
+//! configured as known (`metrics_operations`, at most [`MAX_OPERATION_LABELS`]) become labels;
+//! every other named operation is counted as `other` and unnamed ones as `anonymous`, so no
+//! client can grow the label set or push real operations out of it.
 
 use std::{
     collections::HashSet,
@@ -22,7 +23,7 @@ use prometheus_client::{
 
 use crate::events::Source;
 
-/// Most distinct operation names kept as labels.
+/// Most operation names that may be configured as labels.
 pub const MAX_OPERATION_LABELS: usize = 200;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -95,7 +96,7 @@ pub struct Metrics {
     relayed: Family<SourceLabel, Counter>,
     backlog: Family<SourceLabel, Gauge>,
     lag_ms: Family<SourceLabel, Gauge>,
-    known_operations: Mutex<HashSet<String>>,
+    known_operations: HashSet<String>,
     subscriber_total: AtomicI64,
     urbanism_statements: Counter,
     legacy_rejects: Family<LegacyLabels, Counter>,
@@ -231,7 +232,7 @@ impl Metrics {
             relayed,
             backlog,
             lag_ms,
-            known_operations: Mutex::new(HashSet::new()),
+            known_operations: HashSet::new(),
             subscriber_total: AtomicI64::new(0),
             urbanism_statements,
             legacy_rejects,
@@ -242,26 +243,18 @@ impl Metrics {
         }
     }
 
+    /// The registry, with `operations` (the client apps' operation names) kept as labels.
+    pub fn with_operations(operations: impl IntoIterator<Item = String>) -> Self {
+        let mut metrics = Self::new();
+        metrics.known_operations = operations.into_iter().take(MAX_OPERATION_LABELS).collect();
+        metrics
+    }
+
     fn operation_label(&self, name: Option<&str>) -> String {
-        let Some(name) = name else {
-            return "anonymous".into();
-        };
-        let well_formed = !name.is_empty()
-            && name.len() <= 64
-            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-            && !name.starts_with(|c: char| c.is_ascii_digit());
-        if !well_formed {
-            return "other".into();
-        }
-        let mut known = self
-            .known_operations
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if known.contains(name) || known.len() < MAX_OPERATION_LABELS {
-            known.insert(name.to_owned());
-            name.to_owned()
-        } else {
-            "other".into()
+        match name {
+            None => "anonymous".into(),
+            Some(name) if self.known_operations.contains(name) => name.to_owned(),
+            Some(_) => "other".into(),
         }
     }
 

@@ -78,6 +78,15 @@ pub struct Config {
     /// Lets the `dev` profile (development tokens, GraphiQL, the built-in signing seed)
     /// listen on a non-loopback address. Off: `dev` serves only this machine.
     pub allow_dev_on_network: bool,
+    /// A separate address for `/metrics` (for example an interface only Prometheus reaches);
+    /// then the main listener does not serve it. Unset: `/metrics` is on `listen`.
+    pub metrics_listen: Option<SocketAddr>,
+    /// A bearer token `/metrics` requires (`Authorization: Bearer ...`), wherever it is served.
+    /// Prod needs this or `metrics_listen`.
+    pub metrics_token: Option<Secret>,
+    /// Operation names (the client apps') counted under their own label in `/metrics`; any
+    /// other named operation counts as `other`.
+    pub metrics_operations: Vec<String>,
     /// URL of the integrated urbanism database (legacy). Unset: the embedded cluster.
     pub urbanism_database_url: Option<Secret>,
     /// URL of the citizen-request database. Unset: the embedded cluster.
@@ -286,6 +295,9 @@ impl Default for Config {
             profile: Profile::Dev,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             allow_dev_on_network: false,
+            metrics_listen: None,
+            metrics_token: None,
+            metrics_operations: Vec::new(),
             urbanism_database_url: None,
             citizen_database_url: None,
             redis_url: None,

@@ -152,6 +152,36 @@ fn prod_refuses_the_published_development_signing_seed() {
 }
 
 #[test]
+fn prod_serves_metrics_only_apart_or_behind_a_token() {
+    Jail::expect_with(|jail| {
+        jail.set_env("SHAHR_PROFILE", "prod");
+        jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a@h/u");
+        jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a@h/c");
+        jail.set_env("SHAHR_JWT_JWKS_FILE", "/etc/shahr/jwks.json");
+        jail.set_env(
+            "SHAHR_SIGNING_KEY",
+            "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=",
+        );
+        let err = Config::load(None).expect_err("must fail").to_string();
+        assert!(err.contains("metrics_token"), "{err}");
+        jail.set_env("SHAHR_METRICS_TOKEN", " ");
+        let err = Config::load(None).expect_err("must fail").to_string();
+        assert!(err.contains("metrics_token"), "{err}");
+        jail.set_env("SHAHR_METRICS_TOKEN", "scrape");
+        Config::load(None).expect("behind a token");
+        jail.set_env("SHAHR_METRICS_LISTEN", "10.0.0.5:9090");
+        Config::load(None).expect("apart");
+        jail.set_env("SHAHR_METRICS_OPERATIONS", "[\"RulingList\", \"1bad\"]");
+        let err = Config::load(None).expect_err("must fail").to_string();
+        assert!(
+            err.contains("metrics_operations") && err.contains("1bad"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
 fn the_dev_profile_stays_on_loopback_unless_allowed_on_the_network() {
     Jail::expect_with(|jail| {
         jail.set_env("SHAHR_LISTEN", "0.0.0.0:8080");

@@ -135,6 +135,37 @@ impl Config {
                  or set allow_dev_on_network = true for a throwaway development stack",
             );
         }
+        if self.metrics_operations.len() > crate::metrics::MAX_OPERATION_LABELS {
+            return bad(
+                "metrics_operations",
+                &format!(
+                    "names more than {} operations; keep the ones dashboards need",
+                    crate::metrics::MAX_OPERATION_LABELS
+                ),
+            );
+        }
+        if let Some(name) = self.metrics_operations.iter().find(|n| !operation_name(n)) {
+            return bad(
+                "metrics_operations",
+                &format!("has `{name}`, which is not a GraphQL operation name"),
+            );
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose().trim().is_empty())
+        {
+            return bad(
+                "metrics_token",
+                "is empty; set a long random token or unset it",
+            );
+        }
+        if self
+            .metrics_listen
+            .is_some_and(|m| m == self.listen && m.port() != 0)
+        {
+            return bad("metrics_listen", "must differ from listen");
+        }
         if self.profile == Profile::Prod {
             if self
                 .signing_key
@@ -171,11 +202,27 @@ impl Config {
                     "is required with profile prod; the embedded cluster is for development",
                 );
             }
+            if self.metrics_listen.is_none() && self.metrics_token.is_none() {
+                return bad(
+                    "metrics_token",
+                    "or SHAHR_METRICS_LISTEN is required with profile prod: /metrics tells \
+                     anyone who reads it how the service is used, so serve it on a separate \
+                     address or behind a bearer token",
+                );
+            }
         }
         self.article100_rules()?;
         self.office_hours()?;
         Ok(())
     }
+}
+
+/// A GraphQL name: a letter or `_`, then letters, digits or `_`.
+fn operation_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !name.starts_with(|c: char| c.is_ascii_digit())
 }
 
 /// Turns figment's error into one line naming the key, its source and a fix.

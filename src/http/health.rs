@@ -4,6 +4,7 @@ use std::{sync::Arc, time::Instant};
 
 use poem::{handler, http::StatusCode, web::Data, Response};
 use serde_json::{json, Map, Value};
+use sha2::Digest;
 
 use super::HttpState;
 
@@ -84,7 +85,28 @@ fn check_json(result: Result<(), String>, started: Instant) -> Value {
 
 /// `/metrics`: Prometheus text exposition.
 #[handler]
-pub fn metrics(state: Data<&Arc<HttpState>>) -> Response {
+pub fn metrics(state: Data<&Arc<HttpState>>, request: &poem::Request) -> Response {
+    if let Some(expected) = &state.settings.metrics_token_sha256 {
+        let given = request
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|token| <[u8; 32]>::from(sha2::Sha256::digest(token.trim().as_bytes())));
+        // Digests are compared, so the time taken says nothing about the token.
+        if given.as_ref() != Some(expected) {
+            let mut response = super::error_response(
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+                "/metrics needs the bearer token configured as metrics_token",
+            );
+            response.headers_mut().insert(
+                poem::http::header::WWW_AUTHENTICATE,
+                poem::http::HeaderValue::from_static("Bearer realm=\"metrics\""),
+            );
+            return response;
+        }
+    }
     for (name, pool) in &state.databases {
         state.metrics.set_pool(name, pool.status());
     }

@@ -67,6 +67,10 @@ pub struct HttpSettings {
     pub max_upload_bytes: usize,
     /// Bytes one person may have uploaded and not yet attached.
     pub upload_quota_bytes: u64,
+    /// `/metrics` is served by its own listener, not by the main one.
+    pub metrics_apart: bool,
+    /// SHA-256 of the bearer token `/metrics` requires.
+    pub metrics_token_sha256: Option<[u8; 32]>,
 }
 
 /// Everything the routes need.
@@ -133,8 +137,10 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
         .at("/dashboard/app.js", get(dashboard::script))
         .at("/dashboard/app.css", get(dashboard::style))
         .at("/healthz", get(health::healthz))
-        .at("/readyz", get(health::readyz))
-        .at("/metrics", get(health::metrics));
+        .at("/readyz", get(health::readyz));
+    if !state.settings.metrics_apart {
+        route = route.at("/metrics", get(health::metrics));
+    }
     if state.settings.profile == Profile::Dev {
         route = route.at("/graphiql", get(graphiql)).at("/", get(index_dev));
     }
@@ -142,6 +148,15 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
         .data(state)
         .around(security::middleware)
         .around(request_id::middleware)
+        .map_to_response()
+}
+
+/// The routes of the separate metrics listener (`metrics_listen`).
+pub fn metrics_routes(state: Arc<HttpState>) -> impl poem::Endpoint<Output = poem::Response> {
+    Route::new()
+        .at("/metrics", get(health::metrics))
+        .data(state)
+        .around(security::middleware)
         .map_to_response()
 }
 

@@ -68,17 +68,33 @@ async fn readyz_turns_503_when_redis_is_unreachable() {
 }
 
 #[tokio::test]
-async fn metrics_count_requests_by_operation_name_and_report_pools() {
-    let app = TestApp::spawn().await;
-    app.query("query DistrictList { districts { number } }")
+async fn metrics_count_requests_by_known_operation_name_and_report_pools() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.metrics_operations = vec!["DistrictList".into()];
+            c.rate_limits.anonymous_per_minute = 1_000;
+        })
+        .spawn()
         .await;
     app.query("query DistrictList { districts { number } }")
         .await;
+    app.query("query DistrictList { districts { number } }")
+        .await;
+    // Names no client app declared are counted, but never become labels.
+    for i in 0..300 {
+        app.query(&format!("query Junk{i} {{ districts {{ number }} }}"))
+            .await;
+    }
     let text = app.get("/metrics").await.text().await.expect("text");
     assert!(
         text.contains(r#"shahr_graphql_requests_total{operation="DistrictList",outcome="ok"} 2"#),
         "{text}"
     );
+    assert!(
+        text.contains(r#"shahr_graphql_requests_total{operation="other",outcome="ok"} 300"#),
+        "{text}"
+    );
+    assert!(!text.contains("Junk"), "{text}");
     assert!(
         text.contains("shahr_graphql_request_duration_seconds_bucket"),
         "{text}"
@@ -98,4 +114,67 @@ async fn without_redis_the_in_process_bus_serves_and_readyz_says_so() {
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["checks"]["redis"]["status"], "disabled", "{body}");
     assert_eq!(body["checks"]["eventBus"]["kind"], "in-process", "{body}");
+}
+
+#[tokio::test]
+async fn metrics_behind_a_token_answer_only_with_that_token() {
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.metrics_token = Some(shahr_gateway::config::Secret::new("scrape-me"));
+        })
+        .spawn()
+        .await;
+    let bare = app.get("/metrics").await;
+    assert_eq!(bare.status(), 401);
+    assert!(bare.headers().contains_key("www-authenticate"));
+    let wrong = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("scrape-you")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(wrong.status(), 401);
+    let right = app
+        .client
+        .get(format!("{}/metrics", app.address))
+        .bearer_auth("scrape-me")
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(right.status(), 200);
+    assert!(right
+        .text()
+        .await
+        .expect("text")
+        .contains("shahr_http_connections"));
+}
+
+#[tokio::test]
+async fn metrics_on_their_own_address_are_not_served_on_the_main_one() {
+    let app = TestApp::builder()
+        .configure(|c| c.metrics_listen = Some("127.0.0.1:0".parse().expect("address")))
+        .spawn()
+        .await;
+    assert_eq!(app.get("/metrics").await.status(), 404);
+    let port = app.metrics_port.expect("a metrics listener");
+    let text = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("shahr_db_pool_connections"), "{text}");
+    let graphql = app
+        .client
+        .get(format!(
+            "http://127.0.0.1:{port}/graphql?query=%7B__typename%7D"
+        ))
+        .send()
+        .await
+        .expect("graphql");
+    assert_eq!(graphql.status(), 404, "only /metrics there");
 }

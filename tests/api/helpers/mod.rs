@@ -36,6 +36,8 @@ pub use ws::*;
 pub struct TestApp {
     pub address: String,
     pub port: u16,
+    /// The separate `/metrics` listener's port, when `metrics_listen` is set.
+    pub metrics_port: Option<u16>,
     pub client: reqwest::Client,
     pub config: Config,
     pub databases: SharedDatabases,
@@ -109,6 +111,7 @@ impl TestAppBuilder {
             .await
             .expect("the application builds");
         let port = app.port();
+        let metrics_port = app.metrics_port();
         let shutdown = app.shutdown_token();
         let bus = app.event_bus();
         let relay_roles = vec![
@@ -121,6 +124,7 @@ impl TestAppBuilder {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            metrics_port,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()
@@ -406,6 +410,7 @@ impl TestApp {
         TestApp {
             address: format!("http://127.0.0.1:{port}"),
             port,
+            metrics_port: None,
             client: reqwest::Client::builder()
                 .timeout(Duration::from_secs(20))
                 .build()
