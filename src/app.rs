@@ -83,6 +83,15 @@ impl Application {
             None => Arc::new(InProcessBus::new(config.event_buffer)),
         };
         let verifier = Arc::new(Verifier::from_config(&config)?);
+        match verifier.fetch_keys().await {
+            Ok(Some(keys)) => tracing::info!(keys, "identity provider keys loaded"),
+            Ok(None) => {}
+            Err(err) => tracing::warn!(
+                error = %err,
+                "the identity provider's keys are not available yet; signed-in requests are \
+                 refused until they are (tried again when a token arrives)"
+            ),
+        }
         let keyring = Arc::new(config.keyring()?);
         let acceptor = TcpListener::bind(config.listen.to_string())
             .into_acceptor()

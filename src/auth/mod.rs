@@ -1,11 +1,16 @@
 //! Who is asking: JWT verification and the [`Viewer`] every resolver sees.
 //!
 //! Production tokens come from the identity provider (OpenID Connect) and are verified with
-//! its public keys (a JWKS file or a PEM key). Development tokens are HS256 with the dev
+//! its public keys: fetched from its JWKS URL or found by discovery of the issuer (cached,
+//! fetched again on an unknown key id), or fixed in a JWKS file or a PEM key. Which claims
+//! carry roles, national id, district and commission is configurable (`[jwt_claims]`). Development tokens are HS256 with the dev
 //! secret and are accepted only in the `dev` profile; `shahr-gateway token` mints them.
 
+mod claims;
+mod keys;
 mod verifier;
 
+pub use claims::ClaimNames;
 pub use verifier::{mint_dev_token, mint_dev_token_with, AuthError, DevClaims, Verifier};
 
 use chrono::{DateTime, Utc};

@@ -1,13 +1,18 @@
-use std::{collections::HashMap, path::Path, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
 use chrono::{TimeZone, Utc};
 use jsonwebtoken::{
-    decode, decode_header, encode, jwk::JwkSet, Algorithm, DecodingKey, EncodingKey, Header,
-    Validation,
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
 };
+use serde_json::{Map, Value};
 use shahr_domain::identifiers::NationalId;
+use shahr_identity::KeySource;
 
-use super::{Claims, Principal, Role, Viewer};
+use super::{
+    claims::ClaimNames,
+    keys::{load_jwks_file, KeyMap, ProviderKey, RemoteKeys},
+    Claims, Principal, Role, Viewer,
+};
 use crate::config::{Config, Secret};
 
 /// Why a presented token was refused. The message is safe to show to the client.
@@ -24,17 +29,14 @@ pub enum AuthError {
     Invalid,
 }
 
-/// A public key of the identity provider.
-struct ProviderKey {
-    key: DecodingKey,
-    algorithm: Algorithm,
-}
-
 /// Verifies tokens against the configured keys.
 pub struct Verifier {
     dev_secret: Option<DecodingKey>,
-    /// Keys by `kid`; the key under `None` is used for tokens without `kid`.
-    provider: HashMap<Option<String>, ProviderKey>,
+    /// Keys from a JWKS file or PEM key.
+    fixed: KeyMap,
+    /// Keys fetched from the provider (JWKS URL or discovery).
+    remote: Option<RemoteKeys>,
+    claims: ClaimNames,
     issuer: String,
     audience: String,
     leeway: Duration,
@@ -44,7 +46,8 @@ impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier")
             .field("dev_tokens", &self.dev_secret.is_some())
-            .field("provider_keys", &self.provider.len())
+            .field("fixed_keys", &self.fixed.len())
+            .field("fetched_keys", &self.remote.is_some())
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .finish()
@@ -52,11 +55,12 @@ impl std::fmt::Debug for Verifier {
 }
 
 impl Verifier {
-    /// Loads keys named by the configuration. Fails with a message naming the key file.
+    /// Loads keys named by the configuration. Fails with a message naming the key file. Keys
+    /// fetched from the provider come with [`Verifier::fetch_keys`] or the first token.
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
-        let mut provider = HashMap::new();
+        let mut fixed = HashMap::new();
         if let Some(path) = &config.jwt_jwks_file {
-            load_jwks(path, &mut provider)?;
+            load_jwks_file(path, &mut fixed)?;
         }
         if let Some(path) = &config.jwt_public_key_file {
             let pem = std::fs::read(path).map_err(|e| {
@@ -75,22 +79,50 @@ impl Verifier {
                         path.display()
                     )
                 })?;
-            provider.insert(None, ProviderKey { key, algorithm });
+            fixed.insert(None, ProviderKey { key, algorithm });
         }
+        let source = match (&config.jwt_jwks_url, config.jwt_discovery) {
+            (Some(url), _) => Some(KeySource::JwksUrl(url.clone())),
+            (None, true) => Some(KeySource::Discovery {
+                issuer: config.jwt_issuer.clone(),
+            }),
+            (None, false) => None,
+        };
+        let remote = source
+            .map(|source| {
+                RemoteKeys::new(
+                    source,
+                    config.jwks_timeout,
+                    config.jwks_min_refresh,
+                    config.jwks_max_age,
+                )
+            })
+            .transpose()?;
         Ok(Self {
             dev_secret: config
                 .dev_jwt_secret()
                 .map(|s| DecodingKey::from_secret(s.expose().as_bytes()))
                 .transpose()?,
-            provider,
+            fixed,
+            remote,
+            claims: config.jwt_claims.clone(),
             issuer: config.jwt_issuer.clone(),
             audience: config.jwt_audience.clone(),
             leeway: config.jwt_leeway,
         })
     }
 
+    /// Fetches the provider's keys now (at start). An error says they could not be fetched;
+    /// the gateway still starts and tries again when a token arrives.
+    pub async fn fetch_keys(&self) -> anyhow::Result<Option<usize>> {
+        match &self.remote {
+            Some(remote) => remote.load().await.map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// Turns an `Authorization` header value (or a WebSocket init payload's) into a viewer.
-    pub fn viewer_from_header(&self, header: Option<&str>) -> Result<Viewer, AuthError> {
+    pub async fn viewer_from_header(&self, header: Option<&str>) -> Result<Viewer, AuthError> {
         let Some(value) = header.map(str::trim).filter(|v| !v.is_empty()) else {
             return Ok(Viewer::Anonymous);
         };
@@ -100,28 +132,35 @@ impl Verifier {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or(AuthError::Malformed)?;
-        self.verify(token).map(Viewer::Authenticated)
+        self.verify(token).await.map(Viewer::Authenticated)
     }
 
     /// Verifies a compact JWT.
-    pub fn verify(&self, token: &str) -> Result<Principal, AuthError> {
+    pub async fn verify(&self, token: &str) -> Result<Principal, AuthError> {
         // `alg: none` and unknown algorithms fail here: jsonwebtoken has no `none`.
         let header = decode_header(token).map_err(|_| AuthError::Invalid)?;
-        let (key, algorithm) = if header.alg == Algorithm::HS256 {
+        let dev = header.alg == Algorithm::HS256;
+        let (key, algorithm) = if dev {
             (
-                self.dev_secret.as_ref().ok_or(AuthError::Invalid)?,
+                self.dev_secret.clone().ok_or(AuthError::Invalid)?,
                 Algorithm::HS256,
             )
         } else {
-            let provider = self
-                .provider
+            let provider = match self
+                .fixed
                 .get(&header.kid)
-                .or_else(|| self.provider.get(&None))
-                .ok_or(AuthError::Invalid)?;
+                .or_else(|| self.fixed.get(&None))
+            {
+                Some(key) => key.clone(),
+                None => match &self.remote {
+                    Some(remote) => remote.key(&header.kid).await.ok_or(AuthError::Invalid)?,
+                    None => return Err(AuthError::Invalid),
+                },
+            };
             if provider.algorithm != header.alg {
                 return Err(AuthError::Invalid);
             }
-            (&provider.key, provider.algorithm)
+            (provider.key, provider.algorithm)
         };
         let mut validation = Validation::new(algorithm);
         validation.set_issuer(&[&self.issuer]);
@@ -129,67 +168,40 @@ impl Verifier {
         validation.set_required_spec_claims(&["exp", "sub", "iss", "aud"]);
         validation.leeway = self.leeway.as_secs();
         validation.validate_nbf = true;
-        let data = decode::<Claims>(token, key, &validation).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
-            _ => AuthError::Invalid,
-        })?;
+        let data =
+            decode::<Map<String, Value>>(token, &key, &validation).map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+                _ => AuthError::Invalid,
+            })?;
         let claims = data.claims;
-        let national_id = match claims.national_id.as_deref() {
-            Some(raw) => Some(NationalId::parse(raw).map_err(|_| AuthError::Invalid)?),
-            None => None,
+        // Development tokens carry the gateway's own claim names.
+        let names = if dev {
+            ClaimNames::default()
+        } else {
+            self.claims.clone()
         };
+        let read = super::claims::read(&claims, &names)?;
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or(AuthError::Invalid)?;
+        let expires = claims
+            .get("exp")
+            .and_then(Value::as_i64)
+            .ok_or(AuthError::Invalid)?;
         Ok(Principal {
-            subject: claims.sub,
-            roles: claims.roles,
-            national_id,
-            district: claims.district,
-            commission_id: claims.commission_id,
+            subject: subject.to_owned(),
+            roles: read.roles,
+            national_id: read.national_id,
+            district: read.district,
+            commission_id: read.commission_id,
             expires_at: Utc
-                .timestamp_opt(claims.exp, 0)
+                .timestamp_opt(expires, 0)
                 .single()
                 .ok_or(AuthError::Invalid)?,
         })
     }
-}
-
-fn load_jwks(path: &Path, into: &mut HashMap<Option<String>, ProviderKey>) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow::anyhow!("cannot read SHAHR_JWT_JWKS_FILE {}: {e}", path.display()))?;
-    let set: JwkSet = serde_json::from_str(&text).map_err(|e| {
-        anyhow::anyhow!(
-            "SHAHR_JWT_JWKS_FILE {} is not a JWKS document: {e}",
-            path.display()
-        )
-    })?;
-    for jwk in &set.keys {
-        let key = DecodingKey::from_jwk(jwk).map_err(|e| {
-            anyhow::anyhow!(
-                "a key in SHAHR_JWT_JWKS_FILE {} is unusable: {e}",
-                path.display()
-            )
-        })?;
-        let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-            (Some(alg), _) => alg
-                .to_string()
-                .parse::<Algorithm>()
-                .map_err(|e| anyhow::anyhow!("unsupported key algorithm {alg}: {e}"))?,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::RSA(_)) => Algorithm::RS256,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
-            (None, _) => anyhow::bail!(
-                "a key in SHAHR_JWT_JWKS_FILE {} has no `alg` and no public-key type",
-                path.display()
-            ),
-        };
-        if algorithm == Algorithm::HS256 {
-            anyhow::bail!(
-                "SHAHR_JWT_JWKS_FILE {} holds a symmetric key; only public keys are accepted",
-                path.display()
-            );
-        }
-        into.insert(jwk.common.key_id.clone(), ProviderKey { key, algorithm });
-    }
-    Ok(())
 }
 
 /// Mints a development token (HS256 with the dev secret); valid only in the `dev` profile.

@@ -276,6 +276,24 @@ pub struct Config {
     pub jwt_jwks_file: Option<PathBuf>,
     /// PEM public key of the identity provider, instead of a JWKS file.
     pub jwt_public_key_file: Option<PathBuf>,
+    /// URL of the identity provider's JWKS (fetched, cached and fetched again on an unknown
+    /// key id).
+    pub jwt_jwks_url: Option<String>,
+    /// Finds the JWKS by OpenID Connect discovery of `jwt_issuer`
+    /// (`{issuer}/.well-known/openid-configuration`).
+    pub jwt_discovery: bool,
+    /// Least time between two fetches of the provider's keys.
+    #[serde(with = "humantime_serde")]
+    pub jwks_min_refresh: Duration,
+    /// Fetched keys older than this are fetched again (so withdrawn keys stop working).
+    #[serde(with = "humantime_serde")]
+    pub jwks_max_age: Duration,
+    /// Deadline of each call to the identity provider.
+    #[serde(with = "humantime_serde")]
+    pub jwks_timeout: Duration,
+    /// Where in a provider's token roles, national id, district and commission are
+    /// (`[jwt_claims]`).
+    pub jwt_claims: crate::auth::ClaimNames,
     /// Expected `iss` claim.
     pub jwt_issuer: String,
     /// Expected `aud` claim.
@@ -376,6 +394,12 @@ impl Default for Config {
             jwt_dev_secret: None,
             jwt_jwks_file: None,
             jwt_public_key_file: None,
+            jwt_jwks_url: None,
+            jwt_discovery: false,
+            jwks_min_refresh: Duration::from_secs(60),
+            jwks_max_age: Duration::from_secs(3600),
+            jwks_timeout: Duration::from_secs(5),
+            jwt_claims: crate::auth::ClaimNames::default(),
             jwt_issuer: "shahr-gateway-dev".into(),
             jwt_audience: "shahr-gateway".into(),
             jwt_leeway: Duration::from_secs(30),

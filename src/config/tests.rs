@@ -119,7 +119,7 @@ fn prod_refuses_the_dev_secret_and_requires_identity_provider_keys() {
         jail.set_env("SHAHR_URBANISM_DATABASE_URL", "postgres://a@h/u");
         jail.set_env("SHAHR_CITIZEN_DATABASE_URL", "postgres://a@h/c");
         let err = Config::load(None).expect_err("must fail").to_string();
-        assert!(err.contains("jwt_jwks_file"), "{err}");
+        assert!(err.contains("jwt_jwks_url"), "{err}");
         jail.set_env("SHAHR_JWT_JWKS_FILE", "/etc/shahr/jwks.json");
         let err = Config::load(None).expect_err("must fail").to_string();
         assert!(err.contains("signing_key"), "{err}");

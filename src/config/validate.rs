@@ -86,6 +86,8 @@ impl Config {
             ("keep_alive_timeout", self.keep_alive_timeout),
             ("body_read_timeout", self.body_read_timeout),
             ("upload_ttl", self.upload_ttl),
+            ("jwks_timeout", self.jwks_timeout),
+            ("jwks_max_age", self.jwks_max_age),
             ("ws_init_timeout", self.ws_init_timeout),
             ("server_time_interval", self.server_time_interval),
             ("relay_poll_interval", self.relay_poll_interval),
@@ -134,6 +136,24 @@ impl Config {
                  built-in signing seed) must not be reachable from the network: use profile prod, \
                  or set allow_dev_on_network = true for a throwaway development stack",
             );
+        }
+        if let Some(url) = &self.jwt_jwks_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return bad("jwt_jwks_url", "must be an http(s) URL");
+            }
+        }
+        if self.jwt_discovery
+            && !(self.jwt_issuer.starts_with("https://") || self.jwt_issuer.starts_with("http://"))
+        {
+            return bad(
+                "jwt_issuer",
+                "must be the issuer's http(s) URL when jwt_discovery is on",
+            );
+        }
+        for (key, path) in self.jwt_claims.paths() {
+            if path.trim().is_empty() {
+                return bad(key, "is empty; name the claim (dots step into objects)");
+            }
         }
         if self.metrics_operations.len() > crate::metrics::MAX_OPERATION_LABELS {
             return bad(
@@ -184,10 +204,15 @@ impl Config {
                     "is only allowed with profile dev; unset it and configure SHAHR_JWT_JWKS_FILE",
                 );
             }
-            if self.jwt_jwks_file.is_none() && self.jwt_public_key_file.is_none() {
+            if self.jwt_jwks_file.is_none()
+                && self.jwt_public_key_file.is_none()
+                && self.jwt_jwks_url.is_none()
+                && !self.jwt_discovery
+            {
                 return bad(
-                    "jwt_jwks_file",
-                    "is required with profile prod (or SHAHR_JWT_PUBLIC_KEY_FILE): point it at the identity provider's JWKS",
+                    "jwt_jwks_url",
+                    "is required with profile prod (or SHAHR_JWT_DISCOVERY=true, SHAHR_JWT_JWKS_FILE, \
+                     SHAHR_JWT_PUBLIC_KEY_FILE): point it at the identity provider's JWKS",
                 );
             }
             if self.signing_key.is_none() {

@@ -181,7 +181,7 @@ async fn execute(
     rtype: ResponseType,
     batch: BatchRequest,
 ) -> Response {
-    let viewer = match viewer(req, state) {
+    let viewer = match viewer(req, state).await {
         Ok(v) => v,
         Err(err) => return err.into_response(),
     };
@@ -404,9 +404,10 @@ impl IntoResponse for AuthErrorResponse {
 pub(super) struct AuthErrorResponse(pub AuthError);
 
 /// Helper so handlers can write `viewer(req, state)?`.
-pub(super) fn viewer(req: &Request, state: &HttpState) -> Result<Viewer, AuthErrorResponse> {
+pub(super) async fn viewer(req: &Request, state: &HttpState) -> Result<Viewer, AuthErrorResponse> {
     state
         .verifier
         .viewer_from_header(req.header(header::AUTHORIZATION))
+        .await
         .map_err(AuthErrorResponse)
 }

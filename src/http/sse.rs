@@ -43,7 +43,7 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
             "accept text/event-stream",
         );
     }
-    let viewer = match viewer(req, &state) {
+    let viewer = match viewer(req, &state).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
@@ -90,7 +90,7 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
             "the body must be application/json",
         );
     }
-    let viewer = match viewer(req, &state) {
+    let viewer = match viewer(req, &state).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };

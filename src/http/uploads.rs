@@ -29,7 +29,7 @@ pub async fn upload(
     multipart: poem::Result<Multipart>,
     state: Data<&Arc<HttpState>>,
 ) -> Response {
-    let viewer = match viewer(req, &state) {
+    let viewer = match viewer(req, &state).await {
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };

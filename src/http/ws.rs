@@ -192,9 +192,9 @@ async fn serve(
                 Step::Send(vec![json!({ "type": "ka" }).to_string()])
             }
             message = stream.next() => match message {
-                Some(Ok(Message::Text(text))) => conn.on_text(&text),
+                Some(Ok(Message::Text(text))) => conn.on_text(&text).await,
                 Some(Ok(Message::Binary(bytes))) => match std::str::from_utf8(&bytes) {
-                    Ok(text) => conn.on_text(text),
+                    Ok(text) => conn.on_text(text).await,
                     Err(_) => Step::Close(4400, "Invalid message received".into()),
                 },
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break None,
@@ -241,13 +241,13 @@ async fn serve(
 }
 
 impl Connection {
-    fn on_text(&mut self, text: &str) -> Step {
+    async fn on_text(&mut self, text: &str) -> Step {
         let Ok(message) = serde_json::from_str::<ClientMessage>(text) else {
             return Step::Close(4400, "Invalid message received".into());
         };
         let legacy = self.protocol == Protocol::LegacyWs;
         match message {
-            ClientMessage::ConnectionInit { payload } => self.on_init(payload),
+            ClientMessage::ConnectionInit { payload } => self.on_init(payload).await,
             ClientMessage::Ping { payload } if !legacy => {
                 let mut pong = json!({ "type": "pong" });
                 if let Some(p) = payload {
@@ -276,7 +276,7 @@ impl Connection {
         }
     }
 
-    fn on_init(&mut self, payload: Option<Value>) -> Step {
+    async fn on_init(&mut self, payload: Option<Value>) -> Step {
         if self.viewer.is_some() {
             return Step::Close(4429, "Too many initialisation requests".into());
         }
@@ -285,7 +285,7 @@ impl Connection {
                 .or_else(|| p.get("authorization"))
                 .and_then(Value::as_str)
         });
-        match self.state.verifier.viewer_from_header(header) {
+        match self.state.verifier.viewer_from_header(header).await {
             Ok(viewer) => {
                 self.viewer = Some(viewer);
                 Step::Send(vec![json!({ "type": "connection_ack" }).to_string()])

@@ -113,8 +113,8 @@ fn the_config_file_is_read_and_environment_variables_override_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--config"));
 }
 
-#[test]
-fn token_prints_a_verifiable_token_alone_on_stdout() {
+#[tokio::test]
+async fn token_prints_a_verifiable_token_alone_on_stdout() {
     let out = gateway()
         .args([
             "token",
@@ -142,6 +142,7 @@ fn token_prints_a_verifiable_token_alone_on_stdout() {
         .expect("verifier");
     let principal = verifier
         .verify(stdout.trim())
+        .await
         .expect("the gateway accepts it");
     assert_eq!(
         principal.national_id.map(|n| n.to_string()).as_deref(),

@@ -22,6 +22,7 @@ mod holidays;
 mod http_protocol;
 mod live;
 mod live_faults;
+mod oidc;
 mod parties;
 mod request_moves;
 mod requests;
