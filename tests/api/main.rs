@@ -11,6 +11,7 @@ mod dadnameh;
 mod dashboards;
 mod districts;
 mod eblagh;
+mod faults;
 mod enforcement;
 mod events;
 mod flow;

@@ -9,7 +9,10 @@ impl CitizenDb {
     /// audit entry.
     pub async fn submit(&self, new: &NewRequest, actor: &Actor) -> Result<Submitted, SubmitError> {
         let hash = payload_hash(new);
-        if let Some(existing) = self.by_idempotency_key(&actor.subject, new).await? {
+        // One connection for the whole filing: it never waits for a second one while it
+        // holds this (a pool full of retries would otherwise wait on itself).
+        let mut client = self.pool.get().await.map_err(StoreError::from)?;
+        if let Some(existing) = by_idempotency_key(&**client, &actor.subject, new).await? {
             return if existing.payload_hash == hash {
                 Ok(Submitted {
                     request: existing,
@@ -19,8 +22,7 @@ impl CitizenDb {
                 Err(SubmitError::IdempotencyKeyReused)
             };
         }
-        let service = self
-            .services_by_codes(std::slice::from_ref(&new.service_code))
+        let service = services_in(&**client, std::slice::from_ref(&new.service_code))
             .await?
             .into_iter()
             .next()
@@ -29,7 +31,6 @@ impl CitizenDb {
         if !service.districts.contains(&new.district) {
             return Err(SubmitError::NotInDistrict(new.district));
         }
-        let mut client = self.pool.get().await.map_err(StoreError::from)?;
         for _ in 0..5 {
             let tx = client.transaction().await.map_err(StoreError::from)?;
             let code = tracking_code(new.district);
@@ -64,8 +65,7 @@ impl CitizenDb {
                 Err(StoreError::UniqueViolation { .. }) => {
                     // The same key submitted concurrently: the other transaction won.
                     drop(tx);
-                    let existing = self
-                        .by_idempotency_key(&actor.subject, new)
+                    let existing = by_idempotency_key(&**client, &actor.subject, new)
                         .await?
                         .ok_or(SubmitError::IdempotencyKeyReused)?;
                     return if existing.payload_hash == hash {
@@ -119,24 +119,6 @@ impl CitizenDb {
             });
         }
         Err(StoreError::Data("could not draw a free tracking code".into()).into())
-    }
-
-    async fn by_idempotency_key(
-        &self,
-        subject: &str,
-        new: &NewRequest,
-    ) -> Result<Option<ServiceRequest>, StoreError> {
-        let Some(key) = &new.idempotency_key else {
-            return Ok(None);
-        };
-        let client = self.pool.get().await?;
-        let row = client
-            .query_opt(
-                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_subject = $1 AND idempotency_key = $2"),
-                &[&subject, key],
-            )
-            .await?;
-        Ok(row.as_ref().map(records::request_from_row))
     }
 
     /// Applies a move in one transaction: the row is locked, `allowed` decides whether the
@@ -326,4 +308,21 @@ impl CitizenDb {
         .await?;
         Ok(())
     }
+}
+
+async fn by_idempotency_key(
+    client: &impl tokio_postgres::GenericClient,
+    subject: &str,
+    new: &NewRequest,
+) -> Result<Option<ServiceRequest>, StoreError> {
+    let Some(key) = &new.idempotency_key else {
+        return Ok(None);
+    };
+    let row = client
+        .query_opt(
+            &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_subject = $1 AND idempotency_key = $2"),
+            &[&subject, key],
+        )
+        .await?;
+    Ok(row.as_ref().map(records::request_from_row))
 }
