@@ -18,7 +18,7 @@ use crate::{
     config::{Config, Profile},
     database::Databases,
     events::{
-        relay::{self, RelayRole, RelaySettings},
+        relay::{RelayRole, RelaySettings},
         EventBus, InProcessBus, Source,
     },
     graphql::{self, Deps, Limits},
@@ -361,35 +361,27 @@ impl Application {
                     ),
             )
         });
-        let reader_stop = CancellationToken::new();
-        let reader_task = redis_bus.map(|bus| tokio::spawn(bus.run_reader(reader_stop.clone())));
-        let notifier_stop = CancellationToken::new();
-        let stats_task = tokio::spawn(crate::dashboards::run(
-            notifier.urbanism.clone(),
-            bus.clone(),
-            config.stats_refresh_interval,
-            notifier_stop.clone(),
-        ));
-        let notifier_task = tokio::spawn(crate::notifier::run(notifier, notifier_stop.clone()));
-        let uploads_task = tokio::spawn(crate::http::uploads::expire(
-            uploads.0,
-            uploads.1,
-            config.upload_ttl,
-            notifier_stop.clone(),
-        ));
-        let relay_stop = CancellationToken::new();
-        let relay_tasks: Vec<_> = relays
-            .into_iter()
-            .map(|(settings, role)| {
-                tokio::spawn(relay::run(
-                    settings,
-                    bus.clone(),
-                    metrics.clone(),
-                    role,
-                    relay_stop.clone(),
-                ))
-            })
-            .collect();
+        let supervision = crate::supervise::Supervision::new(metrics.clone(), shutdown.clone());
+        let urbanism_role = relays
+            .iter()
+            .find(|(settings, _)| settings.source == Source::Urbanism)
+            .map(|(_, role)| role.subscribe())
+            .unwrap_or_else(|| watch::channel(RelayRole::Disconnected).1);
+        let workers = crate::workers::Workers::start(
+            crate::workers::WorkerSettings {
+                bus: bus.clone(),
+                redis_bus,
+                relays,
+                article100: notifier.article100.clone(),
+                notifier: Arc::new(notifier),
+                urbanism_role,
+                finality_interval: config.finality_interval,
+                stats_refresh_interval: config.stats_refresh_interval,
+                uploads,
+                upload_ttl: config.upload_ttl,
+            },
+            &supervision,
+        );
         let signal = shutdown.clone();
         let served = Server::new_with_acceptor(acceptor)
             .name("shahr-gateway")
@@ -399,23 +391,15 @@ impl Application {
                 Some(config.shutdown_grace),
             )
             .await;
-        relay_stop.cancel();
-        notifier_stop.cancel();
         if let Some(task) = metrics_task {
             let _ = task.await;
         }
-        let _ = notifier_task.await;
-        let _ = uploads_task.await;
-        let _ = stats_task.await;
-        reader_stop.cancel();
-        if let Some(task) = reader_task {
-            let _ = task.await;
-        }
-        for task in relay_tasks {
-            let _ = task.await;
-        }
+        workers.stop().await;
         if let Some(cluster) = databases.embedded.as_mut() {
             cluster.stop();
+        }
+        if let Some(failure) = supervision.failure() {
+            return Err(failure).context("the gateway stopped");
         }
         served.context("the HTTP server failed")
     }

@@ -35,8 +35,10 @@ pub mod http;
 pub mod metrics;
 pub mod notifier;
 pub mod ratelimit;
+pub mod supervise;
 pub mod telemetry;
 pub mod usecases;
+pub mod workers;
 
 pub use app::Application;
 pub use config::Config;

@@ -81,6 +81,11 @@ impl Outcome {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct WorkerLabel {
+    worker: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BucketLabel {
     bucket: String,
 }
@@ -103,6 +108,8 @@ pub struct Metrics {
     http_connections: Gauge,
     refused_connections: Counter,
     rate_limited: Family<BucketLabel, Counter>,
+    worker_restarts: Family<WorkerLabel, Counter>,
+    worker_up: Family<WorkerLabel, Gauge>,
     seen: Mutex<SeenTotals>,
 }
 
@@ -211,6 +218,18 @@ impl Metrics {
             "Requests refused by a rate limit, by bucket (anon, viewer, mutation, cost, verify, upload)",
             rate_limited.clone(),
         );
+        let worker_restarts = Family::<WorkerLabel, Counter>::default();
+        registry.register(
+            "worker_restarts",
+            "Background workers started again after a panic or an early end, by worker",
+            worker_restarts.clone(),
+        );
+        let worker_up = Family::<WorkerLabel, Gauge>::default();
+        registry.register(
+            "worker_up",
+            "1 while a background worker runs, by worker",
+            worker_up.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
             drop(subscribers.get_or_create(&TransportLabel {
@@ -239,6 +258,8 @@ impl Metrics {
             http_connections,
             refused_connections,
             rate_limited,
+            worker_restarts,
+            worker_up,
             seen: Mutex::new(SeenTotals::default()),
         }
     }
@@ -262,6 +283,24 @@ impl Metrics {
     pub fn set_http_connections(&self, open: usize) {
         self.http_connections
             .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a restart of the background worker `name`.
+    pub fn add_worker_restart(&self, name: &str) {
+        self.worker_restarts
+            .get_or_create(&WorkerLabel {
+                worker: name.into(),
+            })
+            .inc();
+    }
+
+    /// Whether the background worker `name` runs.
+    pub fn set_worker_up(&self, name: &str, up: bool) {
+        self.worker_up
+            .get_or_create(&WorkerLabel {
+                worker: name.into(),
+            })
+            .set(i64::from(up));
     }
 
     /// Counts a request refused by the rate limit of `bucket`.

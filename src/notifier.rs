@@ -1,10 +1,11 @@
 //! The notifier: sends the messages written to `shahr.deliveries` (inbox, e-notice, SMS) in
-//! both databases, records an e-notice's delivery receipt as the ruling's legal service, and
-//! makes final the rulings whose objection window closed with no objection. Every instance
-//! runs one; claimed messages are leased, so instances do not send the same message at once,
-//! and providers deduplicate by send id, so a retry never sends twice.
+//! both databases and records an e-notice's delivery receipt as the ruling's legal service.
+//! Every instance runs one; claimed messages are leased, so instances do not send the same
+//! message at once, and providers deduplicate by send id, so a retry never sends twice.
+//! Beside it, the finality pass makes final the rulings whose objection windows closed with
+//! no objection: on one instance at a time (the one leading the urbanism relay).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::Utc;
 use shahr_domain::{
@@ -17,9 +18,13 @@ use shahr_store::{
     PgPool, StoreError,
 };
 use shahr_urbanism::UrbanismDb;
+use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::usecases::{Article100, UseCaseError};
+use crate::{
+    events::relay::RelayRole,
+    usecases::{Article100, UseCaseError},
+};
 
 /// What the notifier works with.
 pub struct NotifierSettings {
@@ -39,7 +44,7 @@ pub struct NotifierSettings {
 const LEASE: Duration = Duration::from_secs(120);
 
 /// Runs passes until `stop` is cancelled.
-pub async fn run(settings: NotifierSettings, stop: CancellationToken) {
+pub async fn run(settings: Arc<NotifierSettings>, stop: CancellationToken) {
     loop {
         if let Err(err) = pass(&settings).await {
             tracing::warn!(error = %err, "notifier pass failed; retrying");
@@ -51,7 +56,7 @@ pub async fn run(settings: NotifierSettings, stop: CancellationToken) {
     }
 }
 
-/// One pass: due messages of both databases, then finality.
+/// One pass: due messages of both databases.
 pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
     for (pool, urbanism) in [(settings.urbanism.pool(), true), (&settings.citizen, false)] {
         let due = deliveries::claim_due(pool, 20, LEASE).await?;
@@ -59,12 +64,32 @@ pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
             deliver(settings, pool, urbanism, &delivery).await?;
         }
     }
-    match settings.article100.finalise_due().await {
-        Ok(done) if !done.is_empty() => tracing::info!(rulings = ?done, "rulings became final"),
-        Ok(_) => {}
-        Err(err) => tracing::warn!(error = %err, "finality pass failed"),
-    }
     Ok(())
+}
+
+/// Finality passes every `interval` while this instance leads the urbanism relay (so one
+/// instance at a time scans), until `stop` is cancelled.
+pub async fn run_finality(
+    article100: Article100,
+    leader: watch::Receiver<RelayRole>,
+    interval: Duration,
+    stop: CancellationToken,
+) {
+    loop {
+        if *leader.borrow() == RelayRole::Leader {
+            match article100.finalise_due().await {
+                Ok(done) if !done.is_empty() => {
+                    tracing::info!(rulings = ?done, "rulings became final");
+                }
+                Ok(_) => {}
+                Err(err) => tracing::warn!(error = %err, "finality pass failed"),
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(interval) => {}
+        }
+    }
 }
 
 async fn finish(pool: &PgPool, id: i64, outcome: &Outcome) -> Result<(), StoreError> {

@@ -301,6 +301,10 @@ pub struct Config {
     /// Clock skew tolerated on `exp` and `nbf`.
     #[serde(with = "humantime_serde")]
     pub jwt_leeway: Duration,
+    /// How often the finality pass looks for rulings whose objection windows have closed
+    /// (on the instance leading the urbanism relay).
+    #[serde(with = "humantime_serde")]
+    pub finality_interval: Duration,
     /// Log filter in `tracing` syntax (`info`, `shahr_gateway=debug,info`); `RUST_LOG` wins.
     pub log_filter: String,
     /// `text` or `json`.
@@ -399,6 +403,7 @@ impl Default for Config {
             jwks_min_refresh: Duration::from_secs(60),
             jwks_max_age: Duration::from_secs(3600),
             jwks_timeout: Duration::from_secs(5),
+            finality_interval: Duration::from_secs(60),
             jwt_claims: crate::auth::ClaimNames::default(),
             jwt_issuer: "shahr-gateway-dev".into(),
             jwt_audience: "shahr-gateway".into(),

@@ -87,6 +87,7 @@ impl Config {
             ("body_read_timeout", self.body_read_timeout),
             ("upload_ttl", self.upload_ttl),
             ("jwks_timeout", self.jwks_timeout),
+            ("finality_interval", self.finality_interval),
             ("jwks_max_age", self.jwks_max_age),
             ("ws_init_timeout", self.ws_init_timeout),
             ("server_time_interval", self.server_time_interval),

@@ -17,27 +17,38 @@ use tokio_postgres::GenericClient;
 
 use super::{steps::step, today, Article100, UseCaseError};
 
+/// Cases looked at per statement of a finality pass.
+const FINALITY_BATCH: i64 = 200;
+
 impl Article100 {
     /// Makes final the rulings whose parties' windows have all closed with no objection in
     /// time; returns their legacy ids.
     pub async fn finalise_due(&self) -> Result<Vec<i32>, UseCaseError> {
         let today = today();
-        let client = self.db.pool().get().await?;
-        let waiting = self.db.waiting_for_finality(&**client).await?;
-        drop(client);
-        // A window lasts at least its days after the last service, whatever the holidays.
-        let days = i64::from(self.rules.objection_window_days);
+        // A window lasts at least its days after the last service, whatever the holidays:
+        // only cases served before that are looked at, a bounded batch at a time.
+        let served_before = today - Duration::days(i64::from(self.rules.objection_window_days));
         let mut done = Vec::new();
-        for w in waiting {
-            let possibly_due = !w.unserved
-                && w.last_served
-                    .is_some_and(|d| d + Duration::days(days) < today);
-            if !possibly_due {
-                continue;
+        let mut after = 0;
+        loop {
+            let client = self.db.pool().get().await?;
+            let batch = self
+                .db
+                .waiting_for_finality(&**client, served_before, after, FINALITY_BATCH)
+                .await?;
+            drop(client);
+            let Some(last) = batch.last().map(|w| w.case_id) else {
+                break;
+            };
+            for w in &batch {
+                if self.finalise_one(w.case_id, w.ruling_id, today).await? {
+                    done.push(w.ruling_id);
+                }
             }
-            if self.finalise_one(w.case_id, w.ruling_id, today).await? {
-                done.push(w.ruling_id);
+            if (batch.len() as i64) < FINALITY_BATCH {
+                break;
             }
+            after = last;
         }
         Ok(done)
     }

@@ -17,16 +17,20 @@ async fn twice_the_pool_of_concurrent_retries_of_one_submission_all_answer_with_
     let input = json!({ "serviceCode": "land_use_inquiry", "renovationCode": "9-1-12-7-301-0-0",
                         "idempotencyKey": "retry-storm" });
     let tries = 2 * app.config.db_pool_size;
-    let answers = futures_util::future::join_all((0..tries).map(|_| {
-        app.query_as(&citizen, SUBMIT, json!({ "input": input.clone() }))
-    }))
+    let answers = futures_util::future::join_all(
+        (0..tries).map(|_| app.query_as(&citizen, SUBMIT, json!({ "input": input.clone() }))),
+    )
     .await;
     let mut codes = std::collections::BTreeSet::new();
     let mut created = 0;
     for body in &answers {
         assert!(body["errors"].is_null(), "{body}");
         let submitted = &body["data"]["submitServiceRequest"];
-        codes.insert(submitted["request"]["trackingCode"].as_str().map(str::to_owned));
+        codes.insert(
+            submitted["request"]["trackingCode"]
+                .as_str()
+                .map(str::to_owned),
+        );
         created += usize::from(submitted["created"] == Value::Bool(true));
     }
     assert_eq!(codes.len(), 1, "one request: {codes:?}");

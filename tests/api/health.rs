@@ -104,6 +104,21 @@ async fn metrics_count_requests_by_known_operation_name_and_report_pools() {
         "{text}"
     );
     assert!(text.contains("shahr_subscribers"), "{text}");
+    // Every background worker runs under supervision.
+    for worker in [
+        "notifier",
+        "finality",
+        "dashboards",
+        "upload_expiry",
+        "relay_urbanism",
+        "relay_citizen",
+        "stream_reader",
+    ] {
+        assert!(
+            text.contains(&format!("shahr_worker_up{{worker=\"{worker}\"}} 1")),
+            "{worker}: {text}"
+        );
+    }
 }
 
 #[tokio::test]

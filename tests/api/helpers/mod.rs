@@ -100,6 +100,7 @@ impl TestAppBuilder {
             db_pool_size: 4,
             server_time_interval: Duration::from_millis(200),
             relay_poll_interval: Duration::from_millis(200),
+            finality_interval: Duration::from_millis(200),
             shutdown_grace: Duration::from_secs(2),
             upload_dir: Some(uploads.path().to_owned()),
             ..Config::default()

@@ -526,13 +526,18 @@ impl UrbanismDb {
     /// Cases waiting in their objection window (or served but not yet in it) with their
     /// latest primary ruling, the latest day any party was served, and whether a party on
     /// record has not been served at all; one statement.
+    /// Cases whose every party is served and whose last service was before `served_before`,
+    /// after case `after`, at most `limit`, in case order (call again from the last one).
     pub async fn waiting_for_finality(
         &self,
         client: &impl GenericClient,
+        served_before: NaiveDate,
+        after: i32,
+        limit: i64,
     ) -> Result<Vec<Waiting>, StoreError> {
         let rows = client
             .query(
-                "SELECT w.id_takhalof, w.id_ray, \
+                "SELECT * FROM (SELECT w.id_takhalof, w.id_ray, \
                  GREATEST((SELECT max(shahr.jalali_to_date(e.tarikh_eblagh)) FROM tbl_eblagh e WHERE e.id_ray = w.id_ray), \
                           (SELECT max(s.served_on) FROM shahr.services s WHERE s.document = 'RULING' AND s.document_id = w.id_ray)), \
                  EXISTS (SELECT 1 FROM shahr.document_parties p WHERE p.document = 'RULING' AND p.document_id = w.id_ray \
@@ -540,7 +545,8 @@ impl UrbanismDb {
                                          AND s.document_id = w.id_ray AND s.party = p.party)) \
                  FROM (SELECT DISTINCT ON (c.id_takhalof) c.id_takhalof, r.id_ray FROM tbl_parvandeh_takhalof c \
                        JOIN tbl_ray r ON r.id_takhalof = c.id_takhalof AND r.marhaleh_ray = ANY($2) AND NOT (r.noe_ray = ANY($3)) \
-                       WHERE c.marhaleh = ANY($1) ORDER BY c.id_takhalof, r.id_ray DESC) w",
+                       WHERE c.marhaleh = ANY($1) AND c.id_takhalof > $5 ORDER BY c.id_takhalof, r.id_ray DESC) w) d (case_id, ruling_id, last_served, unserved) \
+                 WHERE NOT d.unserved AND d.last_served < $4 ORDER BY d.case_id LIMIT $6",
                 &[
                     &codes::CASE_STATUS.spellings_of(&[
                         shahr_domain::vocabulary::CaseStatus::Notified,
@@ -548,6 +554,9 @@ impl UrbanismDb {
                     ]),
                     &codes::RULING_STAGE.spellings(RulingStage::Primary),
                     &codes::RULING_KIND.spellings(RulingKind::InterimOrder),
+                    &served_before,
+                    &after,
+                    &limit,
                 ],
             )
             .await?;
