@@ -230,7 +230,11 @@ async fn execute(
     match batch {
         BatchRequest::Single(request) => {
             let (request, info) = prepare(request);
-            let response = run_with_deadline(state, request).await;
+            let response = if mutation {
+                run_to_the_end(state, request).await
+            } else {
+                run_with_deadline(state, request).await
+            };
             let (status, body) = shape(rtype, &response, &info);
             record(state, &info, &response, started);
             let mut out = text_response(status, rtype, body);
@@ -256,6 +260,32 @@ async fn execute(
                 })
                 .collect();
             text_response(StatusCode::OK, rtype, format!("[{}]", bodies.join(",")))
+        }
+    }
+}
+
+/// A mutation runs to its end: once its transaction may have begun, neither the deadline
+/// nor a client that goes away may cut it off, or a commit could land while the client is
+/// told it failed. It runs in a task of its own (dropping this request does not cancel it);
+/// each of its steps is bounded by the pool checkout and statement timeouts instead, and the
+/// rate limits and validation came before it.
+async fn run_to_the_end(
+    state: &HttpState,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
+    let schema = state.schema.clone();
+    match tokio::spawn(async move { schema.execute(request).await }).await {
+        Ok(response) => response,
+        Err(err) => {
+            tracing::error!(error = %err, "a mutation's task failed");
+            let mut err = async_graphql::ServerError::new(
+                "the mutation failed; retry it with the same idempotency key",
+                None,
+            );
+            let mut ext = async_graphql::ErrorExtensionValues::default();
+            ext.set("code", "INTERNAL_SERVER_ERROR");
+            err.extensions = Some(ext);
+            async_graphql::Response::from_errors(vec![err])
         }
     }
 }

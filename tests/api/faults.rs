@@ -59,3 +59,62 @@ async fn a_pool_full_of_concurrent_submissions_all_go_through() {
         assert_eq!(body["data"]["submitServiceRequest"]["created"], true);
     }
 }
+
+#[tokio::test]
+async fn a_mutation_that_outlasts_the_request_deadline_commits_and_says_so() {
+    let app = TestApp::builder()
+        .configure(|c| c.request_timeout = std::time::Duration::from_millis(300))
+        .spawn()
+        .await;
+    let submitted = app
+        .query_as(
+            &app.citizen(PARCEL_OWNER),
+            SUBMIT,
+            json!({ "input": { "serviceCode": "land_use_inquiry", "renovationCode": "9-1-12-7-301-0-0" } }),
+        )
+        .await;
+    let code = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"]
+        .as_str()
+        .expect("tracking code")
+        .to_owned();
+    // Another session holds the request's row, so the move waits inside its transaction
+    // well past the 300 ms deadline.
+    let mut blocker = app.databases.citizen.client().await;
+    let lock = blocker.transaction().await.expect("begin");
+    lock.execute(
+        "SELECT 1 FROM shahr.requests WHERE tracking_code = $1 FOR UPDATE",
+        &[&code],
+    )
+    .await
+    .expect("lock");
+    let staff = app.staff(9);
+    let moving = app.query_as(
+        &staff,
+        "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }",
+        json!({ "code": code }),
+    );
+    let release = async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        lock.commit().await.expect("release");
+    };
+    let (moved, ()) = tokio::join!(moving, release);
+    assert!(
+        moved["errors"].is_null(),
+        "the client hears what happened: {moved}"
+    );
+    let state = moved["data"]["advanceServiceRequest"]["request"]["state"].clone();
+    let stored: String = app
+        .databases
+        .citizen
+        .client()
+        .await
+        .query_one(
+            "SELECT state FROM shahr.requests WHERE tracking_code = $1",
+            &[&code],
+        )
+        .await
+        .expect("state")
+        .get(0);
+    assert_ne!(stored, "SUBMITTED", "the move committed");
+    assert!(state.is_string(), "{moved}");
+}
