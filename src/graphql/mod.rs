@@ -9,6 +9,7 @@ pub mod context;
 pub mod dashboards;
 pub mod error;
 pub mod guard;
+pub mod idempotency;
 pub mod live;
 pub mod loaders;
 pub mod me;

@@ -118,3 +118,76 @@ async fn a_mutation_that_outlasts_the_request_deadline_commits_and_says_so() {
     assert_ne!(stored, "SUBMITTED", "the move committed");
     assert!(state.is_string(), "{moved}");
 }
+
+#[tokio::test]
+async fn a_move_retried_with_its_idempotency_key_is_applied_once() {
+    let app = TestApp::spawn().await;
+    let submitted = app
+        .query_as(
+            &app.citizen(PARCEL_OWNER),
+            SUBMIT,
+            json!({ "input": { "serviceCode": "land_use_inquiry", "renovationCode": "9-1-12-7-301-0-0" } }),
+        )
+        .await;
+    let code = submitted["data"]["submitServiceRequest"]["request"]["trackingCode"]
+        .as_str()
+        .expect("tracking code")
+        .to_owned();
+    let staff = app.staff(9);
+    let advance = |key: Option<&str>| {
+        let mut input = json!({ "trackingCode": code });
+        if let Some(key) = key {
+            input["idempotencyKey"] = json!(key);
+        }
+        app.query_as(
+            &staff,
+            "mutation($input: ServiceRequestMoveInput!) { advanceServiceRequest(input: $input) { request { state } } }",
+            json!({ "input": input }),
+        )
+    };
+    // A client that retries at once, four times over.
+    let answers = futures_util::future::join_all((0..4).map(|_| advance(Some("move-1")))).await;
+    let states: std::collections::BTreeSet<String> = answers
+        .iter()
+        .map(|a| {
+            assert!(a["errors"].is_null(), "{a}");
+            a["data"]["advanceServiceRequest"]["request"]["state"]
+                .as_str()
+                .expect("state")
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(states.len(), 1, "{states:?}");
+    let moves: i64 = app
+        .databases
+        .citizen
+        .client()
+        .await
+        .query_one(
+            "SELECT count(*) FROM shahr.request_history h JOIN shahr.requests r ON r.id = h.request_id \
+             WHERE r.tracking_code = $1 AND h.from_state IS NOT NULL",
+            &[&code],
+        )
+        .await
+        .expect("count")
+        .get(0);
+    assert_eq!(moves, 1, "applied once");
+    // Later, the same key again: the same answer, no change.
+    let again = advance(Some("move-1")).await;
+    assert_eq!(
+        again["data"]["advanceServiceRequest"]["request"]["state"].as_str(),
+        states.iter().next().map(String::as_str)
+    );
+    // The key belongs to that move: another mutation or input with it is refused.
+    let reused = app
+        .query_as(
+            &staff,
+            "mutation($input: ServiceRequestMoveInput!) { rejectServiceRequest(input: $input) { request { state } } }",
+            json!({ "input": { "trackingCode": code, "comment": "ناقص", "idempotencyKey": "move-1" } }),
+        )
+        .await;
+    assert_eq!(
+        reused["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_REUSED",
+        "{reused}"
+    );
+}

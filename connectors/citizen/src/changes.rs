@@ -1,6 +1,8 @@
 //! Filing requests and moving them: each change writes its history row, outbox event and
 //! audit entry in one transaction.
 
+use shahr_store::idempotency;
+
 use super::*;
 
 impl CitizenDb {
@@ -133,6 +135,9 @@ impl CitizenDb {
     ) -> Result<ServiceRequest, TransitionError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
+        if let Some(done) = claim_key(&tx, change.idempotency.as_ref()).await? {
+            return Ok(done);
+        }
         let current = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(TransitionError::NotFound)?;
@@ -192,8 +197,20 @@ impl CitizenDb {
             "changeServiceRequestState",
         )
         .await?;
+        if let Some(key) = &change.idempotency {
+            idempotency::complete(&*tx, key, &updated.tracking_code).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(updated)
+    }
+
+    /// What an earlier attempt with this idempotency key left, if any.
+    pub async fn idempotency_prior(
+        &self,
+        key: &idempotency::Key,
+    ) -> Result<Option<idempotency::Claim>, StoreError> {
+        let client = self.pool.get().await?;
+        idempotency::prior(&**client, key).await
     }
 
     /// Assigns a request to a staff member (by subject), with history, outbox and audit.
@@ -202,10 +219,14 @@ impl CitizenDb {
         tracking_code: &str,
         assignee: &str,
         actor: &Actor,
+        key: Option<&idempotency::Key>,
         allowed: impl Fn(&ServiceRequest) -> bool,
     ) -> Result<ServiceRequest, TransitionError> {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await.map_err(StoreError::from)?;
+        if let Some(done) = claim_key(&tx, key).await? {
+            return Ok(done);
+        }
         let current = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(TransitionError::NotFound)?;
@@ -228,6 +249,9 @@ impl CitizenDb {
             "assignServiceRequest",
         )
         .await?;
+        if let Some(key) = key {
+            idempotency::complete(&*tx, key, &updated.tracking_code).await?;
+        }
         tx.commit().await.map_err(StoreError::from)?;
         Ok(updated)
     }
@@ -325,4 +349,34 @@ async fn by_idempotency_key(
         )
         .await?;
     Ok(row.as_ref().map(records::request_from_row))
+}
+
+/// Claims a change's idempotency key in its transaction: the request as it is now when the
+/// change was made already (the key names its tracking code), `None` when it is new.
+async fn claim_key(
+    tx: &deadpool_postgres::Transaction<'_>,
+    key: Option<&idempotency::Key>,
+) -> Result<Option<ServiceRequest>, TransitionError> {
+    let Some(key) = key else {
+        return Ok(None);
+    };
+    match idempotency::claim(&**tx, key).await? {
+        idempotency::Claim::Fresh => Ok(None),
+        idempotency::Claim::Reused => Err(TransitionError::KeyReused),
+        idempotency::Claim::Done(code) => {
+            let row = tx
+                .query_opt(
+                    &format!(
+                        "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = $1"
+                    ),
+                    &[&code],
+                )
+                .await
+                .map_err(StoreError::from)?;
+            row.as_ref()
+                .map(records::request_from_row)
+                .map(Some)
+                .ok_or(TransitionError::NotFound)
+        }
+    }
 }

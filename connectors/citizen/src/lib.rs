@@ -70,6 +70,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "request_payments",
             sql: include_str!("../migrations/0007_request_payments.sql"),
         },
+        Migration {
+            version: 8,
+            name: "idempotency_keys",
+            sql: include_str!("../migrations/0008_idempotency_keys.sql"),
+        },
     ],
 };
 
@@ -88,6 +93,9 @@ pub enum TransitionError {
     /// The payment given with the move does not fit it.
     #[error(transparent)]
     Payment(#[from] shahr_domain::requests::PaymentError),
+    /// The idempotency key was used for another command or payload.
+    #[error("this idempotency key was used for another change")]
+    KeyReused,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -105,6 +113,8 @@ pub struct Change {
     pub parcel_area: Option<shahr_domain::quantities::Area>,
     /// The payment a move to `PAID` records (its reference and amount).
     pub payment: Option<shahr_domain::requests::Payment>,
+    /// The client's idempotency key: a retry finds the first attempt's result.
+    pub idempotency: Option<shahr_store::idempotency::Key>,
 }
 
 /// An uploaded file's metadata.

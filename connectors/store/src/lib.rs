@@ -11,6 +11,7 @@
 pub mod audit;
 pub mod deliveries;
 pub mod error;
+pub mod idempotency;
 pub mod listener;
 pub mod migrate;
 pub mod outbox;

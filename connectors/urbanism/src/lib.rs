@@ -74,6 +74,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "document_pdfs",
             sql: include_str!("../migrations/0007_document_pdfs.sql"),
         },
+        shahr_store::migrate::Migration {
+            version: 8,
+            name: "idempotency_keys",
+            sql: include_str!("../migrations/0008_idempotency_keys.sql"),
+        },
     ],
 };
 

@@ -37,6 +37,10 @@ pub struct ServiceRequestMoveInput {
     pub comment: Option<String>,
     /// Moving a request on to `PAID`: the payment, for exactly its fee.
     pub payment: Option<RequestPaymentInput>,
+    /// Makes retries safe: a retry with the same key (and the same input) answers with the
+    /// first attempt's result and changes nothing again; the `Idempotency-Key` header works
+    /// too. At most 128 characters.
+    pub idempotency_key: Option<String>,
 }
 
 /// The payment of a request's fee.
@@ -55,6 +59,8 @@ pub struct AssignServiceRequestInput {
     pub tracking_code: String,
     /// The staff member's sign-in subject.
     pub assignee: String,
+    /// Makes retries safe, as for the other moves (or the `Idempotency-Key` header).
+    pub idempotency_key: Option<String>,
 }
 
 /// Attaches an uploaded file to a request.

@@ -48,6 +48,10 @@ pub(super) fn transition_error(e: TransitionError) -> ApiError {
             ApiError::bad_input(&format!("input.{}", e.field()), e.to_string())
                 .with_fa(e.message_fa())
         }
+        TransitionError::KeyReused => ApiError::new(
+            ErrorCode::IdempotencyKeyReused,
+            "this idempotency key was used for another change",
+        ),
         TransitionError::Store(e) => ApiError::from(e),
     }
 }
@@ -178,6 +182,17 @@ pub(super) fn actor_for(viewer: &Viewer, role: Role) -> ApiResult<Actor> {
     Ok(Actor::person(&p.subject, role))
 }
 
+/// The mutation a move is asked with (the idempotency key belongs to it).
+fn move_name(action: Move) -> &'static str {
+    match action {
+        Move::Advance => "advanceServiceRequest",
+        Move::DocumentsIncomplete => "returnServiceRequestForDocuments",
+        Move::Reject => "rejectServiceRequest",
+        Move::Resubmit => "resubmitServiceRequest",
+        Move::Withdraw => "withdrawServiceRequest",
+    }
+}
+
 pub(super) async fn change(
     ctx: &Context<'_>,
     input: ServiceRequestMoveInput,
@@ -200,8 +215,29 @@ pub(super) async fn change(
     // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system; a
     // certificate waits until nothing stands against the parcel, and is issued in the
     // urbanism system before the request is marked issued (idempotent by tracking code).
+    let payment_key = input
+        .payment
+        .as_ref()
+        .map(|p| (p.reference.clone(), p.amount.0));
+    let key = crate::graphql::idempotency::command_key(
+        ctx,
+        move_name(action),
+        input.idempotency_key.as_deref(),
+        &(&code, &comment, &payment_key),
+    )?;
+    // A retry of a change already made goes straight to its answer: the steps before the
+    // change (a certificate) must not run again for a request that has moved on since.
+    let retry = match &key {
+        Some(key) => deps
+            .citizen
+            .idempotency_prior(key)
+            .await
+            .map_err(ApiError::from)?
+            .is_some(),
+        None => false,
+    };
     let mut area = None;
-    if action == Move::Advance {
+    if action == Move::Advance && !retry {
         if let Some((request, parcel)) = request_and_parcel(ctx, &code).await? {
             area = parcel.as_ref().and_then(|p| p.area);
             if staff_may_act(ctx.viewer(), &request) {
@@ -231,6 +267,7 @@ pub(super) async fn change(
         comment,
         parcel_area: area,
         payment,
+        idempotency: key,
     };
     let updated = deps
         .citizen

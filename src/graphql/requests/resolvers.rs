@@ -372,16 +372,20 @@ impl RequestsMutation {
             )
             .into());
         }
+        let code = input.tracking_code.trim().to_uppercase();
+        let key = crate::graphql::idempotency::command_key(
+            ctx,
+            "assignServiceRequest",
+            input.idempotency_key.as_deref(),
+            &(&code, &assignee),
+        )?;
         let viewer = ctx.viewer().clone();
         let updated = ctx
             .deps()
             .citizen
-            .assign(
-                &input.tracking_code.trim().to_uppercase(),
-                &assignee,
-                &actor,
-                move |r| staff_may_act(&viewer, r),
-            )
+            .assign(&code, &assignee, &actor, key.as_ref(), move |r| {
+                staff_may_act(&viewer, r)
+            })
             .await
             .map_err(transition_error)?;
         Ok(ServiceRequestPayload {

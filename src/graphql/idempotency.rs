@@ -1,0 +1,46 @@
+//! Idempotency keys of state-changing mutations: the input's `idempotencyKey`, or the
+//! `Idempotency-Key` header. The key is stored with the change, in its transaction, and a
+//! retry with it answers with the first attempt's result without changing anything again;
+//! the same key with another mutation or another input is refused (`IDEMPOTENCY_KEY_REUSED`).
+
+use async_graphql::Context;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use shahr_store::idempotency::Key;
+
+use super::{
+    access::signed_in,
+    context::ContextExt,
+    error::{ApiError, ApiResult},
+};
+
+/// The key of `operation` with `input` (what makes two attempts the same command), if the
+/// client sent one.
+pub fn command_key(
+    ctx: &Context<'_>,
+    operation: &'static str,
+    field_key: Option<&str>,
+    input: &impl Serialize,
+) -> ApiResult<Option<Key>> {
+    let Some(key) = field_key
+        .map(str::to_owned)
+        .or_else(|| ctx.idempotency_header().map(str::to_owned))
+    else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > 128 {
+        return Err(ApiError::bad_input(
+            "input.idempotencyKey",
+            "the key must be 1 to 128 characters",
+        ));
+    }
+    let subject = signed_in(ctx.viewer())?.subject.clone();
+    let canonical = serde_json::to_vec(&(operation, input))
+        .map_err(|e| ApiError::bad_input("input", format!("unreadable input: {e}")))?;
+    Ok(Some(Key {
+        subject,
+        key,
+        operation,
+        payload_hash: hex::encode(Sha256::digest(&canonical)),
+    }))
+}
