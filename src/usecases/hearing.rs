@@ -21,6 +21,8 @@ use shahr_urbanism::{
 };
 use tokio_postgres::GenericClient;
 
+use shahr_store::idempotency::Key;
+
 use super::{
     bad, conflict_in, policy,
     steps::{mobiles, party_records, step, tell_parties, Message},
@@ -273,9 +275,13 @@ impl Article100 {
         p: &Principal,
         case_id: i32,
         statement: &str,
+        key: Option<&Key>,
     ) -> Result<Defence, UseCaseError> {
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, case_id)
@@ -354,6 +360,7 @@ impl Article100 {
             },
         )
         .await?;
+        super::keys::complete(&*tx, key, &defence).await?;
         tx.commit().await?;
         Ok(defence)
     }

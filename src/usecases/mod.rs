@@ -22,6 +22,7 @@ pub mod enforcement;
 pub mod finality;
 pub mod hearing;
 pub mod issuing;
+mod keys;
 pub mod objection;
 pub mod policy;
 pub mod referral;

@@ -33,6 +33,8 @@ pub struct FileObjection {
     /// For a paper letter filed by staff on an owner's behalf: that owner (the municipality
     /// when absent).
     pub on_behalf_of: Option<Party>,
+    /// The client's idempotency key: a retry finds the first attempt's result.
+    pub idempotency: Option<shahr_store::idempotency::Key>,
 }
 
 /// A recorded objection.
@@ -66,6 +68,10 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, input.idempotency.as_ref()).await? {
+            let stored: StoredObjected = super::keys::decode(&done)?;
+            return stored.into_objected();
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, facts.case_id)
@@ -227,13 +233,59 @@ impl Article100 {
             )
             .await?;
         }
-        tx.commit().await?;
-        Ok(Objected {
+        let objected = Objected {
             party,
             received_on,
             in_time: t.in_time,
             last_day: t.last_day,
             joined_appeal: joined,
+        };
+        super::keys::complete(
+            &*tx,
+            input.idempotency.as_ref(),
+            &StoredObjected::from(&objected),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(objected)
+    }
+}
+
+/// An objection's answer as kept with its idempotency key.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct StoredObjected {
+    party: String,
+    received_on: NaiveDate,
+    in_time: bool,
+    last_day: Option<NaiveDate>,
+    joined_appeal: bool,
+}
+
+impl From<&Objected> for StoredObjected {
+    fn from(o: &Objected) -> Self {
+        Self {
+            party: o.party.key(),
+            received_on: o.received_on,
+            in_time: o.in_time,
+            last_day: o.last_day,
+            joined_appeal: o.joined_appeal,
+        }
+    }
+}
+
+impl StoredObjected {
+    fn into_objected(self) -> Result<Objected, UseCaseError> {
+        Ok(Objected {
+            party: Party::from_key(&self.party).ok_or_else(|| {
+                UseCaseError::Store(shahr_store::StoreError::Data(format!(
+                    "an idempotency record names no party: {}",
+                    self.party
+                )))
+            })?,
+            received_on: self.received_on,
+            in_time: self.in_time,
+            last_day: self.last_day,
+            joined_appeal: self.joined_appeal,
         })
     }
 }

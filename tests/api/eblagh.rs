@@ -363,14 +363,31 @@ async fn each_party_objects_in_its_own_window_a_second_objection_joins_the_appea
 
     // The municipality objects too, in its own window: recorded, joining the same appeal
     // (it used to roll back and be lost).
+    let municipality_input = json!({ "input": { "ruling": ruling,
+        "statement": "جریمه کمتر از حد قانونی است.", "idempotencyKey": "municipality-objection" } });
     let municipality = app
-        .query_as(
-            &staff,
-            OBJECT,
-            json!({ "input": { "ruling": ruling, "statement": "جریمه کمتر از حد قانونی است." } }),
-        )
+        .query_as(&staff, OBJECT, municipality_input.clone())
         .await;
     ok(&municipality);
+    // A retry with its key answers the same and records nothing again.
+    let retried = app.query_as(&staff, OBJECT, municipality_input).await;
+    assert_eq!(
+        retried["data"]["fileObjection"]["receivedOn"],
+        municipality["data"]["fileObjection"]["receivedOn"]
+    );
+    assert_eq!(
+        retried["data"]["fileObjection"]["joinedAppeal"], true,
+        "{retried}"
+    );
+    assert_eq!(
+        crate::flow::count(
+            &app,
+            "SELECT count(*) FROM shahr.objections WHERE party = 'municipality' AND case_id = 7"
+        )
+        .await,
+        1,
+        "recorded once"
+    );
     let m = &municipality["data"]["fileObjection"];
     assert_eq!(
         (

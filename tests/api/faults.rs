@@ -191,3 +191,42 @@ async fn a_move_retried_with_its_idempotency_key_is_applied_once() {
         "{reused}"
     );
 }
+
+#[tokio::test]
+async fn a_defence_retried_with_its_idempotency_key_is_recorded_once() {
+    let app = TestApp::spawn().await;
+    let s = crate::flow::Session::new(&app);
+    crate::flow::ok(&s.refer(&s.staff).await);
+    crate::flow::ok(&s.schedule(&s.secretary, 1, 20).await);
+    crate::flow::ok(&s.serve_summons(&s.secretary).await);
+    let owner = app.citizen(crate::flow::OWNER);
+    let defend = |statement: &str| {
+        app.query_as(
+            &owner,
+            "mutation($input: RecordDefenceInput!) { recordDefence(input: $input) { defence { id statement } } }",
+            json!({ "input": { "case": crate::flow::gid("ViolationCase", 7),
+                               "statement": statement, "idempotencyKey": "defence-1" } }),
+        )
+    };
+    let (first, second) = tokio::join!(
+        defend("طبقه چهارم با مجوز شفاهی ساخته شد."),
+        defend("طبقه چهارم با مجوز شفاهی ساخته شد.")
+    );
+    crate::flow::ok(&first);
+    crate::flow::ok(&second);
+    assert_eq!(
+        first["data"]["recordDefence"]["defence"]["id"],
+        second["data"]["recordDefence"]["defence"]["id"]
+    );
+    let kept = crate::flow::count(
+        &app,
+        "SELECT count(*) FROM shahr.defences WHERE case_id = 7",
+    )
+    .await;
+    assert_eq!(kept, 1, "recorded once");
+    let other = defend("متن دیگر").await;
+    assert_eq!(
+        other["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_REUSED",
+        "{other}"
+    );
+}

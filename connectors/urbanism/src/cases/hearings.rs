@@ -25,7 +25,7 @@ pub struct Hearing {
 }
 
 /// An owner's defence on file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Defence {
     /// Row id.
     pub id: i64,

@@ -89,6 +89,13 @@ impl AfterRulingMutation {
             .as_deref()
             .map(|id| party_of("input.onBehalfOf", id))
             .transpose()?;
+        let received_on = input.received_on.map(|d| d.0);
+        let idempotency = crate::graphql::idempotency::command_key(
+            ctx,
+            "fileObjection",
+            input.idempotency_key.as_deref(),
+            &(ruling, &statement, received_on, &input.on_behalf_of),
+        )?;
         let objected = ctx
             .deps()
             .article100
@@ -97,8 +104,9 @@ impl AfterRulingMutation {
                 FileObjection {
                     ruling_id: ruling,
                     statement,
-                    received_on: input.received_on.map(|d| d.0),
+                    received_on,
                     on_behalf_of,
+                    idempotency,
                 },
             )
             .await

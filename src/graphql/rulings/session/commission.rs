@@ -203,10 +203,16 @@ impl SessionMutation {
             &input.statement,
             shahr_domain::session::MAX_TEXT_CHARS,
         )?;
+        let key = crate::graphql::idempotency::command_key(
+            ctx,
+            "recordDefence",
+            input.idempotency_key.as_deref(),
+            &(case_id, &statement),
+        )?;
         let defence = ctx
             .deps()
             .article100
-            .record_defence(p, case_id, &statement)
+            .record_defence(p, case_id, &statement, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(RecordDefencePayload {

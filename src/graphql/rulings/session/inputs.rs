@@ -134,6 +134,9 @@ pub struct RecordDefenceInput {
     pub case: ID,
     /// The statement (1 to 8000 characters).
     pub statement: String,
+    /// Makes retries safe: a retry with the same key (and input) answers with the defence
+    /// the first attempt recorded; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The recorded defence.
@@ -374,6 +377,9 @@ pub struct FileObjectionInput {
     /// Staff entering an owner's paper letter: the owner (`Ruling.parties { id }`); absent,
     /// the objection is the municipality's.
     pub on_behalf_of: Option<String>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The recorded objection.
