@@ -45,7 +45,9 @@ pub struct RedisBus {
     client: redis::Client,
     settings: RedisBusSettings,
     sender: broadcast::Sender<Arc<Event>>,
-    writer: tokio::sync::Mutex<Option<MultiplexedConnection>>,
+    /// The shared connection for writes and reads: Redis multiplexes commands on it, so
+    /// each caller takes a clone and the lock is held only to (re)connect.
+    shared: tokio::sync::Mutex<Option<MultiplexedConnection>>,
 }
 
 fn stream_key(prefix: &str, source: Source) -> String {
@@ -94,7 +96,7 @@ impl RedisBus {
             client,
             settings,
             sender,
-            writer: tokio::sync::Mutex::new(None),
+            shared: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -106,6 +108,22 @@ impl RedisBus {
             .get_multiplexed_async_connection_with_config(&config)
             .await
             .map_err(|e| BusError(e.to_string()))
+    }
+
+    /// A clone of the shared connection, connecting first when there is none.
+    async fn shared(&self) -> Result<MultiplexedConnection, BusError> {
+        let mut guard = self.shared.lock().await;
+        if let Some(conn) = guard.as_ref() {
+            return Ok(conn.clone());
+        }
+        let conn = self.connect(self.settings.timeout).await?;
+        *guard = Some(conn.clone());
+        Ok(conn)
+    }
+
+    /// Drops the shared connection after an error; the next call connects again.
+    async fn reset_shared(&self) {
+        *self.shared.lock().await = None;
     }
 
     /// Reads both streams from their current end and fans events out, until `stop`. After a
@@ -195,13 +213,7 @@ impl RedisBus {
 #[async_trait]
 impl EventBus for RedisBus {
     async fn publish(&self, event: NewEvent) -> Result<EventId, BusError> {
-        let mut guard = self.writer.lock().await;
-        if guard.is_none() {
-            *guard = Some(self.connect(self.settings.timeout).await?);
-        }
-        let Some(conn) = guard.as_mut() else {
-            return Err(BusError("no connection".into()));
-        };
+        let mut conn = self.shared().await?;
         let script = redis::Script::new(APPEND);
         let result: redis::RedisResult<String> = script
             .key(stream_key(&self.settings.prefix, event.source))
@@ -215,28 +227,35 @@ impl EventBus for RedisBus {
             .arg(&event.payload)
             .arg(event.occurred_at.to_rfc3339())
             .arg(self.settings.max_len)
-            .invoke_async(conn)
+            .invoke_async(&mut conn)
             .await;
         match result {
             Ok(id) => Ok(EventId(id)),
             Err(err) => {
                 // Reconnect on the next call; the relay keeps the row and retries.
-                *guard = None;
+                self.reset_shared().await;
                 Err(BusError(err.to_string()))
             }
         }
     }
 
     async fn recent(&self, source: Source, after: (i64, i64)) -> Result<Vec<Arc<Event>>, BusError> {
-        let mut conn = self.connect(self.settings.timeout).await?;
+        const PAGE: usize = 1000;
+        let mut conn = self.shared().await?;
         let key = stream_key(&self.settings.prefix, source);
         let mut from = format!("({}-{}", after.0, after.1);
         let mut out = Vec::new();
-        loop {
+        // The stream holds at most about `max_len` entries: so much, and no more, is read.
+        let pages = usize::try_from(self.settings.max_len).unwrap_or(usize::MAX) / PAGE + 2;
+        for _ in 0..pages {
             let reply: redis::streams::StreamRangeReply =
-                redis::AsyncCommands::xrange_count(&mut conn, &key, &from, "+", 1000)
-                    .await
-                    .map_err(|e| BusError(e.to_string()))?;
+                match redis::AsyncCommands::xrange_count(&mut conn, &key, &from, "+", PAGE).await {
+                    Ok(reply) => reply,
+                    Err(err) => {
+                        self.reset_shared().await;
+                        return Err(BusError(err.to_string()));
+                    }
+                };
             let n = reply.ids.len();
             for entry in reply.ids {
                 from = format!("({}", entry.id);
@@ -244,18 +263,22 @@ impl EventBus for RedisBus {
                     out.push(Arc::new(event));
                 }
             }
-            if n < 1000 {
+            if n < PAGE {
                 return Ok(out);
             }
         }
+        tracing::warn!(
+            source = source.as_str(),
+            "recent events: read the stream's whole length; stopping there"
+        );
+        Ok(out)
     }
 
     async fn forget(&self, source: Source, outbox_ids: &[i64]) {
         if outbox_ids.is_empty() {
             return;
         }
-        let mut guard = self.writer.lock().await;
-        let Some(conn) = guard.as_mut() else {
+        let Ok(mut conn) = self.shared().await else {
             return;
         };
         let result: redis::RedisResult<i64> = redis::cmd("HDEL")
@@ -265,7 +288,7 @@ impl EventBus for RedisBus {
                 source.as_str()
             ))
             .arg(outbox_ids)
-            .query_async(conn)
+            .query_async(&mut conn)
             .await;
         if let Err(err) = result {
             tracing::debug!(error = %err, "could not trim the relay's dedup record");

@@ -215,3 +215,55 @@ async fn three_gateway_processes_deliver_each_ruling_once_and_a_terminated_one_h
         .await
         .is_none());
 }
+
+async fn connections_received(redis: &PrivateRedis) -> i64 {
+    let client = redis::Client::open(redis.url()).expect("url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("connects");
+    let info: String = redis::cmd("INFO")
+        .arg("stats")
+        .query_async(&mut conn)
+        .await
+        .expect("info");
+    info.lines()
+        .find_map(|l| l.strip_prefix("total_connections_received:"))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("a count")
+}
+
+#[tokio::test]
+async fn replays_after_a_cursor_share_the_instances_redis_connection() {
+    let redis = PrivateRedis::new().await;
+    let url = redis.url();
+    let app = TestApp::builder()
+        .configure(move |c| c.redis_url = Some(shahr_gateway::config::Secret::new(url)))
+        .spawn()
+        .await;
+    let token = app.auditor();
+    let mut ws = subscribe(&app, &token, RULING_EVENTS, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    write_rulings(&app, 1, 3).await;
+    let first = next_event(&mut ws, Duration::from_secs(10))
+        .await
+        .expect("an event");
+    let cursor = first["id"].as_str().expect("id").to_owned();
+    for _ in 0..2 {
+        next_event(&mut ws, Duration::from_secs(10))
+            .await
+            .expect("the rest");
+    }
+    let before = connections_received(&redis).await;
+    for _ in 0..10 {
+        let mut resumed = subscribe(&app, &token, RULING_EVENTS, json!({ "after": cursor })).await;
+        for _ in 0..2 {
+            next_event(&mut resumed, Duration::from_secs(10))
+                .await
+                .expect("a replayed event");
+        }
+    }
+    let opened = connections_received(&redis).await - before;
+    // One connection is this test's own INFO; the replays open none.
+    assert!(opened <= 2, "{opened} connections for 10 replays");
+}
