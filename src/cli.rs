@@ -50,6 +50,17 @@ pub enum Command {
     /// file: import a year's list, or list what is stored.
     #[command(subcommand)]
     Holidays(HolidaysCommand),
+    /// The hash-chained audit logs of both databases.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `audit` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Walk both audit chains from their first entry, recomputing every link; name the first
+    /// entry whose number, link or hash does not match. Exits 1 when a chain is broken.
+    Verify,
 }
 
 /// `holidays` subcommands.
@@ -182,6 +193,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot read the holidays")?
             {
                 println!("{}\t{} days\t{}", stored.year, stored.days, stored.source);
+            }
+            Ok(())
+        }
+        Some(Command::Audit(AuditCommand::Verify)) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            let databases = Databases::resolve(&config).await?;
+            let mut broken = Vec::new();
+            for (name, settings) in [
+                ("urbanism", &databases.urbanism),
+                ("citizen", &databases.citizen),
+            ] {
+                let client = crate::database::connect(settings).await?;
+                let verification = shahr_store::audit::verify(&client)
+                    .await
+                    .with_context(|| format!("cannot read the {name} audit log"))?;
+                match verification.first_broken {
+                    None => println!("{name}: {} entries, chain intact", verification.entries),
+                    Some(seq) => {
+                        println!("{name}: chain broken at entry {seq}");
+                        broken.push(format!("{name} at entry {seq}"));
+                    }
+                }
+            }
+            if !broken.is_empty() {
+                bail!("the audit chain is broken: {}", broken.join(", "));
             }
             Ok(())
         }

@@ -55,3 +55,59 @@ async fn the_audit_chain_verifies_refuses_changes_and_exposes_tampering() {
     let v = audit::verify(&client).await.expect("verify");
     assert_eq!(v.first_broken, Some(3), "the changed entry is found");
 }
+
+#[tokio::test]
+async fn audit_verify_walks_both_chains_and_names_the_first_broken_link() {
+    let app = crate::helpers::TestApp::spawn().await;
+    for n in 0..3 {
+        let body = app
+            .query_as(
+                &app.citizen("1583250689"),
+                "mutation($input: SubmitServiceRequestInput!) { submitServiceRequest(input: $input) { created } }",
+                json!({ "input": { "serviceCode": "land_use_inquiry", "renovationCode": "9-1-12-7-301-0-0",
+                                   "idempotencyKey": format!("audit-{n}") } }),
+            )
+            .await;
+        assert!(body["errors"].is_null(), "{body}");
+    }
+    let run = || {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_shahr-gateway"));
+        for (key, _) in std::env::vars() {
+            if key.starts_with("SHAHR_") {
+                command.env_remove(key);
+            }
+        }
+        command
+            .args(["audit", "verify"])
+            .env("RUST_LOG", "warn")
+            .env("SHAHR_URBANISM_DATABASE_URL", &app.databases.urbanism.url)
+            .env("SHAHR_CITIZEN_DATABASE_URL", &app.databases.citizen.url)
+            .output()
+            .expect("runs")
+    };
+    let intact = run();
+    let out = String::from_utf8_lossy(&intact.stdout).to_string();
+    assert!(
+        intact.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&intact.stderr)
+    );
+    assert!(out.contains("citizen: 3 entries, chain intact"), "{out}");
+    assert!(out.contains("urbanism: "), "{out}");
+
+    app.databases
+        .citizen
+        .client()
+        .await
+        .batch_execute(
+            "ALTER TABLE shahr.audit_log DISABLE TRIGGER audit_log_append_only;
+             UPDATE shahr.audit_log SET outcome = 'forged' WHERE seq = 2;
+             ALTER TABLE shahr.audit_log ENABLE TRIGGER audit_log_append_only;",
+        )
+        .await
+        .expect("tamper");
+    let broken = run();
+    let out = String::from_utf8_lossy(&broken.stdout).to_string();
+    assert_eq!(broken.status.code(), Some(1), "{out}");
+    assert!(out.contains("citizen: chain broken at entry 2"), "{out}");
+}

@@ -120,40 +120,53 @@ pub struct Verification {
     pub first_broken: Option<i64>,
 }
 
-/// Recomputes the chain from the first entry.
+/// Entries read per statement while verifying.
+const VERIFY_PAGE: i64 = 5_000;
+
+/// Recomputes the chain from the first entry, a page at a time (memory stays bounded however
+/// long the log); stops at the first entry whose number, link or hash does not match.
 pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
-    let rows = client
-        .query(
-            "SELECT seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash
-             FROM shahr.audit_log ORDER BY seq",
-            &[],
-        )
-        .await?;
     let mut expected_prev = GENESIS.to_owned();
-    for (expected_seq, row) in (1i64..).zip(rows.iter()) {
-        let seq: i64 = row.get(0);
-        let entry = Entry {
-            actor: row.get(2),
-            role: row.get(3),
-            operation: row.get(4),
-            target_ids: row.get(5),
-            outcome: row.get(6),
-            detail: row.get(7),
-        };
-        let prev: String = row.get(8);
-        let hash: String = row.get(9);
-        let at: DateTime<Utc> = row.get(1);
-        let recomputed = digest(&prev, &canonical(seq, &at, &entry, &prev));
-        if seq != expected_seq || prev != expected_prev || hash != recomputed {
+    let mut expected_seq = 1i64;
+    let mut checked = 0i64;
+    loop {
+        let rows = client
+            .query(
+                "SELECT seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash
+                 FROM shahr.audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+                &[&expected_seq, &VERIFY_PAGE],
+            )
+            .await?;
+        let page = rows.len() as i64;
+        for row in &rows {
+            let seq: i64 = row.get(0);
+            let entry = Entry {
+                actor: row.get(2),
+                role: row.get(3),
+                operation: row.get(4),
+                target_ids: row.get(5),
+                outcome: row.get(6),
+                detail: row.get(7),
+            };
+            let prev: String = row.get(8);
+            let hash: String = row.get(9);
+            let at: DateTime<Utc> = row.get(1);
+            let recomputed = digest(&prev, &canonical(seq, &at, &entry, &prev));
+            checked += 1;
+            if seq != expected_seq || prev != expected_prev || hash != recomputed {
+                return Ok(Verification {
+                    entries: checked,
+                    first_broken: Some(seq),
+                });
+            }
+            expected_prev = hash;
+            expected_seq += 1;
+        }
+        if page < VERIFY_PAGE {
             return Ok(Verification {
-                entries: rows.len() as i64,
-                first_broken: Some(seq),
+                entries: checked,
+                first_broken: None,
             });
         }
-        expected_prev = hash;
     }
-    Ok(Verification {
-        entries: rows.len() as i64,
-        first_broken: None,
-    })
 }
