@@ -175,25 +175,23 @@ fn parse_jwks(text: &str, origin: &str, strict: bool) -> anyhow::Result<KeyMap> 
 }
 
 fn signing_key(jwk: &jsonwebtoken::jwk::Jwk, origin: &str) -> anyhow::Result<ProviderKey> {
-    {
-        let key = DecodingKey::from_jwk(jwk)
-            .map_err(|e| anyhow::anyhow!("a key in {origin} is unusable: {e}"))?;
-        let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
-            (Some(alg), _) => alg
-                .to_string()
-                .parse::<Algorithm>()
-                .map_err(|e| anyhow::anyhow!("unsupported key algorithm {alg} in {origin}: {e}"))?,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::RSA(_)) => Algorithm::RS256,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
-            (None, jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
-            (None, _) => anyhow::bail!("a key in {origin} has no `alg` and no public-key type"),
-        };
-        if matches!(
-            algorithm,
-            Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
-        ) {
-            anyhow::bail!("{origin} holds a symmetric key; only public keys are accepted");
-        }
-        Ok(ProviderKey { key, algorithm })
+    let key = DecodingKey::from_jwk(jwk)
+        .map_err(|e| anyhow::anyhow!("a key in {origin} is unusable: {e}"))?;
+    let algorithm = match (&jwk.common.key_algorithm, &jwk.algorithm) {
+        (Some(alg), _) => alg
+            .to_string()
+            .parse::<Algorithm>()
+            .map_err(|e| anyhow::anyhow!("unsupported key algorithm {alg} in {origin}: {e}"))?,
+        (None, jsonwebtoken::jwk::AlgorithmParameters::RSA(_)) => Algorithm::RS256,
+        (None, jsonwebtoken::jwk::AlgorithmParameters::EllipticCurve(_)) => Algorithm::ES256,
+        (None, jsonwebtoken::jwk::AlgorithmParameters::OctetKeyPair(_)) => Algorithm::EdDSA,
+        (None, _) => anyhow::bail!("a key in {origin} has no `alg` and no public-key type"),
+    };
+    if matches!(
+        algorithm,
+        Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512
+    ) {
+        anyhow::bail!("{origin} holds a symmetric key; only public keys are accepted");
     }
+    Ok(ProviderKey { key, algorithm })
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::Parser;
+use shahr_loadgen::percentile;
 
 /// Load generator arguments.
 #[derive(Debug, Parser)]
@@ -68,14 +69,6 @@ async fn client_loop(
         }
     }
     (latencies, errors)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    f64::from(sorted[rank.min(sorted.len() - 1)]) / 1000.0
 }
 
 #[tokio::main]

@@ -48,21 +48,7 @@ pub async fn claim(tx: &impl GenericClient, key: &Key) -> Result<Claim, StoreErr
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    let row = tx
-        .query_one(
-            "SELECT operation, payload_hash, result FROM shahr.idempotency_keys \
-             WHERE subject = $1 AND key = $2",
-            &[&key.subject, &key.key],
-        )
-        .await?;
-    let (operation, hash, result): (String, String, Option<String>) =
-        (row.get(0), row.get(1), row.get(2));
-    Ok(match result {
-        Some(result) if operation == key.operation && hash == key.payload_hash => {
-            Claim::Done(result)
-        }
-        _ => Claim::Reused,
-    })
+    Ok(prior(tx, key).await?.unwrap_or(Claim::Reused))
 }
 
 /// What an earlier attempt with `key` left, read outside a transaction (a cheap look before

@@ -16,6 +16,7 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use serde_json::{json, Value};
+use shahr_loadgen::{percentile, rss_kib};
 
 #[derive(Debug, Parser)]
 #[command(about = "Mixed steady load with resource sampling")]
@@ -55,14 +56,8 @@ impl Kind {
     fn summary(&self) -> Value {
         let mut l = std::mem::take(&mut *self.latencies.lock().unwrap_or_else(|p| p.into_inner()));
         l.sort_unstable();
-        let pct = |p: f64| {
-            if l.is_empty() {
-                0.0
-            } else {
-                f64::from(l[((p / 100.0) * (l.len() - 1) as f64).round() as usize]) / 1000.0
-            }
-        };
-        json!({ "ok": l.len(), "errors": self.errors.load(Ordering::Relaxed), "p50_ms": pct(50.0), "p99_ms": pct(99.0) })
+        json!({ "ok": l.len(), "errors": self.errors.load(Ordering::Relaxed),
+                "p50_ms": percentile(&l, 50.0), "p99_ms": percentile(&l, 99.0) })
     }
 }
 
@@ -79,17 +74,6 @@ async fn post(http: &reqwest::Client, base: &str, token: &str, body: &Value) -> 
     }
     let value: Value = response.json().await.ok()?;
     value.get("errors").is_none().then_some(value)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 fn open_files(pid: u32) -> u64 {

@@ -19,6 +19,7 @@ use std::{
 use anyhow::Context;
 use clap::Parser;
 use serde_json::{json, Value};
+use shahr_loadgen::{percentile, rss_kib};
 
 #[derive(Debug, Parser)]
 #[command(about = "Attacks a gateway while a well-behaved client measures it")]
@@ -83,26 +84,6 @@ impl Target {
 /// An attacker's own loopback address.
 pub fn attacker(n: u8) -> IpAddr {
     IpAddr::from([127, 0, 0, n])
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    f64::from(sorted[rank.min(sorted.len() - 1)]) / 1000.0
 }
 
 /// The well-behaved client: its query at a fixed rate, spread over several viewers so that
