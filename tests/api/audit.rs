@@ -22,10 +22,7 @@ async fn the_audit_chain_verifies_refuses_changes_and_exposes_tampering() {
     let mut client = db.client().await;
     for n in 0..5 {
         let tx = client.transaction().await.expect("tx");
-        assert_eq!(
-            audit::append(&tx, &entry(n)).await.expect("append"),
-            n as i64 + 1
-        );
+        audit::append(&tx, &entry(n)).await.expect("append");
         tx.commit().await.expect("commit");
     }
     let v = audit::verify(&client).await.expect("verify");
@@ -54,6 +51,69 @@ async fn the_audit_chain_verifies_refuses_changes_and_exposes_tampering() {
         .expect("tamper");
     let v = audit::verify(&client).await.expect("verify");
     assert_eq!(v.first_broken, Some(3), "the changed entry is found");
+}
+
+#[tokio::test]
+async fn an_open_transaction_holding_an_audit_entry_does_not_hold_up_other_writers() {
+    let db = TestDatabase::create(Kind::Urbanism).await;
+    let mut slow = db.client().await;
+    let mut quick = db.client().await;
+
+    // A long transaction writes its entry first and stays open.
+    let slow_tx = slow.transaction().await.expect("tx");
+    audit::append(&slow_tx, &entry(1)).await.expect("append");
+
+    // Others write and commit meanwhile, without waiting for it.
+    for n in 2..=4 {
+        let tx = quick.transaction().await.expect("tx");
+        audit::append(&tx, &entry(n)).await.expect("append");
+        tokio::time::timeout(std::time::Duration::from_secs(5), tx.commit())
+            .await
+            .expect("a commit does not wait for an open transaction's audit entry")
+            .expect("commit");
+    }
+    slow_tx.commit().await.expect("commit");
+
+    // The chain is in commit order, gapless and intact; a rolled-back entry leaves no trace.
+    let tx = quick.transaction().await.expect("tx");
+    audit::append(&tx, &entry(5)).await.expect("append");
+    tx.rollback().await.expect("rollback");
+    let order: Vec<(i64, String)> = quick
+        .query("SELECT seq, actor FROM shahr.audit_log ORDER BY seq", &[])
+        .await
+        .expect("log")
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (1, "dev:2".to_owned()),
+            (2, "dev:3".to_owned()),
+            (3, "dev:4".to_owned()),
+            (4, "dev:1".to_owned()),
+        ]
+    );
+    let pending: i64 = quick
+        .query_one("SELECT count(*) FROM shahr.audit_pending", &[])
+        .await
+        .expect("pending")
+        .get(0);
+    assert_eq!(pending, 0, "nothing waits to be linked after commit");
+    let v = audit::verify(&quick).await.expect("verify");
+    assert_eq!((v.entries, v.first_broken), (4, None));
+
+    // Forging a link (a consistent-looking hash for changed content) is still found.
+    quick
+        .batch_execute(
+            "ALTER TABLE shahr.audit_log DISABLE TRIGGER audit_log_append_only;
+             UPDATE shahr.audit_log SET actor = 'dev:9' WHERE seq = 2;
+             ALTER TABLE shahr.audit_log ENABLE TRIGGER audit_log_append_only;",
+        )
+        .await
+        .expect("tamper");
+    let v = audit::verify(&quick).await.expect("verify");
+    assert_eq!(v.first_broken, Some(2));
 }
 
 #[tokio::test]

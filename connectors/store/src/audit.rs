@@ -1,8 +1,10 @@
 //! The hash-chained audit log (`shahr.audit_log`).
 //!
-//! [`append`] writes an entry in the caller's transaction: it takes a transaction-scoped
-//! advisory lock (so entries chain in commit order without gaps), reads the last entry and
-//! links to it. [`verify`] recomputes the whole chain.
+//! [`append`] writes an entry in the caller's transaction with the hash of its own content;
+//! a deferred trigger links it into the chain as the transaction commits (migration
+//! `0006_audit_chain_at_commit`), so entries chain in commit order without gaps and the only
+//! serialised part is the link and the commit, with no client round trip in between.
+//! [`verify`] recomputes the whole chain.
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
@@ -11,9 +13,6 @@ use shahr_domain::actors::Actor;
 use tokio_postgres::{Client, GenericClient};
 
 use crate::StoreError;
-
-/// Serialises appends within a database.
-const AUDIT_LOCK: i64 = 0x5348_4148_525f_4155; // "SHAHR_AU"
 
 /// The hash before the first entry.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -51,7 +50,8 @@ impl Entry {
     }
 }
 
-/// The canonical bytes an entry's hash covers.
+/// The canonical bytes of an entry of the first format (written before entries were linked
+/// at commit), which hashed content and link together.
 fn canonical(seq: i64, at: &DateTime<Utc>, entry: &Entry, prev_hash: &str) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!([
         seq,
@@ -74,28 +74,40 @@ fn digest(prev_hash: &str, bytes: &[u8]) -> String {
     hex::encode(hash.finalize())
 }
 
-/// Appends `entry` in the caller's transaction; returns its sequence number.
-pub async fn append(tx: &impl GenericClient, entry: &Entry) -> Result<i64, StoreError> {
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&AUDIT_LOCK])
-        .await?;
-    let last = tx
-        .query_opt(
-            "SELECT seq, hash FROM shahr.audit_log ORDER BY seq DESC LIMIT 1",
-            &[],
-        )
-        .await?;
-    let (seq, prev_hash) = match last {
-        Some(row) => (row.get::<_, i64>(0) + 1, row.get::<_, String>(1)),
-        None => (1, GENESIS.to_owned()),
-    };
+/// The bytes an entry's own hash covers (entries linked at commit): everything the entry
+/// says, without its place in the chain.
+fn content(at: &DateTime<Utc>, entry: &Entry) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!([
+        at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        entry.actor,
+        entry.role,
+        entry.operation,
+        entry.target_ids,
+        entry.outcome,
+        shahr_domain::signing::with_sorted_keys(&entry.detail),
+    ]))
+    .unwrap_or_default()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The link hash the commit trigger computes: `sha256(prev_hash ':' seq ':' entry_hash)`.
+fn link(prev_hash: &str, seq: i64, entry_hash: &str) -> String {
+    sha256_hex(format!("{prev_hash}:{seq}:{entry_hash}").as_bytes())
+}
+
+/// Appends `entry` in the caller's transaction. It takes no lock: its number and link are
+/// given as the transaction commits, and it vanishes with the transaction if that rolls back.
+pub async fn append(tx: &impl GenericClient, entry: &Entry) -> Result<(), StoreError> {
     // Microseconds: what PostgreSQL stores, so the hash can be recomputed from the row.
     let at = Utc::now().trunc_subsecs(6);
-    let hash = digest(&prev_hash, &canonical(seq, &at, entry, &prev_hash));
+    let entry_hash = sha256_hex(&content(&at, entry));
     tx.execute(
-        "INSERT INTO shahr.audit_log (seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO shahr.audit_pending (at, actor, role, operation, target_ids, outcome, detail, entry_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         &[
-            &seq,
             &at,
             &entry.actor,
             &entry.role,
@@ -103,12 +115,11 @@ pub async fn append(tx: &impl GenericClient, entry: &Entry) -> Result<i64, Store
             &entry.target_ids,
             &entry.outcome,
             &entry.detail,
-            &prev_hash,
-            &hash,
+            &entry_hash,
         ],
     )
     .await?;
-    Ok(seq)
+    Ok(())
 }
 
 /// The outcome of a chain verification.
@@ -132,7 +143,8 @@ pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
     loop {
         let rows = client
             .query(
-                "SELECT seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash
+                "SELECT seq, at, actor, role, operation, target_ids, outcome, detail, prev_hash, hash,
+                        entry_hash
                  FROM shahr.audit_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
                 &[&expected_seq, &VERIFY_PAGE],
             )
@@ -151,9 +163,18 @@ pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
             let prev: String = row.get(8);
             let hash: String = row.get(9);
             let at: DateTime<Utc> = row.get(1);
-            let recomputed = digest(&prev, &canonical(seq, &at, &entry, &prev));
+            let stored_entry_hash: Option<String> = row.get(10);
+            let intact = match stored_entry_hash {
+                // Linked at commit: the content matches its own hash, and the link matches.
+                Some(entry_hash) => {
+                    sha256_hex(&content(&at, &entry)) == entry_hash
+                        && link(&prev, seq, &entry_hash) == hash
+                }
+                // The first format: one hash over the content and the link.
+                None => digest(&prev, &canonical(seq, &at, &entry, &prev)) == hash,
+            };
             checked += 1;
-            if seq != expected_seq || prev != expected_prev || hash != recomputed {
+            if seq != expected_seq || prev != expected_prev || !intact {
                 return Ok(Verification {
                     entries: checked,
                     first_broken: Some(seq),

@@ -60,6 +60,11 @@ pub const COMMON: MigrationSet = MigrationSet {
             name: "delivery_legal_id",
             sql: include_str!("../migrations/common/0005_delivery_legal_id.sql"),
         },
+        Migration {
+            version: 6,
+            name: "audit_chain_at_commit",
+            sql: include_str!("../migrations/common/0006_audit_chain_at_commit.sql"),
+        },
     ],
 };
 
