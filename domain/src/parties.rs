@@ -11,7 +11,9 @@ use crate::{
 };
 
 /// A party to a case.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Party {
     /// An owner who is a natural person.
     Natural(NationalId),

@@ -44,3 +44,32 @@ pub fn command_key(
         payload_hash: hex::encode(Sha256::digest(&canonical)),
     }))
 }
+
+/// The key of `operation` whose command is the field's arguments as the client sent them
+/// (variables resolved, keys sorted, the key itself left out): values the gateway fills in
+/// when absent, such as "now", are not part of it, so a retry matches its first attempt.
+pub fn arguments_key(
+    ctx: &Context<'_>,
+    operation: &'static str,
+    field_key: Option<&str>,
+) -> ApiResult<Option<Key>> {
+    if field_key.is_none() && ctx.idempotency_header().is_none() {
+        return Ok(None);
+    }
+    let mut command = serde_json::Map::new();
+    let arguments = ctx
+        .field()
+        .arguments()
+        .map_err(|e| ApiError::bad_input("input", e.message))?;
+    for (name, value) in arguments {
+        let mut value = value
+            .into_json()
+            .map_err(|e| ApiError::bad_input("input", format!("unreadable input: {e}")))?;
+        if let serde_json::Value::Object(fields) = &mut value {
+            fields.remove("idempotencyKey");
+        }
+        command.insert(name.to_string(), value);
+    }
+    let command = shahr_domain::signing::with_sorted_keys(&serde_json::Value::Object(command));
+    command_key(ctx, operation, field_key, &command)
+}

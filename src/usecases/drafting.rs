@@ -61,10 +61,14 @@ impl Article100 {
         &self,
         p: &Principal,
         input: DraftRuling,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Draft, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::CommissionSecretary);
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let session = self
             .db
             .session_in(&*tx, input.session_id)
@@ -256,8 +260,10 @@ impl Article100 {
             .draft_in(&*tx, draft_id)
             .await?
             .ok_or(UseCaseError::NotFound)?;
+        let answer = { draft };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(draft)
+        Ok(answer)
     }
 
     /// A voting member signs a draft: found by national id among the serving members of the

@@ -31,7 +31,7 @@ use super::{
 use crate::auth::Principal;
 
 /// A recorded payment.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Paid {
     /// The payment (the earlier one when the reference was recorded before).
     pub payment: Payment,
@@ -343,6 +343,7 @@ impl Article100 {
         &self,
         p: &Principal,
         ruling_id: i32,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<CaseStatus, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::UrbanismStaff);
         let mut client = self.db.pool().get().await?;
@@ -352,6 +353,9 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, facts.case_id)
@@ -418,8 +422,10 @@ impl Article100 {
         self.db
             .append_ruling_state(&*tx, ruling_id, "REFERRED_FOR_NON_PAYMENT", &actor, None)
             .await?;
+        let answer = { status };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(status)
+        Ok(answer)
     }
 
     /// Records how a final ruling was carried out: demolition (by the owner, or by the
@@ -429,6 +435,7 @@ impl Article100 {
         &self,
         p: &Principal,
         input: Enforce,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<(EnforcementRecord, CaseStatus), UseCaseError> {
         let actor = Actor::person(&p.subject, Role::UrbanismStaff);
         if input.done_on > today() {
@@ -458,6 +465,9 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, facts.case_id)
@@ -528,7 +538,9 @@ impl Article100 {
             )
             .await?;
         }
+        let answer = { (record, locked.case.status) };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok((record, locked.case.status))
+        Ok(answer)
     }
 }

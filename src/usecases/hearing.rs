@@ -31,7 +31,7 @@ use super::{
 use crate::auth::Principal;
 
 /// A hearing scheduled, and the owners summoned.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Scheduled {
     /// The case, now in its defence window.
     pub case: ViolationCase,
@@ -82,11 +82,15 @@ impl Article100 {
         case_id: i32,
         commission_id: i32,
         session_on: NaiveDate,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Scheduled, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::CommissionSecretary);
         let today = today();
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, case_id)
@@ -226,12 +230,16 @@ impl Article100 {
             )
             .await?;
         }
+        let answer = {
+            Scheduled {
+                case: locked.case,
+                hearing,
+                earliest,
+            }
+        };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(Scheduled {
-            case: locked.case,
-            hearing,
-            earliest,
-        })
+        Ok(answer)
     }
 
     /// Records the owners as the parties of the hearing's summons and tells them.

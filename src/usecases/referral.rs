@@ -30,7 +30,7 @@ pub struct ReferCase {
 }
 
 /// A referral made.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Referral {
     /// The case, now referred.
     pub case: ViolationCase,
@@ -94,6 +94,7 @@ impl Article100 {
         &self,
         p: &Principal,
         input: ReferCase,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Referral, UseCaseError> {
         let role = if p.roles.contains(&Role::Inspector) {
             Role::Inspector
@@ -103,6 +104,9 @@ impl Article100 {
         let actor = Actor::person(&p.subject, role);
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, input.case_id)
@@ -171,13 +175,17 @@ impl Article100 {
             },
         )
         .await?;
+        let answer = {
+            let mut case = locked.case;
+            case.secretariat_number = Some(number.clone());
+            Referral {
+                case,
+                secretariat_number: number,
+                brief,
+            }
+        };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        let mut case = locked.case;
-        case.secretariat_number = Some(number.clone());
-        Ok(Referral {
-            case,
-            secretariat_number: number,
-            brief,
-        })
+        Ok(answer)
     }
 }

@@ -43,7 +43,7 @@ pub struct HandService {
 }
 
 /// A recorded service.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Served {
     /// On whom.
     pub party: Party,
@@ -147,6 +147,7 @@ impl Article100 {
         p: &Principal,
         ruling_id: i32,
         service: HandService,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Served, UseCaseError> {
         let role = if p.roles.contains(&Role::UrbanismStaff) {
             Role::UrbanismStaff
@@ -161,6 +162,9 @@ impl Article100 {
             .await?
             .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let mut locked = self
             .db
             .lock_case(&*tx, facts.case_id)
@@ -185,8 +189,10 @@ impl Article100 {
         let served = self
             .record_ruling_service(&*tx, &facts, &mut locked, &party, &service, None, &actor)
             .await?;
+        let answer = { served };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(served)
+        Ok(answer)
     }
 
     /// Records a ruling's legal service on `party` in the caller's transaction: the legacy
@@ -306,6 +312,7 @@ impl Article100 {
         p: &Principal,
         case_id: i32,
         service: HandService,
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Served, UseCaseError> {
         let role = if p.roles.contains(&Role::CommissionSecretary) {
             Role::CommissionSecretary
@@ -315,6 +322,9 @@ impl Article100 {
         let actor = Actor::person(&p.subject, role);
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let locked = self
             .db
             .lock_case(&*tx, case_id)
@@ -348,8 +358,10 @@ impl Article100 {
                 &actor,
             )
             .await?;
+        let answer = { served };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(served)
+        Ok(answer)
     }
 
     /// Records a summons' legal service in the caller's transaction.

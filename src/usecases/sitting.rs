@@ -88,6 +88,7 @@ impl Article100 {
         p: &Principal,
         commission_id: i32,
         case_ids: &[i32],
+        key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<CommissionSession, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::CommissionSecretary);
         let today = today();
@@ -96,6 +97,9 @@ impl Article100 {
         ids.dedup();
         let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
+        if let Some(done) = super::keys::claim(&*tx, key).await? {
+            return super::keys::decode(&done);
+        }
         let commission = self
             .db
             .commission_in(&*tx, commission_id)
@@ -200,14 +204,18 @@ impl Article100 {
             json!({ "commissionId": commission_id, "stage": stage }),
         )
         .await?;
+        let answer = {
+            CommissionSession {
+                id: session_id,
+                commission_id,
+                stage,
+                opened_at,
+                case_ids: ids,
+            }
+        };
+        super::keys::complete(&*tx, key, &answer).await?;
         tx.commit().await?;
-        Ok(CommissionSession {
-            id: session_id,
-            commission_id,
-            stage,
-            opened_at,
-            case_ids: ids,
-        })
+        Ok(answer)
     }
 
     /// Refuses a primary sitting on a case before its hearing date, with owners not yet

@@ -230,3 +230,132 @@ async fn a_defence_retried_with_its_idempotency_key_is_recorded_once() {
         "{other}"
     );
 }
+
+/// Sends `query` with `input` and the key twice at once (a client retrying before the first
+/// answer came back), then once more; all three answer alike.
+async fn thrice(app: &TestApp, token: &str, query: &str, mut input: Value, key: &str) -> Value {
+    input["idempotencyKey"] = json!(key);
+    let vars = json!({ "input": input });
+    let (first, second) = tokio::join!(
+        app.query_as(token, query, vars.clone()),
+        app.query_as(token, query, vars.clone())
+    );
+    let third = app.query_as(token, query, vars).await;
+    crate::flow::ok(&first);
+    assert_eq!(first["data"], second["data"], "{query}");
+    assert_eq!(first["data"], third["data"], "{query}");
+    first
+}
+
+#[tokio::test]
+async fn every_step_of_a_session_retried_with_its_key_is_applied_once() {
+    use crate::flow::{count, gid, id_at, Session};
+    let app = TestApp::spawn().await;
+    let s = Session::new(&app);
+    let case = gid("ViolationCase", 7);
+    thrice(
+        &app,
+        &s.staff,
+        "mutation($input: ReferCaseInput!) { referCase(input: $input) { secretariatNumber case { status } } }",
+        json!({ "case": case }),
+        "refer-7",
+    )
+    .await;
+    let on = (crate::flow::today() + chrono::Duration::days(20)).to_string();
+    thrice(
+        &app,
+        &s.secretary,
+        "mutation($input: ScheduleHearingInput!) { scheduleHearing(input: $input) { hearing { sessionOn } case { status } } }",
+        json!({ "case": case, "commission": gid("Commission", 1), "sessionOn": on }),
+        "schedule-7",
+    )
+    .await;
+    thrice(
+        &app,
+        &s.secretary,
+        "mutation($input: RecordSummonsServiceInput!) { recordSummonsService(input: $input) { partyId servedOn firstService } }",
+        json!({ "case": case, "service": { "mode": "IN_PERSON", "receiverName": "علی احمدی",
+               "receiverNationalId": crate::flow::OWNER, "agent": "مأمور ابلاغ منطقه ۱" } }),
+        "summons-7",
+    )
+    .await;
+    crate::flow::hearing_days_ago(&app, 7, 30).await;
+    let opened = thrice(
+        &app,
+        &s.secretary,
+        "mutation($input: OpenCommissionSessionInput!) { openCommissionSession(input: $input) { session { id } } }",
+        json!({ "commission": gid("Commission", 1), "cases": [case] }),
+        "open-1",
+    )
+    .await;
+    let session = id_at(&opened, &["data", "openCommissionSession", "session", "id"]);
+    let items = s.items().await;
+    let drafted = thrice(
+        &app,
+        &s.secretary,
+        "mutation($input: DraftRulingInput!) { draftRuling(input: $input) { draft { id contentHash } } }",
+        json!({ "session": session, "case": case, "kind": "FINE", "text": "جریمه",
+                "items": [{ "item": items[0], "coefficient": "0.75" }, { "item": items[1], "coefficient": "1.5" }] }),
+        "draft-7",
+    )
+    .await;
+    let draft = id_at(&drafted, &["data", "draftRuling", "draft", "id"]);
+
+    for (what, sql, expected) in [
+        (
+            "one referral",
+            "SELECT count(*) FROM shahr.case_events WHERE case_id = 7 AND event = 'Refer'",
+            1,
+        ),
+        (
+            "one hearing",
+            "SELECT count(*) FROM shahr.hearings WHERE case_id = 7",
+            1,
+        ),
+        (
+            "one service",
+            "SELECT count(*) FROM shahr.services WHERE case_id = 7 AND document = 'SUMMONS'",
+            1,
+        ),
+        (
+            "one sitting",
+            "SELECT count(*) FROM shahr.commission_sessions",
+            1,
+        ),
+        (
+            "one draft",
+            "SELECT count(*) FROM shahr.ruling_drafts WHERE case_id = 7",
+            1,
+        ),
+        (
+            "one audit entry per step",
+            "SELECT count(*) FROM shahr.audit_log WHERE operation = 'draftRuling'",
+            1,
+        ),
+    ] {
+        assert_eq!(count(&app, sql).await, expected, "{what}");
+    }
+    // The same key for another command is refused, and changes nothing.
+    let other = app
+        .query_as(
+            &s.secretary,
+            "mutation($input: DraftRulingInput!) { draftRuling(input: $input) { draft { id } } }",
+            json!({ "input": { "session": session, "case": case, "kind": "FINE", "text": "متن دیگر",
+                    "items": [{ "item": items[0], "coefficient": "0.75" }, { "item": items[1], "coefficient": "1.5" }],
+                    "idempotencyKey": "draft-7" } }),
+        )
+        .await;
+    assert_eq!(
+        other["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_REUSED",
+        "{other}"
+    );
+    assert!(!draft.is_empty());
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM shahr.ruling_drafts WHERE case_id = 7"
+        )
+        .await,
+        1
+    );
+}

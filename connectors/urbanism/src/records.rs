@@ -146,7 +146,7 @@ pub struct CommissionMember {
 }
 
 /// A violation case.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ViolationCase {
     /// Legacy row id.
     pub id: i32,

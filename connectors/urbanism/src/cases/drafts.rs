@@ -10,7 +10,7 @@ use super::wire_name;
 use crate::UrbanismDb;
 
 /// A member's signature on a draft.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Signature {
     /// The member (`tbl_ozv_commission.id_ozv`).
     pub member_id: i32,
@@ -23,7 +23,7 @@ pub struct Signature {
 }
 
 /// A draft with its signatures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Draft {
     /// Row id.
     pub id: i64,

@@ -16,7 +16,7 @@ use super::{service::RulingFacts, wire_name};
 use crate::{codes, UrbanismDb};
 
 /// A recorded payment of a fine.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Payment {
     /// Row id.
     pub id: i64,
@@ -31,7 +31,7 @@ pub struct Payment {
 }
 
 /// A recorded enforcement of a ruling.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct EnforcementRecord {
     /// Row id.
     pub id: i64,

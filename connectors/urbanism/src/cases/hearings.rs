@@ -10,7 +10,7 @@ use crate::{records::Commission, UrbanismDb};
 
 /// A hearing: the commission and the session date. The owners' defence windows run from the
 /// service of their summonses (see [`super::service`]).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hearing {
     /// Row id; the id of its summons as a document.
     pub id: i64,

@@ -13,7 +13,7 @@ use super::wire_name;
 use crate::{codes, UrbanismDb};
 
 /// A sitting of a commission.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct CommissionSession {
     /// Row id.
     pub id: i64,

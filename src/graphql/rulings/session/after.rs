@@ -40,6 +40,11 @@ impl AfterRulingMutation {
     ) -> async_graphql::Result<RecordNotificationPayload> {
         let p = signed_in(ctx.viewer())?;
         let ruling = ruling_id(&input.ruling)?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "recordNotification",
+            input.idempotency_key.as_deref(),
+        )?;
         let service = hand_service(
             "input",
             ServiceInput {
@@ -54,7 +59,7 @@ impl AfterRulingMutation {
         let served = ctx
             .deps()
             .article100
-            .serve_ruling(p, ruling, service)
+            .serve_ruling(p, ruling, service, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(RecordNotificationPayload {
@@ -168,10 +173,15 @@ impl AfterRulingMutation {
     ) -> async_graphql::Result<CaseStepPayload> {
         let p = signed_in(ctx.viewer())?;
         let ruling = ruling_id(&input.ruling)?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "referForNonPayment",
+            input.idempotency_key.as_deref(),
+        )?;
         let status = ctx
             .deps()
             .article100
-            .refer_for_non_payment(p, ruling)
+            .refer_for_non_payment(p, ruling, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(CaseStepPayload {
@@ -191,6 +201,11 @@ impl AfterRulingMutation {
     ) -> async_graphql::Result<RecordEnforcementPayload> {
         let p = signed_in(ctx.viewer())?;
         let ruling = ruling_id(&input.ruling)?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "recordEnforcement",
+            input.idempotency_key.as_deref(),
+        )?;
         let (record, status) = ctx
             .deps()
             .article100
@@ -204,6 +219,7 @@ impl AfterRulingMutation {
                     evidence: check_text("input.evidence", &input.evidence, 2000)?,
                     cost_rials: input.cost.map(|c| c.0),
                 },
+                key.as_ref(),
             )
             .await
             .map_err(|e| usecase_error(e, "input"))?;

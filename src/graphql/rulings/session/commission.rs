@@ -107,6 +107,11 @@ impl SessionMutation {
             .map(|n| check_text("input.secretariatNumber", n, 30))
             .transpose()?;
         let items = items_of(input.items.unwrap_or_default())?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "referCase",
+            input.idempotency_key.as_deref(),
+        )?;
         let referral = ctx
             .deps()
             .article100
@@ -117,6 +122,7 @@ impl SessionMutation {
                     secretariat_number,
                     items,
                 },
+                key.as_ref(),
             )
             .await
             .map_err(|e| usecase_error(e, "input"))?;
@@ -140,10 +146,15 @@ impl SessionMutation {
         let p = signed_in(ctx.viewer())?;
         let case_id = id_of("ViolationCase", "input.case", &input.case)?;
         let commission_id = id_of("Commission", "input.commission", &input.commission)?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "scheduleHearing",
+            input.idempotency_key.as_deref(),
+        )?;
         let scheduled = ctx
             .deps()
             .article100
-            .schedule_hearing(p, case_id, commission_id, input.session_on.0)
+            .schedule_hearing(p, case_id, commission_id, input.session_on.0, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(ScheduleHearingPayload {
@@ -163,11 +174,16 @@ impl SessionMutation {
     ) -> async_graphql::Result<RecordSummonsServicePayload> {
         let p = signed_in(ctx.viewer())?;
         let case_id = id_of("ViolationCase", "input.case", &input.case)?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "recordSummonsService",
+            input.idempotency_key.as_deref(),
+        )?;
         let service = hand_service("input.service", input.service)?;
         let deps = ctx.deps();
         let served = deps
             .article100
-            .serve_summons(p, case_id, service)
+            .serve_summons(p, case_id, service, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input.service"))?;
         let hearing = deps
@@ -241,10 +257,15 @@ impl SessionMutation {
             .enumerate()
             .map(|(i, c)| id_of("ViolationCase", &format!("input.cases[{i}]"), c))
             .collect::<ApiResult<Vec<i32>>>()?;
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "openCommissionSession",
+            input.idempotency_key.as_deref(),
+        )?;
         let session = ctx
             .deps()
             .article100
-            .open_session(p, commission_id, &cases)
+            .open_session(p, commission_id, &cases, key.as_ref())
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(OpenCommissionSessionPayload {
@@ -311,6 +332,11 @@ impl SessionMutation {
             }),
             None => None,
         };
+        let key = crate::graphql::idempotency::arguments_key(
+            ctx,
+            "draftRuling",
+            input.idempotency_key.as_deref(),
+        )?;
         let draft = ctx
             .deps()
             .article100
@@ -333,6 +359,7 @@ impl SessionMutation {
                     demolition_period_days,
                     engineer_referral,
                 },
+                key.as_ref(),
             )
             .await
             .map_err(|e| usecase_error(e, "input"))?;

@@ -44,6 +44,9 @@ pub struct ReferCaseInput {
     /// The secretariat's number when it has one; otherwise the gateway numbers the referral
     /// `D-{district}-{year}-{n}`.
     pub secretariat_number: Option<String>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The referred case and its fine brief.
@@ -69,6 +72,9 @@ pub struct ScheduleHearingInput {
     /// The session date: after the owners' defence window (the defence days, counted from a
     /// summons served today, past Fridays and holidays).
     pub session_on: Date,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The scheduled case.
@@ -108,6 +114,9 @@ pub struct RecordSummonsServiceInput {
     pub case: ID,
     /// The service.
     pub service: ServiceInput,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The recorded service of a summons.
@@ -155,6 +164,9 @@ pub struct OpenCommissionSessionInput {
     /// hearing date has come and whose owners' defence windows have closed; for an appeal
     /// commission, appealed cases whose parties' objection windows have closed.
     pub cases: Vec<ID>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The opened session.
@@ -215,6 +227,9 @@ pub struct DraftRulingInput {
     pub demolition_period_days: Option<i32>,
     /// Note 7: refer the supervising engineer to the disciplinary board.
     pub engineer_referral: Option<EngineerReferralInput>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The draft.
@@ -287,6 +302,9 @@ pub struct RecordFinePaymentPayload {
 pub struct RulingInput {
     /// The ruling (its `id`).
     pub ruling: ID,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The case after a step.
@@ -313,6 +331,9 @@ pub struct RecordEnforcementInput {
     pub evidence: String,
     /// For a demolition by the municipality: its cost, a debt of the owner.
     pub cost: Option<Rial>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The recorded enforcement.
@@ -344,6 +365,9 @@ pub struct RecordNotificationInput {
     pub agent: String,
     /// When it was served; now when absent. Never before the ruling's date, never in the future.
     pub served_at: Option<DateTime>,
+    /// Makes retries safe: a retry with the same key (and input) answers as the first
+    /// attempt did and records nothing again; the `Idempotency-Key` header works too.
+    pub idempotency_key: Option<String>,
 }
 
 /// The recorded service.
