@@ -1,4 +1,9 @@
-//! What the benchmark clients share: the gateway's resident memory and latency percentiles.
+//! What the benchmark clients share: the gateway's resident memory, latency percentiles,
+//! global ids, a GraphQL call that fails on errors, a retrying cluster client ([`client`])
+//! and the Article 100 session flow ([`session`]).
+
+pub mod client;
+pub mod session;
 
 /// The resident memory of process `pid` in KiB (0 when it cannot be read).
 pub fn rss_kib(pid: u32) -> u64 {
@@ -19,4 +24,32 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
     }
     let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
     f64::from(sorted[rank.min(sorted.len() - 1)]) / 1000.0
+}
+
+/// The global id of `kind` with `key`, as the gateway encodes it.
+pub fn gid(kind: &str, key: impl std::fmt::Display) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
+}
+
+/// Runs `query` with `$input` as `token`; an answer with errors is an error.
+pub async fn graphql(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    query: &str,
+    input: serde_json::Value,
+) -> anyhow::Result<serde_json::Value> {
+    let body: serde_json::Value = http
+        .post(format!("{base}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": query, "variables": { "input": input } }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    if body.get("errors").is_some() {
+        anyhow::bail!("{query}: {body}");
+    }
+    Ok(body)
 }

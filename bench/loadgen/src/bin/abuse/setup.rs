@@ -3,7 +3,8 @@
 //! issue) on the demo data's case 7. Only the hearing day is moved into the past in SQL, as if
 //! the owner's defence window had run out.
 
-use anyhow::{bail, Context};
+use anyhow::Context;
+use shahr_loadgen::{gid, graphql as run};
 use serde_json::{json, Value};
 
 /// Tokens of the people in the flow (minted by `shahr-gateway token`, passed in the environment).
@@ -28,32 +29,6 @@ impl Tokens {
             owner: get("ABUSE_TOKEN_OWNER")?,
         })
     }
-}
-
-async fn run(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    query: &str,
-    input: Value,
-) -> anyhow::Result<Value> {
-    let body: Value = http
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": query, "variables": { "input": input } }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    if body.get("errors").is_some() {
-        bail!("{query}: {body}");
-    }
-    Ok(body)
-}
-
-fn gid(kind: &str, key: impl std::fmt::Display) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
 }
 
 /// Issues a fine on case 7 and returns the owner's document link.
