@@ -110,7 +110,7 @@ impl Article100 {
         public_base_url: &str,
     ) -> Result<Issued, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::CommissionSecretary);
-        let mut client = self.db.pool().get().await?;
+        let client = self.db.pool().get().await?;
         let draft = self
             .db
             .draft_in(&**client, draft_id)
@@ -136,8 +136,12 @@ impl Article100 {
         }
         check_ready(&draft)?;
 
-        // 1. The number and legacy id, in a short transaction of their own.
-        let reservation = match self.db.reservation(&**client, key).await? {
+        // 1. The number and legacy id, in a short transaction of their own. No connection is
+        // held while another is taken from the pool (the lookups below, the rendering): with
+        // as many issues at once as the pool has connections, none could go on.
+        let reserved = self.db.reservation(&**client, key).await?;
+        drop(client);
+        let reservation = match reserved {
             Some(r) => r,
             None => {
                 let district = self
@@ -156,6 +160,7 @@ impl Article100 {
                         .unwrap_or(0),
                     None => 0,
                 };
+                let mut client = self.db.pool().get().await?;
                 let tx = client.transaction().await?;
                 let r = self
                     .db
@@ -183,6 +188,7 @@ impl Article100 {
             .await?;
 
         // 3. One transaction under the case's lock.
+        let mut client = self.db.pool().get().await?;
         let tx = client.transaction().await?;
         let mut locked = self
             .db

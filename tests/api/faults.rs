@@ -359,3 +359,100 @@ async fn every_step_of_a_session_retried_with_its_key_is_applied_once() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_pool_full_of_concurrent_issues_all_go_through() {
+    use crate::flow::{gid, id_at, ok, Session, COUNCIL, INTERIOR, JUDGE};
+    let app = TestApp::builder()
+        .configure(|c| {
+            c.db_pool_size = 3;
+            c.db_checkout_timeout = std::time::Duration::from_secs(2);
+            c.rate_limits.mutations_per_minute = 1_000;
+        })
+        .spawn()
+        .await;
+    let s = Session::new(&app);
+    // Case 7 and copies of it (the legacy system's rows), one per pooled connection and one more.
+    let client = app.databases.urbanism.client().await;
+    let copies: Vec<i32> = client
+        .query(
+            "WITH made AS (
+               INSERT INTO tbl_parvandeh_takhalof (id_parvandeh, shomare_parvandeh, marhaleh, manba, tarikh_kashf)
+               SELECT id_parvandeh, shomare_parvandeh || '-' || g, marhaleh, manba, tarikh_kashf
+               FROM tbl_parvandeh_takhalof, generate_series(1, 3) g WHERE id_takhalof = 7
+               RETURNING id_takhalof),
+             items AS (
+               INSERT INTO tbl_aqlam_takhalof (id_takhalof, tabaghe, band_tabsare, masahat_mojaz, masahat_ejra,
+                                               karbari_mojaz, karbari_feli, zarib_k, tedad_parking)
+               SELECT made.id_takhalof, q.tabaghe, q.band_tabsare, q.masahat_mojaz, q.masahat_ejra,
+                      q.karbari_mojaz, q.karbari_feli, q.zarib_k, q.tedad_parking
+               FROM made, tbl_aqlam_takhalof q WHERE q.id_takhalof = 7)
+             SELECT id_takhalof FROM made",
+            &[],
+        )
+        .await
+        .expect("copies")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let cases: Vec<i32> = std::iter::once(7).chain(copies).collect();
+    let on = (crate::flow::today() + chrono::Duration::days(20)).to_string();
+    for case in &cases {
+        let case = gid("ViolationCase", case);
+        ok(&s.run(&s.staff, "mutation($input: ReferCaseInput!) { referCase(input: $input) { secretariatNumber } }",
+            json!({ "case": case })).await);
+        ok(&s.run(&s.secretary, "mutation($input: ScheduleHearingInput!) { scheduleHearing(input: $input) { earliestSessionOn } }",
+            json!({ "case": case, "commission": gid("Commission", 1), "sessionOn": on })).await);
+        ok(&s.run(&s.secretary, "mutation($input: RecordSummonsServiceInput!) { recordSummonsService(input: $input) { servedOn } }",
+            json!({ "case": case, "service": { "mode": "IN_PERSON", "receiverName": "علی احمدی",
+                    "receiverNationalId": crate::flow::OWNER, "agent": "مأمور ابلاغ منطقه ۱" } })).await);
+    }
+    for case in &cases {
+        crate::flow::hearing_days_ago(&app, *case, 30).await;
+    }
+    let opened = s
+        .run(&s.secretary, "mutation($input: OpenCommissionSessionInput!) { openCommissionSession(input: $input) { session { id } } }",
+            json!({ "commission": gid("Commission", 1), "cases": cases.iter().map(|c| gid("ViolationCase", c)).collect::<Vec<_>>() }))
+        .await;
+    ok(&opened);
+    let session = id_at(&opened, &["data", "openCommissionSession", "session", "id"]);
+    let mut drafts = Vec::new();
+    for case in &cases {
+        let items: Vec<Value> = client
+            .query(
+                "SELECT id_qalam FROM tbl_aqlam_takhalof WHERE id_takhalof = $1 ORDER BY id_qalam",
+                &[case],
+            )
+            .await
+            .expect("items")
+            .iter()
+            .map(|r| json!(gid("ViolationItem", r.get::<_, i32>(0))))
+            .collect();
+        let drafted = s
+            .draft(&s.secretary, json!({ "session": session, "case": gid("ViolationCase", case), "kind": "FINE",
+                "text": "جریمه", "items": [{ "item": items[0], "coefficient": "0.75" }, { "item": items[1], "coefficient": "1.5" }] }))
+            .await;
+        ok(&drafted);
+        let draft = id_at(&drafted, &["data", "draftRuling", "draft", "id"]);
+        s.sign_all(1, [INTERIOR, JUDGE, COUNCIL], &draft).await;
+        drafts.push(draft);
+    }
+
+    let keys: Vec<String> = (0..drafts.len())
+        .map(|n| format!("full-pool-issue-{n}"))
+        .collect();
+    let issued = futures_util::future::join_all(
+        drafts
+            .iter()
+            .zip(&keys)
+            .map(|(d, key)| s.issue(&s.secretary, d, key)),
+    )
+    .await;
+    for body in &issued {
+        ok(body);
+    }
+    assert_eq!(
+        crate::flow::count(&app, "SELECT count(*) FROM shahr.issued_rulings").await,
+        cases.len() as i64
+    );
+}

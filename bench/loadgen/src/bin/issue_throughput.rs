@@ -92,19 +92,28 @@ async fn main() -> anyhow::Result<()> {
         sent.push(tokio::spawn(async move {
             let at = Instant::now();
             let answer = session::issue(&gw, &tokens, &draft, &format!("issue-bench-{n}")).await;
-            (answer.is_ok(), at.elapsed(), Instant::now())
+            (
+                answer.err().map(|e| e.to_string()),
+                at.elapsed(),
+                Instant::now(),
+            )
         }));
     }
     let mut latencies = Vec::with_capacity(sent.len());
     let mut errors = 0u64;
+    let mut reasons: Vec<String> = Vec::new();
     let mut last = started;
     for task in sent {
-        let (ok, took, done) = task.await?;
+        let (error, took, done) = task.await?;
         last = last.max(done);
-        if ok {
-            latencies.push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
-        } else {
-            errors += 1;
+        match error {
+            None => latencies.push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX)),
+            Some(why) => {
+                errors += 1;
+                if reasons.len() < 3 {
+                    reasons.push(why.chars().take(300).collect());
+                }
+            }
         }
     }
     latencies.sort_unstable();
@@ -127,7 +136,7 @@ async fn main() -> anyhow::Result<()> {
             "p50_ms": percentile(&latencies, 50.0), "p90_ms": percentile(&latencies, 90.0),
             "p99_ms": percentile(&latencies, 99.0), "max_ms": percentile(&latencies, 100.0),
             "seconds": (seconds * 10.0).round() / 10.0,
-            "prepare_seconds": prepare_seconds.round(),
+            "prepare_seconds": prepare_seconds.round(), "errors_seen": reasons,
         })
     );
     Ok(())

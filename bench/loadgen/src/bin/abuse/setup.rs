@@ -4,8 +4,8 @@
 //! the owner's defence window had run out.
 
 use anyhow::Context;
-use shahr_loadgen::{gid, graphql as run};
 use serde_json::{json, Value};
+use shahr_loadgen::{gid, graphql as run};
 
 /// Tokens of the people in the flow (minted by `shahr-gateway token`, passed in the environment).
 pub struct Tokens {

@@ -19,9 +19,7 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 fn run(command: &mut Command) -> anyhow::Result<()> {
-    let out = command
-        .output()
-        .with_context(|| format!("{command:?}"))?;
+    let out = command.output().with_context(|| format!("{command:?}"))?;
     if !out.status.success() {
         bail!(
             "{command:?}: {}{}",
@@ -75,7 +73,16 @@ impl Postgres {
         };
         run(pg
             .command("initdb")
-            .args(["-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync", "-D"])
+            .args([
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "-D",
+            ])
             .arg(&pg.data))?;
         let options = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300",
@@ -144,6 +151,12 @@ impl Postgres {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status();
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

@@ -197,7 +197,9 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
     let redis = Redis::start(dir)?;
     let admin = connect(&pg.url("postgres")).await?;
     for db in ["shahr_chaos_urbanism", "shahr_chaos_citizen"] {
-        admin.batch_execute(&format!("CREATE DATABASE {db}")).await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {db}"))
+            .await?;
     }
     let (urbanism_url, citizen_url) = (
         pg.url("shahr_chaos_urbanism"),
@@ -237,11 +239,54 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
         .map(|p| format!("http://127.0.0.1:{p}"))
         .collect();
     for (k, v) in [
-        ("CHAOS_STAFF", vec!["--role", "urbanism_staff", "--district", "1"]),
-        ("CHAOS_SECRETARY", vec!["--role", "commission_secretary", "--commission", "1", "--district", "1"]),
-        ("CHAOS_MEMBER_1", vec!["--role", "commission_member", "--commission", "1", "--national-id", "0012345679"]),
-        ("CHAOS_MEMBER_2", vec!["--role", "commission_member", "--commission", "1", "--national-id", "0023456787"]),
-        ("CHAOS_MEMBER_3", vec!["--role", "commission_member", "--commission", "1", "--national-id", "0034567895"]),
+        (
+            "CHAOS_STAFF",
+            vec!["--role", "urbanism_staff", "--district", "1"],
+        ),
+        (
+            "CHAOS_SECRETARY",
+            vec![
+                "--role",
+                "commission_secretary",
+                "--commission",
+                "1",
+                "--district",
+                "1",
+            ],
+        ),
+        (
+            "CHAOS_MEMBER_1",
+            vec![
+                "--role",
+                "commission_member",
+                "--commission",
+                "1",
+                "--national-id",
+                "0012345679",
+            ],
+        ),
+        (
+            "CHAOS_MEMBER_2",
+            vec![
+                "--role",
+                "commission_member",
+                "--commission",
+                "1",
+                "--national-id",
+                "0023456787",
+            ],
+        ),
+        (
+            "CHAOS_MEMBER_3",
+            vec![
+                "--role",
+                "commission_member",
+                "--commission",
+                "1",
+                "--national-id",
+                "0034567895",
+            ],
+        ),
     ] {
         std::env::set_var(k, gateways.token(&v)?);
     }
@@ -286,11 +331,7 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
         Duration::from_secs(10),
         Duration::from_secs(180),
     ));
-    let prober = Arc::new(Gateway::new(
-        bases,
-        Duration::from_secs(2),
-        Duration::ZERO,
-    ));
+    let prober = Arc::new(Gateway::new(bases, Duration::from_secs(2), Duration::ZERO));
     let probe_task = tokio::spawn(probe(prober.clone(), tokens.staff.clone(), stop.clone()));
     let cluster = Cluster {
         pg,
@@ -302,8 +343,22 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
     let faults = tokio::spawn(inject(cluster, prober.clone(), args.seed));
     let ledger = Ledger::default();
     tokio::join!(
-        workload::rulings(&gw, &tokens, &cases, args.concurrency, &ledger, &urbanism_url),
-        workload::requests(&gw, &citizen, &staff9, args.requests, args.concurrency, &ledger),
+        workload::rulings(
+            &gw,
+            &tokens,
+            &cases,
+            args.concurrency,
+            &ledger,
+            &urbanism_url
+        ),
+        workload::requests(
+            &gw,
+            &citizen,
+            &staff9,
+            args.requests,
+            args.concurrency,
+            &ledger
+        ),
     );
     let workload_seconds = started.elapsed().as_secs();
     let (cluster, happened) = faults.await??;
@@ -313,12 +368,15 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
     let citizen_db = connect(&citizen_url).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
     let (expect_rulings, expect_requests) = loop {
-        let pending =
-            checks::unrelayed(&urbanism).await? + checks::unrelayed(&citizen_db).await?;
+        let pending = checks::unrelayed(&urbanism).await? + checks::unrelayed(&citizen_db).await?;
         let r = checks::expected_events(&urbanism, "ruling.issued").await?;
         let q = checks::expected_events(&citizen_db, "request.%").await?;
         let caught_up = subscribers.iter().all(|s| {
-            let want = if s.name.starts_with("rulings") { r.len() } else { q.len() };
+            let want = if s.name.starts_with("rulings") {
+                r.len()
+            } else {
+                q.len()
+            };
             s.received.lock().map(|v| v.len() >= want).unwrap_or(false)
         });
         if (pending == 0 && caught_up) || Instant::now() > deadline {
@@ -356,7 +414,11 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
         .iter()
         .map(|h| recovery(h, &probe_ok, &work_ok))
         .collect();
-    let sum = |key: &str| subs.iter().map(|s| s[key].as_u64().unwrap_or(0)).sum::<u64>();
+    let sum = |key: &str| {
+        subs.iter()
+            .map(|s| s[key].as_u64().unwrap_or(0))
+            .sum::<u64>()
+    };
     let lost = rulings["lost"].as_u64().unwrap_or(0)
         + requests["lost"].as_u64().unwrap_or(0)
         + requests["moves_lost"].as_u64().unwrap_or(0);

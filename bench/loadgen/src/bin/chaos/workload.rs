@@ -203,7 +203,12 @@ pub const REQUEST_EVENTS: &str =
 
 /// Keeps `sub` subscribed until `stop`: on any disconnect or error it subscribes again with
 /// the last id it received, on the next instance of `ports` (starting with `ports[0]`).
-pub async fn subscribe(sub: Arc<Subscriber>, ports: Vec<u16>, token: String, stop: Arc<AtomicBool>) {
+pub async fn subscribe(
+    sub: Arc<Subscriber>,
+    ports: Vec<u16>,
+    token: String,
+    stop: Arc<AtomicBool>,
+) {
     let mut attempt = 0usize;
     while !stop.load(Ordering::Relaxed) {
         let port = ports[attempt % ports.len()];
