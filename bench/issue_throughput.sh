@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# issueRuling at a fixed rate against the release gateway: BENCH_DRAFTS (4000) signed drafts
+# issueRuling at a fixed rate against the release gateway: BENCH_DRAFTS (3000) signed drafts
 # are prepared through the API first (copies of the demo data's case 7, each referred,
 # scheduled, served, sat on, drafted and signed by the three members), then issued at
 # BENCH_RATE (200) per second, open loop. Prints one JSON line (rate asked and achieved,
@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rate="${BENCH_RATE:-200}"
-drafts="${BENCH_DRAFTS:-4000}"
+drafts="${BENCH_DRAFTS:-3000}"
 admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 base="${admin%/*}"
 urbanism="$base/shahr_bench_issue_urbanism"
@@ -29,7 +29,8 @@ export SHAHR_URBANISM_DATABASE_URL="$urbanism" SHAHR_CITIZEN_DATABASE_URL="$citi
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 uploads=$(mktemp -d)
 SHAHR_LISTEN="127.0.0.1:$port" SHAHR_LOG_FILTER=error SHAHR_UPLOAD_DIR="$uploads" \
-  SHAHR_RATE_LIMITS__MUTATIONS_PER_MINUTE=1000000 \
+  SHAHR_RATE_LIMITS__MUTATIONS_PER_MINUTE=10000000 SHAHR_RATE_LIMITS__VIEWER_PER_MINUTE=10000000 \
+  SHAHR_RATE_LIMITS__COST_PER_MINUTE=100000000 \
   "$target/shahr-gateway" serve >/dev/null 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true; rm -rf "$uploads"' EXIT
@@ -44,7 +45,7 @@ export ISSUE_TOKEN_MEMBER_3=$(tok --role commission_member --commission 1 --nati
 
 mkdir -p bench/results
 line=$("$target/issue_throughput" --base "http://127.0.0.1:$port" --database-url "$urbanism" \
-  --drafts "$drafts" --rate "$rate")
+  --drafts "$drafts" --rate "$rate" --gateway-pid "$pid")
 line=$(python3 -c "import json,sys; d=json.loads(sys.argv[1]); d.update(date=sys.argv[2], cores=int(sys.argv[3])); print(json.dumps(d))" \
   "$line" "$(date -u +%FT%TZ)" "$(nproc)")
 echo "$line"

@@ -33,6 +33,9 @@ struct Args {
     /// Issues per second.
     #[arg(long, default_value_t = 200)]
     rate: u32,
+    /// The gateway's process id: its CPU time during the issuing is reported per issue.
+    #[arg(long)]
+    gateway_pid: Option<u32>,
     /// Clients preparing drafts at once.
     #[arg(long, default_value_t = 16)]
     prepare_concurrency: usize,
@@ -63,6 +66,38 @@ async fn prepare(
         .await
 }
 
+/// CPU time (user + system) of process `pid` in milliseconds, from `/proc` (clock ticks of
+/// 10 ms).
+fn cpu_ms(pid: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let after = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = after.split_whitespace().collect();
+            let user: u64 = fields.get(11)?.parse().ok()?;
+            let system: u64 = fields.get(12)?.parse().ok()?;
+            Some((user + system) * 10)
+        })
+        .unwrap_or(0)
+}
+
+/// CPU time of every PostgreSQL process, in milliseconds.
+fn postgres_cpu_ms() -> u64 {
+    std::fs::read_dir("/proc")
+        .map(|d| {
+            d.filter_map(Result::ok)
+                .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                .filter(|pid| pid.chars().all(|c| c.is_ascii_digit()))
+                .filter(|pid| {
+                    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                        .is_ok_and(|c| c.trim() == "postgres")
+                })
+                .map(|pid| cpu_ms(&pid))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -82,6 +117,8 @@ async fn main() -> anyhow::Result<()> {
     let prepare_seconds = prepared_at.elapsed().as_secs_f64();
 
     let tokens = Arc::new(tokens);
+    let gateway_pid = args.gateway_pid.map(|p| p.to_string()).unwrap_or_default();
+    let (gateway_cpu_before, pg_cpu_before) = (cpu_ms(&gateway_pid), postgres_cpu_ms());
     let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(args.rate)));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let started = Instant::now();
@@ -116,7 +153,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
     }
+    let gateway_cpu = cpu_ms(&gateway_pid).saturating_sub(gateway_cpu_before);
+    let pg_cpu = postgres_cpu_ms().saturating_sub(pg_cpu_before);
     latencies.sort_unstable();
+    let per_issue = |ms: u64| (ms as f64 / latencies.len().max(1) as f64 * 10.0).round() / 10.0;
     let seconds = (last - started).as_secs_f64();
     let issued = db
         .query_one(
@@ -137,6 +177,8 @@ async fn main() -> anyhow::Result<()> {
             "p99_ms": percentile(&latencies, 99.0), "max_ms": percentile(&latencies, 100.0),
             "seconds": (seconds * 10.0).round() / 10.0,
             "prepare_seconds": prepare_seconds.round(), "errors_seen": reasons,
+            "gateway_cpu_ms_per_issue": per_issue(gateway_cpu),
+            "postgres_cpu_ms_per_issue": per_issue(pg_cpu),
         })
     );
     Ok(())

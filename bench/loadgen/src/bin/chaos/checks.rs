@@ -48,7 +48,7 @@ pub async fn rulings(db: &Client, cases: &[i32], ledger: &Ledger) -> anyhow::Res
             half_written += 1;
             examples.push(json!({ "case": case, "counts": counts }));
         }
-        if issued.contains_key(&case) && written.iter().any(|n| *n == 0) {
+        if issued.contains_key(&case) && written.contains(&0) {
             lost += 1;
             examples.push(json!({ "case": case, "counts": counts, "acknowledged": true }));
         }
