@@ -4,7 +4,7 @@ use std::{path::PathBuf, time::Duration};
 
 use anyhow::{bail, Context};
 use clap::{Args, Parser, Subcommand};
-use shahr_domain::identifiers::NationalId;
+use shahr_domain::{actors::Claim, identifiers::NationalId};
 
 use crate::{
     auth::{mint_dev_token_with, DevClaims, Role},
@@ -231,6 +231,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let Some(secret) = config.dev_jwt_secret() else {
                 bail!("development tokens exist only with profile dev; production tokens come from the identity provider");
             };
+            let missing = shahr_domain::actors::missing_claims(&args.roles, |claim| match claim {
+                Claim::NationalId => args.national_id.is_some(),
+                Claim::District => args.district.is_some(),
+                Claim::Commission => args.commission.is_some(),
+            });
+            if !missing.is_empty() {
+                let needs: Vec<String> = missing
+                    .iter()
+                    .map(|(role, claim)| format!("{} needs {}", role.as_str(), claim.flag()))
+                    .collect();
+                bail!("incomplete identity: {}", needs.join("; "));
+            }
             let national_id = args
                 .national_id
                 .as_deref()
@@ -270,6 +282,7 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
             .warn_if_unmigrated()
             .await;
     }
+    let dev = config.profile == Profile::Dev;
     let app = Application::build(config)
         .await
         .context("the gateway could not start")?;
@@ -281,6 +294,13 @@ async fn serve(cli: &Cli) -> anyhow::Result<()> {
         shutdown.cancel();
     });
     println!("Shahr Gateway listening on http://{host}:{port}/graphql");
+    if dev {
+        println!("  GraphiQL:  http://{host}:{port}/graphiql");
+        println!("  Dashboard: http://{host}:{port}/dashboard");
+        println!(
+            "  A token:   cargo run --release -- token --role auditor  (or target/release/shahr-gateway token --role auditor)"
+        );
+    }
     app.run_until_stopped().await
 }
 

@@ -63,6 +63,57 @@ impl Role {
     }
 }
 
+/// A fact an identity carries besides its roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Claim {
+    /// The person's national id: whose parcels, cases and requests are theirs; whose
+    /// signature is on a ruling.
+    NationalId,
+    /// The district a staff member or inspector works in.
+    District,
+    /// The commission a secretary or member sits on.
+    Commission,
+}
+
+impl Claim {
+    /// The flag of the `token` command that gives it.
+    pub fn flag(self) -> &'static str {
+        match self {
+            Claim::NationalId => "--national-id",
+            Claim::District => "--district",
+            Claim::Commission => "--commission",
+        }
+    }
+}
+
+impl Role {
+    /// What an identity in this role must carry to act in it: without it the person could
+    /// sign in and yet see and do nothing of their role.
+    pub fn needs(self) -> &'static [Claim] {
+        match self {
+            Role::Citizen => &[Claim::NationalId],
+            Role::Inspector | Role::UrbanismStaff => &[Claim::District],
+            Role::CommissionSecretary => &[Claim::Commission],
+            Role::CommissionMember => &[Claim::Commission, Claim::NationalId],
+            Role::Auditor | Role::Admin => &[],
+        }
+    }
+}
+
+/// The claims `roles` need that the identity lacks (`has` says what it carries), each with
+/// the first role that needs it, in the order of the roles.
+pub fn missing_claims(roles: &[Role], has: impl Fn(Claim) -> bool) -> Vec<(Role, Claim)> {
+    let mut missing: Vec<(Role, Claim)> = Vec::new();
+    for role in roles {
+        for claim in role.needs() {
+            if !has(*claim) && !missing.iter().any(|(_, c)| c == claim) {
+                missing.push((*role, *claim));
+            }
+        }
+    }
+    missing
+}
+
 impl std::str::FromStr for Role {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {

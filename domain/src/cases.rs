@@ -51,7 +51,7 @@ pub enum CaseEvent {
 
 /// A refused event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a case in state {current:?} cannot take {event:?}")]
+#[error("a case in state {current} cannot {}", crate::vocabulary::words(&format!("{event:?}")))]
 pub struct IllegalTransition {
     /// The case's state.
     pub current: CaseStatus,

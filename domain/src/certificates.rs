@@ -41,7 +41,7 @@ impl Blocker {
     pub fn describe(&self) -> String {
         match self {
             Blocker::OpenCase { case_id, status } => {
-                format!("violation case {case_id} is still open ({status:?})")
+                format!("violation case {case_id} is still open ({status})")
             }
             Blocker::UnpaidFines(r) => {
                 format!("the parcel still owes {r} rials of final Article 100 fines")

@@ -23,7 +23,7 @@ pub enum Move {
 
 /// Why a move was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("a request in state {current:?} cannot {attempted}")]
+#[error("a request in state {current} cannot {attempted}")]
 pub struct IllegalMove {
     /// The state the request is in.
     pub current: RequestState,

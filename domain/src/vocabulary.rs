@@ -26,7 +26,34 @@ macro_rules! vocabulary {
                 }
             }
         }
+
+        /// The API's name of the value (`EXPERT_REVIEW`), as messages show it.
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let name = match self {
+                    $($name::$variant => stringify!($variant),)+
+                };
+                f.write_str(&screaming_snake(name))
+            }
+        }
     };
+}
+
+/// `ExpertReview` -> `EXPERT_REVIEW`.
+pub(crate) fn screaming_snake(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for (i, c) in name.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.extend(c.to_uppercase());
+    }
+    out
+}
+
+/// `StartExpertReview` -> `start expert review`.
+pub(crate) fn words(name: &str) -> String {
+    screaming_snake(name).replace('_', " ").to_lowercase()
 }
 
 vocabulary! {
@@ -448,6 +475,17 @@ impl RequestState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn messages_name_values_as_the_api_does() {
+        assert_eq!(CaseStatus::ExpertReview.to_string(), "EXPERT_REVIEW");
+        assert_eq!(CaseStatus::Referred.to_string(), "REFERRED");
+        assert_eq!(
+            crate::cases::next(CaseStatus::Closed, crate::cases::CaseEvent::Refer)
+                .map_err(|e| e.to_string()),
+            Err("a case in state CLOSED cannot refer".to_owned())
+        );
+    }
 
     #[test]
     fn every_value_has_a_persian_label() {

@@ -227,6 +227,19 @@ fn the_embedded_default_serves_demo_data_and_stops_cleanly_on_ctrl_c() {
             break rest.trim_end_matches("/graphql").to_owned();
         }
     };
+    // The dev profile tells a newcomer where to go next.
+    let next: Vec<String> = (0..3)
+        .map(|_| {
+            rx.recv_timeout(Duration::from_secs(5))
+                .expect("the start banner")
+        })
+        .collect();
+    assert!(next[0].contains(&format!("{address}/graphiql")), "{next:?}");
+    assert!(
+        next[1].contains(&format!("{address}/dashboard")),
+        "{next:?}"
+    );
+    assert!(next[2].contains("token --role auditor"), "{next:?}");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let client = reqwest::Client::new();
@@ -330,4 +343,30 @@ fn every_type_field_argument_and_enum_value_has_a_description() {
         "undocumented in the schema:\n{}",
         missing.join("\n")
     );
+}
+
+#[tokio::test]
+async fn token_refuses_an_incomplete_identity_in_one_line_naming_what_is_missing() {
+    for (args, expected) in [
+        (vec!["--role", "citizen"], "citizen needs --national-id"),
+        (
+            vec!["--role", "urbanism_staff", "--national-id", "0076229645"],
+            "urbanism_staff needs --district",
+        ),
+        (
+            vec!["--role", "commission_secretary", "--district", "1"],
+            "commission_secretary needs --commission",
+        ),
+        (
+            vec!["--role", "commission_member"],
+            "commission_member needs --commission; commission_member needs --national-id",
+        ),
+    ] {
+        let out = gateway().arg("token").args(&args).output().expect("runs");
+        assert!(!out.status.success(), "{args:?} is refused");
+        assert!(out.stdout.is_empty(), "no token printed for {args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.trim().lines().count(), 1, "one line: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
 }
