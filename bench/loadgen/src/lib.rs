@@ -1,6 +1,6 @@
 //! What the benchmark clients share: the gateway's resident memory, latency percentiles,
-//! global ids, a GraphQL call that fails on errors, a retrying cluster client ([`client`])
-//! and the Article 100 session flow ([`session`]).
+//! global ids, a GraphQL client that may retry across a cluster ([`client`]) and the Article
+//! 100 session flow ([`session`]).
 
 pub mod client;
 pub mod session;
@@ -30,26 +30,4 @@ pub fn percentile(sorted: &[u32], p: f64) -> f64 {
 pub fn gid(kind: &str, key: impl std::fmt::Display) -> String {
     use base64::Engine;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{key}"))
-}
-
-/// Runs `query` with `$input` as `token`; an answer with errors is an error.
-pub async fn graphql(
-    http: &reqwest::Client,
-    base: &str,
-    token: &str,
-    query: &str,
-    input: serde_json::Value,
-) -> anyhow::Result<serde_json::Value> {
-    let body: serde_json::Value = http
-        .post(format!("{base}/graphql"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "query": query, "variables": { "input": input } }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    if body.get("errors").is_some() {
-        anyhow::bail!("{query}: {body}");
-    }
-    Ok(body)
 }
