@@ -125,6 +125,7 @@ impl Application {
             sms: config.sms_base_url.is_some(),
             public_base_url: public_base_url.clone(),
         };
+        let letterhead = Arc::new(config.letterhead()?);
         let article100 = {
             let (rules, keyring, gis) = (rules.clone(), keyring.clone(), gis.clone());
             move |db: UrbanismDb| crate::usecases::Article100 {
@@ -134,6 +135,7 @@ impl Application {
                 channels: channels.clone(),
                 keyring: keyring.clone(),
                 gis: gis.clone(),
+                letterhead: letterhead.clone(),
             }
         };
         warn_when_holidays_missing(&urbanism).await;

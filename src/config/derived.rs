@@ -61,6 +61,27 @@ impl Config {
         })
     }
 
+    /// The dadnameh's letterhead: the configured name, and the emblem file read and checked now.
+    pub fn letterhead(&self) -> Result<crate::documents::letterhead::Letterhead, ConfigError> {
+        use crate::documents::letterhead::Letterhead;
+        let name = self.municipality_name.trim();
+        if name.is_empty() {
+            return Err(ConfigError(
+                "`municipality_name` (SHAHR_MUNICIPALITY_NAME) is empty; it heads every dadnameh"
+                    .into(),
+            ));
+        }
+        match &self.emblem_path {
+            None => Ok(Letterhead::neutral(name)),
+            Some(path) => Letterhead::with_emblem_file(name, path).map_err(|e| {
+                ConfigError(format!(
+                    "`emblem_path` (SHAHR_EMBLEM_PATH) {}: {e}",
+                    path.display()
+                ))
+            }),
+        }
+    }
+
     /// The Chromium binary for PDFs, if there is one.
     pub fn chromium(&self) -> Option<PathBuf> {
         match &self.chromium_path {

@@ -209,6 +209,11 @@ pub struct Config {
     pub chromium_path: Option<PathBuf>,
     /// Most PDFs printed at once by this instance (each is a Chromium process).
     pub max_concurrent_pdf_renders: usize,
+    /// The municipality's name on the dadnameh's letterhead.
+    pub municipality_name: String,
+    /// The municipality's emblem on the letterhead: an SVG or PNG file, embedded in each
+    /// document as issued. Unset: a neutral drawn emblem.
+    pub emblem_path: Option<PathBuf>,
     /// How long a signed document link (`Ruling.documentUrl`) stays valid.
     #[serde(with = "humantime_serde")]
     pub document_link_ttl: Duration,
@@ -382,6 +387,8 @@ impl Default for Config {
             stats_refresh_interval: Duration::from_secs(60),
             public_base_url: None,
             chromium_path: None,
+            municipality_name: "شهرداری تبریز".to_owned(),
+            emblem_path: None,
             max_concurrent_pdf_renders: 2,
             document_link_ttl: Duration::from_secs(600),
             defence_window_days: 10,

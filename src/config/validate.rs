@@ -12,6 +12,7 @@ impl Config {
                 key.replace('.', "__").to_uppercase()
             )))
         };
+        self.letterhead()?;
         for (key, value) in [
             ("db_pool_size", self.db_pool_size),
             ("redis_pool_size", self.redis_pool_size),

@@ -11,7 +11,7 @@ use shahr_domain::{
 };
 use shahr_urbanism::records::{Ownership, Parcel, ViolationItem};
 
-use super::{esc, fa_digits, fa_rials, font_css, qr_svg};
+use super::{esc, fa_decimal, fa_digits, fa_rials, letterhead::Letterhead, qr_svg};
 
 /// Everything the document says.
 #[derive(Debug, Clone)]
@@ -62,6 +62,12 @@ pub struct Dadnameh {
     pub verify_url: String,
     /// The verification code.
     pub verification_code: String,
+    /// The visible seal (SVG), drawn from the ruling's seal seed.
+    pub seal_svg: String,
+    /// Eight characters naming the seal, printed under it.
+    pub seal_fingerprint: String,
+    /// The municipality's name and emblem.
+    pub letterhead: Letterhead,
 }
 
 fn row(out: &mut String, label: &str, value: &str) {
@@ -77,19 +83,21 @@ pub fn body(d: &Dadnameh) -> String {
     };
     let _ = write!(
         out,
-        r#"<article class="dadnameh" data-ruling-number="{n}" data-verify-url="{v}"><header><h1>{t}</h1><p class="commission">{c}</p><table class="meta">"#,
+        r#"<article class="dadnameh" data-ruling-number="{n}" data-verify-url="{v}"><header class="letterhead"><div class="emblem"><img src="{emblem}" alt="نشان {m}" width="72" height="72"></div><div class="heads"><p class="opening">بسمه تعالی</p><p class="municipality">{m}</p><h1>{t}</h1><p class="commission">{c}</p></div><table class="meta">"#,
         n = esc(&d.number),
         v = esc(&d.verify_url),
+        emblem = esc(&d.letterhead.emblem),
+        m = esc(&d.letterhead.municipality_name),
         t = title,
         c = fa_digits(&esc(&d.commission_name))
     );
-    row(&mut out, "شماره دادنامه", &fa_digits(&esc(&d.number)));
-    row(&mut out, "تاریخ صدور", &fa_digits(&esc(&d.date_jalali)));
+    row(&mut out, "شماره", &fa_digits(&esc(&d.number)));
+    row(&mut out, "تاریخ", &fa_digits(&esc(&d.date_jalali)));
     if let Some(n) = &d.case_number {
-        row(&mut out, "شماره پرونده", &fa_digits(&esc(n)));
+        row(&mut out, "پرونده", &fa_digits(&esc(n)));
     }
     if let Some(n) = &d.secretariat_number {
-        row(&mut out, "شماره دبیرخانه", &fa_digits(&esc(n)));
+        row(&mut out, "دبیرخانه", &fa_digits(&esc(n)));
     }
     out.push_str("</table></header>");
 
@@ -115,7 +123,7 @@ pub fn body(d: &Dadnameh) -> String {
             row(
                 &mut out,
                 "مساحت عرصه",
-                &format!("{} مترمربع", fa_digits(&area.to_fixed())),
+                &format!("{} مترمربع", fa_decimal(&area.to_fixed())),
             );
         }
     }
@@ -133,10 +141,10 @@ pub fn body(d: &Dadnameh) -> String {
     }
     out.push_str("</tbody></table></section>");
 
-    out.push_str("<section class=\"items\"><h2>اقلام تخلف و رأی هر قلم</h2><table><thead><tr><th>طبقه</th><th>تبصره</th><th>مساحت مجاز</th><th>مساحت اجرا شده</th><th>کسری پارکینگ</th><th>رأی</th></tr></thead><tbody>");
-    for item in &d.items {
+    out.push_str("<section class=\"items\"><h2>اقلام تخلف و رأی هر قلم</h2><table><thead><tr><th>ردیف</th><th>طبقه</th><th>تبصره</th><th>مساحت مجاز</th><th>مساحت اجرا شده</th><th>کسری پارکینگ</th><th>رأی</th></tr></thead><tbody>");
+    for (n, item) in d.items.iter().enumerate() {
         let area = |a: Option<shahr_domain::quantities::Area>| {
-            a.map(|v| fa_digits(&v.to_fixed()))
+            a.map(|v| fa_decimal(&v.to_fixed()))
                 .unwrap_or_else(|| "—".into())
         };
         let outcome = d
@@ -147,8 +155,9 @@ pub fn body(d: &Dadnameh) -> String {
             .unwrap_or("—");
         let _ = write!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"outcome\">{}</td></tr>",
-            esc(item.floor.as_deref().unwrap_or("—")),
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"outcome\">{}</td></tr>",
+            fa_digits(&(n + 1).to_string()),
+            fa_digits(&esc(item.floor.as_deref().unwrap_or("—"))),
             item.note.map(|n| n.label_fa()).unwrap_or("—"),
             area(item.permitted_area),
             area(item.built_area),
@@ -189,31 +198,7 @@ pub fn body(d: &Dadnameh) -> String {
     }
     out.push_str("</section>");
 
-    let fined: Vec<&DecidedItem> = d
-        .decided
-        .iter()
-        .filter(|x| x.fine_rials.is_some())
-        .collect();
-    if !fined.is_empty() {
-        out.push_str("<section class=\"fines\"><h2>محاسبه جریمه</h2><table><thead><tr><th>تبصره</th><th>ضریب</th><th>محاسبه</th><th>جریمه</th></tr></thead><tbody>");
-        for p in fined {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td>{}</td><td class=\"arithmetic\">{}</td><td>{}</td></tr>",
-                p.note.map(|n| n.label_fa()).unwrap_or("—"),
-                p.coefficient
-                    .map(|c| fa_digits(&c.to_fixed()))
-                    .unwrap_or_else(|| "—".into()),
-                esc(p.arithmetic_fa.as_deref().unwrap_or_default()),
-                fa_rials(p.fine_rials.unwrap_or_default())
-            );
-        }
-        let _ = write!(
-            out,
-            "</tbody><tfoot><tr><th colspan=\"3\">جمع جریمه</th><td class=\"total\">{}</td></tr></tfoot></table></section>",
-            d.fine_rials.map(fa_rials).unwrap_or_default()
-        );
-    }
+    fines(&mut out, d);
     if let Some(e) = &d.engineer_referral {
         let _ = write!(
             out,
@@ -255,7 +240,8 @@ pub fn body(d: &Dadnameh) -> String {
         d.kroki_svg
     );
 
-    out.push_str("<section class=\"signatures\"><h2>اعضای کمیسیون</h2><ul>");
+    // The signatures, the QR code, the seal and the code stay together on one page.
+    out.push_str("<div class=\"closing\"><section class=\"signatures\"><h2>اعضای کمیسیون</h2><ul>");
     for (name, seat) in &d.signers {
         let _ = write!(
             out,
@@ -265,37 +251,119 @@ pub fn body(d: &Dadnameh) -> String {
         );
     }
     out.push_str("</ul></section>");
-
     let _ = write!(
         out,
-        "<footer class=\"hologram\"><div class=\"qr\">{}</div><p>اصالت این دادنامه را با اسکن کد بالا یا در نشانی زیر بررسی کنید:</p><p><bdi dir=\"ltr\" class=\"verify-url\">{}</bdi></p><p>کد رهگیری اصالت: <bdi dir=\"ltr\">{}</bdi></p></footer></article>",
+        "<footer class=\"hologram\"><div class=\"qr\">{}</div><div class=\"verify-text\"><p>اصالت این دادنامه را با اسکن کد کنار یا در نشانی زیر بررسی کنید؛ صفحه استعلام همین مهر را نشان می‌دهد:</p><p><bdi dir=\"ltr\" class=\"verify-url\">{}</bdi></p><p>کد رهگیری اصالت: <bdi dir=\"ltr\" class=\"verification-code\">{}</bdi></p></div><figure class=\"seal-box\">{}<figcaption>مهر دیداری <bdi dir=\"ltr\">{}</bdi></figcaption></figure></footer></div></article>",
         qr_svg(&d.verify_url),
         esc(&d.verify_url),
-        esc(&d.verification_code)
+        esc(&d.verification_code),
+        d.seal_svg,
+        esc(&d.seal_fingerprint)
     );
     out
 }
 
-const STYLE: &str = "body{font-family:Vazirmatn,Tahoma,sans-serif;margin:0;background:#eceae4;color:#1b1b1b}\
-.page{max-width:210mm;margin:12px auto;background:#fff;padding:18mm 16mm;box-shadow:0 1px 4px rgba(0,0,0,.2)}\
-h1{font-size:20px;text-align:center;margin:0 0 4px}h2{font-size:15px;border-bottom:1px solid #999;padding-bottom:3px;margin:18px 0 8px}\
-.commission{text-align:center;margin:0 0 12px}table{border-collapse:collapse;width:100%;font-size:13px}\
-th,td{border:1px solid #bbb;padding:4px 6px;text-align:right;vertical-align:top}th{background:#f3f1ec;width:28%}\
-.owners th,.items th,.fines th{width:auto}.arithmetic{font-family:monospace;font-size:12px}\
-.total{font-weight:bold}.kroki svg{display:block;margin:0 auto;max-width:100%;height:auto}\
-.hologram{display:flex;flex-direction:column;align-items:center;margin-top:18px;font-size:12px}\
-.qr svg{width:140px;height:140px}.status{margin:12px auto;max-width:210mm;padding:10px 16mm;background:#fff8e1;border:1px solid #e0c060;font-size:13px}\
-@media print{body{background:#fff}.page{box-shadow:none;margin:0;max-width:none}.status{display:none}}";
+/// The fine of each fined item on its own line, in Persian, then the total once.
+fn fines(out: &mut String, d: &Dadnameh) {
+    let fined: Vec<(usize, &DecidedItem)> = d
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(n, item)| {
+            d.decided
+                .iter()
+                .find(|x| x.item_id == item.id && x.fine_rials.is_some())
+                .map(|x| (n + 1, x))
+        })
+        .collect();
+    if fined.is_empty() {
+        return;
+    }
+    out.push_str("<section class=\"fines\"><h2>محاسبه جریمه</h2><table><thead><tr><th>ردیف قلم</th><th>تبصره</th><th>محاسبه</th><th>جریمه</th></tr></thead><tbody>");
+    for (n, p) in fined {
+        let arithmetic = p
+            .arithmetic_fa
+            .as_deref()
+            .map(|a| fa_digits(&esc(a)))
+            .unwrap_or_else(|| "—".into());
+        let _ = write!(
+            out,
+            "<tr class=\"fine-line\"><td>{}</td><td>{}</td><td class=\"arithmetic\"><bdi dir=\"rtl\">{}</bdi></td><td class=\"amount\">{}</td></tr>",
+            fa_digits(&n.to_string()),
+            p.note.map(|n| n.label_fa()).unwrap_or("—"),
+            arithmetic,
+            fa_rials(p.fine_rials.unwrap_or_default())
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr class=\"total-row\"><th colspan=\"3\">جمع جریمه</th><td class=\"total\">{}</td></tr></tbody></table></section>",
+        d.fine_rials.map(fa_rials).unwrap_or_default()
+    );
+}
 
-/// The whole page: the stored body inside a print-ready frame, and a status note (service,
-/// the objection deadline) that is not part of the signed document.
+const STYLE: &str = "body{font-family:Vazirmatn,Tahoma,sans-serif;margin:0;background:#eceae4;color:#1b1b1b;line-height:1.7}\
+.page{max-width:210mm;box-sizing:border-box;margin:12px auto;background:#fff;padding:16mm 14mm;box-shadow:0 1px 4px rgba(0,0,0,.2)}\
+.letterhead{display:grid;grid-template-columns:84px 1fr auto;gap:10px;align-items:center;border-bottom:2px solid #1f4e5f;padding-bottom:8px;margin-bottom:6px}\
+.emblem img{display:block;width:72px;height:72px}.heads{text-align:center}.heads p{margin:0}\
+.opening{font-size:13px}.municipality{font-weight:bold;font-size:15px}\
+h1{font-size:18px;text-align:center;margin:2px 0}h2{font-size:15px;border-bottom:1px solid #999;padding-bottom:3px;margin:16px 0 8px;break-after:avoid}\
+.commission{font-size:13px}table{border-collapse:collapse;width:100%;font-size:13px}\
+th,td{border:1px solid #bbb;padding:4px 6px;text-align:right;vertical-align:top}th{background:#f3f1ec;width:28%}\
+.letterhead .meta{width:auto;font-size:12px}.letterhead .meta th,.letterhead .meta td{border:0;background:none;padding:1px 4px;width:auto}\
+.owners th,.items th,.fines th{width:auto}thead{display:table-header-group}tr{break-inside:avoid}\
+.arithmetic{font-size:12.5px}.amount,.total{white-space:nowrap}.total-row th,.total{font-weight:bold;background:#f3f1ec}\
+.kroki{break-inside:avoid}.kroki svg{display:block;margin:0 auto;max-width:100%;height:auto}\
+.closing{break-inside:avoid}.signatures ul{margin:0;padding-inline-start:18px}\
+.hologram{display:grid;grid-template-columns:auto 1fr auto;gap:12px;align-items:center;margin-top:14px;font-size:12px;border-top:1px solid #ccc;padding-top:10px}\
+.hologram p{margin:2px 0}.qr svg{width:120px;height:120px;display:block}\
+.seal-box{margin:0;text-align:center}.seal-box svg{width:120px;height:120px;display:block}.seal-box figcaption{font-size:11px}\
+.status{margin:12px auto;max-width:210mm;box-sizing:border-box;padding:10px 14mm;background:#fff8e1;border:1px solid #e0c060;font-size:13px}\
+@page{size:A4;margin:14mm 12mm}\
+@media print{body{background:#fff}.page{box-shadow:none;margin:0;padding:0;max-width:none}.status{display:none}}";
+
+/// The `@font-face` rules with the typeface embedded, so a saved copy shows the same.
+fn embedded_font_css() -> &'static str {
+    static CSS: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSS.get_or_init(|| {
+        use base64::Engine;
+        let uri = |bytes: &[u8]| {
+            format!(
+                "data:font/woff2;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(bytes)
+            )
+        };
+        format!(
+            "@font-face{{font-family:Vazirmatn;font-weight:400;src:url({}) format('woff2')}}\
+             @font-face{{font-family:Vazirmatn;font-weight:700;src:url({}) format('woff2')}}",
+            uri(super::FONT_REGULAR),
+            uri(super::FONT_BOLD)
+        )
+    })
+}
+
+/// The whole page: the stored body inside a print-ready A4 frame, and a status note (service,
+/// the objection deadline) that is not part of the signed document. Everything it shows is in
+/// the page itself (fonts, emblem, sketch, QR code, seal): a saved copy shows the same.
 pub fn page(title: &str, body_html: &str, status_html: &str) -> String {
     format!(
         "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>{}{}</style></head><body>{}<main class=\"page\">{}</main></body></html>",
         esc(title),
-        font_css(),
+        embedded_font_css(),
         STYLE,
         status_html,
+        body_html
+    )
+}
+
+/// A short notice (a refused or expired link) in the documents' style, with the typeface
+/// linked rather than embedded.
+pub fn notice(title: &str, body_html: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><link rel=\"icon\" href=\"data:,\"><title>{}</title><style>{}{}</style></head><body><main class=\"page\">{}</main></body></html>",
+        esc(title),
+        super::font_css(),
+        STYLE,
         body_html
     )
 }

@@ -1,9 +1,13 @@
 //! The kroki: an SVG location sketch of a parcel with its neighbours' outlines, the street
-//! side, a north arrow, a scale bar and the violating parcel hatched.
+//! side, a north arrow, a scale bar, and the violating area hatched (the surveyed outline when
+//! there is one, else the whole parcel, and the legend says which).
 
 use std::fmt::Write;
 
 use super::{esc, fa_digits};
+
+/// A point on the sketch (metres, or screen units).
+type Point = (f64, f64);
 
 /// A ring of (longitude, latitude) points.
 pub type Ring = Vec<(f64, f64)>;
@@ -21,6 +25,9 @@ pub struct KrokiInput {
     pub street_name: Option<String>,
     /// The violating area in m², for the legend.
     pub violation_m2: Option<f64>,
+    /// The surveyed outlines of the violating areas; empty when none were surveyed (the
+    /// sketch then hatches the whole parcel and says so).
+    pub violations: Vec<Ring>,
 }
 
 const W: f64 = 480.0;
@@ -122,34 +129,45 @@ pub fn svg(input: &KrokiInput) -> String {
             )
         }
     };
+    let band = (span * 0.3 * scale).clamp(20.0, 40.0);
     let _ = write!(
         out,
-        r##"<polyline class="street" points="{}" fill="none" stroke="#c9c3b6" stroke-width="{:.1}" stroke-linecap="butt"/>"##,
+        r##"<polyline class="street" points="{}" fill="none" stroke="#c9c3b6" stroke-width="{band:.1}" stroke-linecap="butt"/>"##,
         points(&street_line),
-        (span * 0.3 * scale).clamp(10.0, 40.0)
     );
-    let label_at = to_screen(&street_line[street_line.len() / 2]);
-    let name = input
-        .street_name
-        .clone()
-        .unwrap_or_else(|| "معبر".to_owned());
+    street_label(
+        &mut out,
+        &street_line,
+        &to_screen,
+        band,
+        input.street_name.as_deref(),
+    );
+    let violations: Vec<Vec<(f64, f64)>> = input
+        .violations
+        .iter()
+        .filter(|r| r.len() >= 3)
+        .map(|r| r.iter().map(|p| project(origin, *p)).collect())
+        .collect();
     let _ = write!(
         out,
-        r##"<text x="{:.1}" y="{:.1}" text-anchor="middle" font-size="12" fill="#333">{}{}</text>"##,
-        label_at.0,
-        label_at.1 + 4.0,
-        esc(&name),
-        if from_gis {
-            ""
-        } else {
-            " (جانمایی تقریبی)"
+        r##"<polygon class="parcel" points="{}" fill="#fde7e4" stroke="#b3261e" stroke-width="2.5"/>"##,
+        points(&all)
+    );
+    if violations.is_empty() {
+        let _ = write!(
+            out,
+            r##"<polygon class="violation whole-parcel" points="{}" fill="url(#hatch)" opacity="0.5"/>"##,
+            points(&all)
+        );
+    } else {
+        for v in &violations {
+            let _ = write!(
+                out,
+                r##"<polygon class="violation" points="{}" fill="url(#hatch)" stroke="#b3261e" stroke-width="1.2"/>"##,
+                points(v)
+            );
         }
-    );
-    let _ = write!(
-        out,
-        r##"<polygon class="parcel" points="{p}" fill="#fde7e4" stroke="#b3261e" stroke-width="2.5"/><polygon class="violation" points="{p}" fill="url(#hatch)" opacity="0.6"/>"##,
-        p = points(&all)
-    );
+    }
     out.push_str("</g>");
     // North arrow, top left.
     out.push_str(r##"<g class="north" transform="translate(36,58)"><polygon points="0,-26 9,6 0,0 -9,6" fill="#222"/><text x="0" y="22" text-anchor="middle" font-size="13" font-weight="bold">N شمال</text></g>"##);
@@ -164,20 +182,88 @@ pub fn svg(input: &KrokiInput) -> String {
         bar / 2.0,
         fa_digits(&format!("{length}"))
     );
-    // Legend, bottom right.
-    let legend = match input.violation_m2 {
-        Some(m2) if m2 > 0.0 => format!("محدوده تخلف: {} مترمربع", fa_digits(&format!("{m2:.2}"))),
+    // Legend, bottom right: what is hatched, and how the street was placed.
+    let area = match input.violation_m2 {
+        Some(m2) if m2 > 0.0 => format!(
+            "محدوده تخلف: {} مترمربع",
+            fa_digits(&format!("{m2:.2}")).replace('.', "٫")
+        ),
         _ => "ملک موضوع پرونده".to_owned(),
     };
+    let mut legend = vec![area];
+    if violations.is_empty() {
+        legend.push("محدوده دقیق تخلف برداشت نشده؛ کل ملک هاشور خورده است".to_owned());
+    }
+    if !from_gis {
+        legend.push("جانمایی معبر تقریبی است".to_owned());
+    }
     let _ = write!(
         out,
-        r##"<g class="legend" transform="translate({:.1},{:.1})"><rect x="0" y="-11" width="14" height="14" fill="url(#hatch)" stroke="#b3261e"/><text x="-6" y="0" font-size="12" text-anchor="start">{}</text></g>"##,
+        r##"<g class="legend" transform="translate({:.1},{:.1})"><rect x="0" y="-11" width="14" height="14" fill="url(#hatch)" stroke="#b3261e"/>"##,
         W - 24.0,
-        H - 20.0,
-        esc(&legend)
+        H - 14.0 - 15.0 * (legend.len() as f64 - 1.0)
     );
+    for (i, line) in legend.iter().enumerate() {
+        let _ = write!(
+            out,
+            r##"<text x="-6" y="{}" font-size="{}" text-anchor="start" fill="{}">{}</text>"##,
+            15 * i,
+            if i == 0 { 12 } else { 10 },
+            if i == 0 { "#1b1b1b" } else { "#555" },
+            esc(line)
+        );
+    }
+    out.push_str("</g>");
     out.push_str("</svg>");
     out
+}
+
+/// The street's name along the middle of its longest drawn segment, centred in the band and
+/// small enough to stay inside it (both across and along).
+fn street_label(
+    out: &mut String,
+    line: &[(f64, f64)],
+    to_screen: &dyn Fn(&Point) -> Point,
+    band: f64,
+    name: Option<&str>,
+) {
+    let name = name.unwrap_or("معبر");
+    let screen: Vec<(f64, f64)> = line.iter().map(to_screen).collect();
+    let Some((a, b)) = screen
+        .windows(2)
+        .map(|w| (clamp_to_frame(w[0]), clamp_to_frame(w[1])))
+        .max_by(|x, y| seg_len(*x).total_cmp(&seg_len(*y)))
+    else {
+        return;
+    };
+    let length = seg_len((a, b));
+    let chars = name.chars().count().max(1) as f64;
+    // Vazirmatn's average advance is about 0.55 em; keep a margin at each end.
+    let size = (band * 0.6).min((length - 12.0) / (chars * 0.55)).min(12.0);
+    if size < 6.0 {
+        return;
+    }
+    let mut angle = (b.1 - a.1).atan2(b.0 - a.0).to_degrees();
+    if angle > 90.0 {
+        angle -= 180.0;
+    } else if angle < -90.0 {
+        angle += 180.0;
+    }
+    let (x, y) = ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
+    let _ = write!(
+        out,
+        r##"<text class="street-name" x="{x:.1}" y="{y:.1}" transform="rotate({angle:.1} {x:.1} {y:.1})" text-anchor="middle" dominant-baseline="central" font-size="{size:.1}" fill="#333">{}</text>"##,
+        esc(name)
+    );
+}
+
+fn seg_len((a, b): ((f64, f64), (f64, f64))) -> f64 {
+    ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt()
+}
+
+/// A point moved inside the frame (the street runs past it; its label must not).
+fn clamp_to_frame(p: (f64, f64)) -> (f64, f64) {
+    (p.0.clamp(2.0, W - 2.0), p.1.clamp(2.0, H - 2.0))
 }
 
 fn bounds(points: &[(f64, f64)]) -> (f64, f64, f64, f64) {
@@ -214,6 +300,7 @@ mod tests {
             street: None,
             street_name: Some("خیابان امام".into()),
             violation_m2: Some(60.0),
+            violations: Vec::new(),
         });
         for part in [
             "class=\"parcel\"",
@@ -223,7 +310,9 @@ mod tests {
             "class=\"scale\"",
             "url(#hatch)",
             "خیابان امام",
-            "۶۰.۰۰",
+            "۶۰٫۰۰",
+            "کل ملک هاشور خورده است",
+            "whole-parcel",
         ] {
             assert!(svg.contains(part), "{part} missing");
         }

@@ -4,7 +4,9 @@
 
 pub mod dadnameh;
 pub mod kroki;
+pub mod letterhead;
 pub mod links;
+pub mod seal;
 
 use qrcode::{render::svg, EcLevel, QrCode};
 
@@ -43,6 +45,12 @@ pub fn fa_digits(text: &str) -> String {
                 .unwrap_or(c)
         })
         .collect()
+}
+
+/// A decimal (`92.17`) as Persian writes it: Persian digits and the Persian decimal
+/// separator (`۹۲٫۱۷`).
+pub fn fa_decimal(text: &str) -> String {
+    fa_digits(text).replace('.', "٫")
 }
 
 /// Rials as a person reads them: `۱٬۲۷۶٬۵۰۰٬۰۰۰ ریال`.
@@ -87,6 +95,12 @@ mod tests {
     fn rials_are_grouped_in_persian_digits() {
         assert_eq!(fa_rials(1_276_500_000), "۱٬۲۷۶٬۵۰۰٬۰۰۰ ریال");
         assert_eq!(fa_rials(500), "۵۰۰ ریال");
+    }
+
+    #[test]
+    fn decimals_use_the_persian_separator() {
+        assert_eq!(fa_decimal("92.17"), "۹۲٫۱۷");
+        assert_eq!(fa_decimal("1405/09/01"), "۱۴۰۵/۰۹/۰۱");
     }
 
     #[test]

@@ -101,10 +101,14 @@ impl Me {
         let request = page_request("ViolationCase", first, after)?;
         let db = ctx.deps().urbanism.clone();
         let vis = self.own.clone();
-        let page = db.cases_page(&vis, request).await.map_err(ApiError::from)?;
+        let all = shahr_urbanism::CaseFilter::default();
+        let page = db
+            .cases_page(&all, &vis, request)
+            .await
+            .map_err(ApiError::from)?;
         let total = TotalCount::new(move || {
-            let (db, vis) = (db.clone(), vis.clone());
-            Box::pin(async move { db.cases_count(&vis).await })
+            let (db, vis, all) = (db.clone(), vis.clone(), all.clone());
+            Box::pin(async move { db.cases_count(&all, &vis).await })
         });
         Ok(connection(
             "ViolationCase",

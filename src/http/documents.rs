@@ -17,10 +17,9 @@ use super::HttpState;
 use crate::documents::{self, dadnameh, esc, fa_digits, links::LinkError};
 
 pub(super) fn refusal(status: StatusCode, title: &str, detail: &str) -> Response {
-    let html = dadnameh::page(
+    let html = dadnameh::notice(
         title,
         &format!("<h1>{}</h1><p>{}</p>", esc(title), esc(detail)),
-        "",
     );
     Response::builder()
         .status(status)
@@ -126,7 +125,7 @@ pub async fn ruling_document(
         .header(header::CACHE_CONTROL, "private, no-store")
         .header(
             "Content-Security-Policy",
-            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'; img-src 'self' data:; \
+            "default-src 'none'; style-src 'unsafe-inline'; font-src 'self' data:; img-src 'self' data:; \
              frame-ancestors 'none'",
         )
         .body(html)

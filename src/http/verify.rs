@@ -13,7 +13,10 @@ use poem::{
 use serde_json::json;
 
 use super::HttpState;
-use crate::hologram::{check, Verdict};
+use crate::{
+    documents::seal::{self, SealSeed},
+    hologram::{check, Verdict},
+};
 
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
@@ -60,6 +63,7 @@ pub async fn verify(
             json!({ "status": "not_found" }),
             "یافت نشد",
             "رأیی با این کد ثبت نشده است.",
+            None,
         );
     };
     let verdict = check(&state.keyring, &record, legacy.as_ref());
@@ -80,14 +84,26 @@ pub async fn verify(
             "محتوای این رأی با نسخه امضاشده مطابقت ندارد.",
         ),
     };
+    // The seal is drawn again from the signed record: only for a record that checks out, so a
+    // tampered one never shows a matching pattern.
+    let seal =
+        (verdict != Verdict::Invalid).then(|| SealSeed::of(&record.content["legacy"], &code));
     let body = json!({
         "status": status,
         "number": record.number,
         "dateJalali": record.content["legacy"]["dateJalali"],
         "commission": record.content["commissionName"],
         "contentHash": record.content_hash,
+        "seal": seal.map(|s| s.fingerprint()),
     });
-    page(StatusCode::OK, wants_json, body, label, detail)
+    page(
+        StatusCode::OK,
+        wants_json,
+        body,
+        label,
+        detail,
+        seal.as_ref(),
+    )
 }
 
 fn page(
@@ -96,6 +112,7 @@ fn page(
     body: serde_json::Value,
     label: &str,
     detail: &str,
+    seal: Option<&SealSeed>,
 ) -> Response {
     if json {
         return Response::builder()
@@ -104,14 +121,23 @@ fn page(
             .body(body.to_string());
     }
     let field = |key: &str| escape(body[key].as_str().unwrap_or("—"));
+    let seal = match seal {
+        Some(seed) => format!(
+            "<figure class=\"seal-box\">{}<figcaption>مهر دیداری <bdi dir=\"ltr\">{}</bdi>: باید با مهر کنار کد QR روی دادنامه یکسان باشد.</figcaption></figure>",
+            seal::svg(seed),
+            escape(&seed.fingerprint())
+        ),
+        None => String::new(),
+    };
     let html = format!(
         "<!doctype html><html lang=\"fa\" dir=\"rtl\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>استعلام اصالت رأی</title>\
          <style>body{{font-family:Vazirmatn,Tahoma,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem;line-height:1.9}}\
-         .v{{font-size:1.6rem;font-weight:bold}} dt{{color:#555}} dd{{margin:0 0 .6rem 0}} code{{direction:ltr;display:inline-block;word-break:break-all}}</style>\
+         .v{{font-size:1.6rem;font-weight:bold}} dt{{color:#555}} dd{{margin:0 0 .6rem 0}} code{{direction:ltr;display:inline-block;word-break:break-all}}\
+         .seal-box{{margin:1rem 0;text-align:center}} .seal-box svg{{width:200px;height:200px}} .seal-box figcaption{{font-size:.9rem}}</style>\
          </head><body><h1>استعلام اصالت رأی کمیسیون ماده ۱۰۰</h1>\
-         <p class=\"v\">{label}</p><p>{detail}</p><dl>\
+         <p class=\"v\">{label}</p><p>{detail}</p>{seal}<dl>\
          <dt>شماره رأی</dt><dd>{number}</dd><dt>تاریخ</dt><dd>{date}</dd>\
          <dt>کمیسیون</dt><dd>{commission}</dd><dt>چکیده محتوا</dt><dd><code>{hash}</code></dd></dl></body></html>",
         label = escape(label),

@@ -386,19 +386,29 @@ impl Article100 {
         let inputs = document::load(self, c).await?;
         let commission_name = inputs.commission_name.clone();
         let code = hologram::verification_code();
+        let legacy = legacy_fields(reservation, c);
+        let seal = crate::documents::seal::SealSeed::of(
+            // A plain struct of strings and numbers: serialising it cannot fail.
+            &serde_json::to_value(&legacy).unwrap_or_default(),
+            &code,
+        );
         let doc = inputs.finish(
             reservation,
             c,
             &signers,
-            &code,
-            public_base_url,
-            &self.rules,
+            document::Finish {
+                code: &code,
+                base_url: public_base_url,
+                rules: &self.rules,
+                seal,
+                letterhead: &self.letterhead,
+            },
         );
         let html = dadnameh::body(&doc);
         let hash = hex::encode(Sha256::digest(html.as_bytes()));
         let issued_at = Utc::now().to_rfc3339();
         let content = SealedContent {
-            legacy: legacy_fields(reservation, c),
+            legacy,
             commission_name,
             issued_at: issued_at.clone(),
             session: Some(SessionRecord {

@@ -149,6 +149,8 @@ pub struct Article100 {
     pub keyring: Arc<Keyring>,
     /// The city's GIS service, for location sketches.
     pub gis: Option<shahr_gis::GisClient>,
+    /// What heads every dadnameh.
+    pub letterhead: Arc<crate::documents::letterhead::Letterhead>,
 }
 
 /// Today in Asia/Tehran.

@@ -240,6 +240,36 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
     );
     assert_eq!(layout["result"]["value"]["qr"], true);
 
+    let parts = browser
+        .eval(
+            "({emblem: document.querySelector('.letterhead img').naturalWidth, \
+              opening: document.querySelector('.opening').textContent, \
+              totals: document.querySelectorAll('.total-row').length, \
+              fineLines: document.querySelectorAll('.fine-line').length, \
+              arithmetic: [...document.querySelectorAll('.arithmetic')].map(e => e.textContent), \
+              seal: document.querySelector('.seal-box svg.seal')?.outerHTML ?? null})",
+        )
+        .await;
+    assert!(
+        parts["emblem"].as_f64().unwrap_or(0.0) > 0.0,
+        "the emblem shows: {parts}"
+    );
+    assert_eq!(parts["opening"], "بسمه تعالی");
+    assert_eq!(parts["totals"], 1, "one total row: {parts}");
+    assert_eq!(parts["fineLines"], 2, "one line per fined item: {parts}");
+    for line in parts["arithmetic"].as_array().expect("lines") {
+        let line = line.as_str().expect("text");
+        assert!(
+            !line.chars().any(|c| c.is_ascii_digit())
+                && line.contains("مترمربع")
+                && line.contains("ریال"),
+            "the arithmetic is Persian, with Persian digits and units: {line}"
+        );
+    }
+    let seal_on_document = parts["seal"]
+        .as_str()
+        .expect("a seal on the document")
+        .to_owned();
     browser.screenshot("dadnameh.png").await;
     let pdf = browser
         .call(
@@ -252,12 +282,72 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
         .expect("base64");
     assert!(pdf.starts_with(b"%PDF"));
     std::fs::write(output_dir().join("dadnameh.pdf"), &pdf).expect("pdf saved");
-
     let problems = browser.problems();
     assert!(
         problems.is_empty(),
         "console errors or failed requests: {problems:#?}"
     );
+
+    // A saved copy shows the same on its own: fonts and images are in the file.
+    let html = browser
+        .eval("'<!doctype html>' + document.documentElement.outerHTML")
+        .await;
+    let saved = tempfile::tempdir().expect("dir");
+    let file = saved.path().join("dadnameh.html");
+    std::fs::write(&file, html.as_str().expect("html")).expect("saved");
+    browser.events.clear();
+    browser
+        .call(
+            "Page.navigate",
+            json!({ "url": format!("file://{}", file.display()) }),
+        )
+        .await;
+    browser.wait_for("Page.loadEventFired").await;
+    let offline = browser
+        .eval(
+            "document.fonts.ready.then(() => ({font: [...document.fonts].some(f => f.family.includes('Vazirmatn') && f.status === 'loaded'), \
+              emblem: document.querySelector('.letterhead img').naturalWidth, \
+              paths: [...document.querySelectorAll('[src],[href]')].map(e => e.getAttribute('src') ?? e.getAttribute('href')).filter(u => u.startsWith('/'))}))",
+        )
+        .await;
+    assert_eq!(
+        offline["font"], true,
+        "the saved copy has its font: {offline}"
+    );
+    assert!(offline["emblem"].as_f64().unwrap_or(0.0) > 0.0, "{offline}");
+    assert_eq!(
+        offline["paths"],
+        json!([]),
+        "no server paths in the saved copy"
+    );
+    browser.screenshot("dadnameh-saved-copy.png").await;
+    let problems = browser.problems();
+    assert!(
+        problems.is_empty(),
+        "the saved copy loads cleanly: {problems:#?}"
+    );
+
+    // The verification page draws the same seal from the signed record.
+    let code = issued["data"]["issueRuling"]["verificationCode"]
+        .as_str()
+        .expect("code");
+    browser
+        .call(
+            "Page.navigate",
+            json!({ "url": app.url(&format!("/verify/{code}")) }),
+        )
+        .await;
+    browser.wait_for("Page.loadEventFired").await;
+    let verified = browser
+        .eval("({seal: document.querySelector('svg.seal')?.outerHTML ?? null, verdict: document.querySelector('.v').textContent})")
+        .await;
+    assert_eq!(verified["verdict"], "معتبر");
+    assert_eq!(
+        verified["seal"].as_str(),
+        Some(seal_on_document.as_str()),
+        "the verification page draws the document's seal"
+    );
+    browser.screenshot("verify.png").await;
 }
 
 #[tokio::test]
@@ -296,10 +386,84 @@ async fn the_dadnameh_is_also_served_as_a_pdf_printed_by_chromium() {
     );
     let bytes = response.bytes().await.expect("bytes");
     assert!(bytes.starts_with(b"%PDF"));
-    assert!(
-        bytes.len() > 20_000,
-        "a page with text, a sketch and a QR code"
+    let file = output_dir().join("dadnameh-printed.pdf");
+    std::fs::write(&file, &bytes).expect("pdf saved");
+
+    // A4 paper, every page.
+    let info = poppler(
+        "pdfinfo",
+        &["-f", "1", "-l", "99", file.to_str().expect("path")],
     );
+    let sizes: Vec<&str> = info
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains("size:"))
+        .collect();
+    assert!(!sizes.is_empty(), "{info}");
+    for size in &sizes {
+        assert!(size.contains("(A4)"), "A4 paper: {size}");
+    }
+    // The text of each page: the total once, and the code, the verification address and the
+    // seal's fingerprint together on one page.
+    let pages: Vec<String> = (1..=sizes.len())
+        .map(|n| {
+            let n = n.to_string();
+            poppler(
+                "pdftotext",
+                &["-f", &n, "-l", &n, file.to_str().expect("path"), "-"],
+            )
+        })
+        .collect();
+    let code = issued["data"]["issueRuling"]["verificationCode"]
+        .as_str()
+        .expect("code");
+    let totals: usize = pages.iter().map(|p| p.matches("جمع جریمه").count()).sum();
+    assert_eq!(totals, 1, "one total row in the PDF: {pages:#?}");
+    let with_code: Vec<&String> = pages.iter().filter(|p| p.contains(code)).collect();
+    assert_eq!(with_code.len(), 1, "{pages:#?}");
+    let page = with_code[0];
+    assert!(page.contains(&format!("/verify/{code}")), "{page}");
+    let fingerprint = page
+        .split_whitespace()
+        // pdftotext wraps runs in bidi marks.
+        .map(|w| w.trim_matches(|c: char| !c.is_ascii_alphanumeric()))
+        .find(|w| {
+            w.len() == 9
+                && w.as_bytes()[4] == b'-'
+                && w.chars()
+                    .filter(|c| *c != '-')
+                    .all(|c| c.is_ascii_hexdigit())
+        })
+        .unwrap_or_else(|| panic!("the seal's fingerprint is on the code's page: {page}"));
+    let verified: Value = app
+        .client
+        .get(app.url(&format!("/verify/{code}")))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .expect("verify")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        verified["seal"], fingerprint,
+        "the printed seal is the verified one"
+    );
+}
+
+/// Runs a poppler tool (`pdfinfo`, `pdftotext`; `.ci/run` installs `poppler-utils`).
+fn poppler(tool: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{tool} runs (apt-get install poppler-utils, as .ci/run does): {e}")
+        });
+    assert!(
+        out.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 impl Browser {

@@ -35,3 +35,4 @@ mod subscriptions;
 mod uploads;
 mod urbanism;
 mod verify;
+mod worklist;

@@ -5,7 +5,9 @@
 //!
 //! Contract: `GET {base}/parcels/{renovationCode}/surroundings` with `Authorization: Bearer
 //! {token}` → 200 `{"parcel": [[lon, lat], …], "neighbours": [[[lon, lat], …], …],
-//! "street": {"name": "…", "line": [[lon, lat], …]}}`, or 404 when the parcel is unknown.
+//! "street": {"name": "…", "line": [[lon, lat], …]}, "violations": [[[lon, lat], …], …]}`, or
+//! 404 when the parcel is unknown. `violations` (optional) outlines the areas built in
+//! violation, as surveyed; without it the sketch shows the whole parcel.
 
 use std::time::Duration;
 
@@ -25,6 +27,8 @@ pub struct Surroundings {
     pub street: Option<Points>,
     /// The street's name.
     pub street_name: Option<String>,
+    /// The surveyed outlines of the areas built in violation (empty when not surveyed).
+    pub violations: Vec<Points>,
 }
 
 /// Why the service gave nothing usable.
@@ -50,6 +54,8 @@ struct Answer {
     #[serde(default)]
     neighbours: Vec<Vec<[f64; 2]>>,
     street: Option<Street>,
+    #[serde(default)]
+    violations: Vec<Vec<[f64; 2]>>,
 }
 
 fn points(raw: Vec<[f64; 2]>) -> Points {
@@ -118,6 +124,12 @@ impl GisClient {
             neighbours: answer.neighbours.into_iter().map(points).collect(),
             street,
             street_name,
+            violations: answer
+                .violations
+                .into_iter()
+                .map(points)
+                .filter(|r| r.len() >= 3)
+                .collect(),
         }))
     }
 }

@@ -20,6 +20,7 @@ pub mod records;
 mod rulings;
 mod sql;
 pub mod stats;
+mod worklist;
 
 use std::sync::{
     atomic::{AtomicU64, Ordering},
@@ -34,6 +35,7 @@ pub use clean::Rejects;
 pub use districts::District;
 pub use parcels::ParcelFilter;
 pub use rulings::RulingFilter;
+pub use worklist::{CaseFilter, MAX_AGENDA};
 
 /// Our own objects (`shahr` schema) in the urbanism database, on top of the common set.
 pub const MIGRATIONS: MigrationSet = MigrationSet {

@@ -202,45 +202,6 @@ impl UrbanismDb {
             .collect())
     }
 
-    /// A page of the cases `visibility` allows, newest (highest id) first.
-    pub async fn cases_page(
-        &self,
-        visibility: &Visibility,
-        page: PageRequest,
-    ) -> Result<Page<ViolationCase>, StoreError> {
-        let mut q = Query::new(&format!(
-            "SELECT {CASE_COLUMNS} FROM tbl_parvandeh_takhalof c \
-             JOIN tbl_parvandeh p ON p.id_parvandeh = c.id_parvandeh WHERE "
-        ));
-        let vis = visibility_sql(&mut q, visibility);
-        q.push(&vis);
-        if let Some(after) = page.after {
-            let p = q.bind(after);
-            q.push(&format!(" AND c.id_takhalof < {p}"));
-        }
-        let limit = q.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
-        q.push(&format!(" ORDER BY c.id_takhalof DESC LIMIT {limit}"));
-        let rows = self.run(&q).await?;
-        let more = rows.len() > page.first;
-        let mut out = paginate(
-            rows.iter().filter_map(|r| self.case(r)).collect(),
-            page.first,
-        );
-        out.has_next |= more;
-        Ok(out)
-    }
-
-    /// How many cases `visibility` allows.
-    pub async fn cases_count(&self, visibility: &Visibility) -> Result<i64, StoreError> {
-        let mut q = Query::new(
-            "SELECT count(*) FROM tbl_parvandeh_takhalof c \
-             JOIN tbl_parvandeh p ON p.id_parvandeh = c.id_parvandeh WHERE ",
-        );
-        let vis = visibility_sql(&mut q, visibility);
-        q.push(&vis);
-        Ok(self.run(&q).await?.first().map(|r| r.get(0)).unwrap_or(0))
-    }
-
     /// Cases of each parcel, newest first; one statement.
     pub async fn cases_by_parcel(
         &self,

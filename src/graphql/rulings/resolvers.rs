@@ -1,8 +1,8 @@
 //! Query fields of the Article 100 area.
 
 use async_graphql::{Context, InputObject, Object, ID};
-use shahr_domain::vocabulary::{RulingKind, RulingStatus};
-use shahr_urbanism::RulingFilter;
+use shahr_domain::vocabulary::{CaseStatus, RulingKind, RulingStatus};
+use shahr_urbanism::{CaseFilter, RulingFilter};
 
 use super::types::{Commission, Ruling, ViolationCase};
 use crate::graphql::{
@@ -31,6 +31,50 @@ pub struct RulingFilterInput {
     /// Only rulings in this state.
     pub status: Option<RulingStatus>,
 }
+
+/// Narrows the case list (the secretariat's and staff's work list). All conditions must hold.
+#[derive(InputObject, Default)]
+pub struct ViolationCaseFilterInput {
+    /// Only cases on parcels of this district (1-10).
+    pub district: Option<i32>,
+    /// Only cases assigned to this commission (its `id`).
+    pub commission: Option<ID>,
+    /// Only cases in one of these states (`status: REFERRED` or `status: [REFERRED,
+    /// HEARING_SCHEDULED]`).
+    pub status: Option<Vec<CaseStatus>>,
+    /// Only cases referred to a commission through the gateway on or after this day
+    /// (Asia/Tehran). Cases the legacy system assigned have no referral day and never match.
+    pub referred_from: Option<Date>,
+    /// Only cases referred on or before this day.
+    pub referred_to: Option<Date>,
+}
+
+impl ViolationCaseFilterInput {
+    fn validate(self) -> ApiResult<CaseFilter> {
+        if let (Some(from), Some(to)) = (self.referred_from, self.referred_to) {
+            if from > to {
+                return Err(ApiError::bad_input(
+                    "filter.referredTo",
+                    "`referredTo` is before `referredFrom`",
+                ));
+            }
+        }
+        Ok(CaseFilter {
+            district: district_arg("filter.district", self.district)?,
+            commission_id: self
+                .commission
+                .as_ref()
+                .map(|c| id_of("Commission", "filter.commission", c))
+                .transpose()?,
+            statuses: self.status.unwrap_or_default(),
+            referred_from: self.referred_from.map(|d| d.0),
+            referred_to: self.referred_to.map(|d| d.0),
+        })
+    }
+}
+
+/// Longest span of days one agenda covers.
+const MAX_AGENDA_DAYS: i64 = 62;
 
 /// The row id inside a global id of `kind`, or `BAD_USER_INPUT` naming `field`.
 pub(crate) fn id_of(kind: &str, field: &str, id: &ID) -> ApiResult<i32> {
@@ -130,6 +174,88 @@ impl RulingsQuery {
             Box::pin(async move { db.rulings_count(&filter, &vis).await })
         });
         Ok(connection("Ruling", request, page, |r| r.id, Ruling, total))
+    }
+
+    /// Violation cases the viewer may see (staff their district, a commission's secretary and
+    /// members its cases, citizens their own parcels'), newest first, a page at a time: the
+    /// secretariat's and staff's work list.
+    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    async fn violation_cases(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions the cases must meet.")] filter: Option<
+            ViolationCaseFilterInput,
+        >,
+        #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "Return cases after this cursor (an edge's `cursor`).")] after: Option<
+            String,
+        >,
+    ) -> async_graphql::Result<Conn<ViolationCase>> {
+        let request = page_request("ViolationCase", first, after)?;
+        let filter = filter.unwrap_or_default().validate()?;
+        let vis = visibility(ctx.viewer());
+        let db = ctx.deps().urbanism.clone();
+        let page = db
+            .cases_page(&filter, &vis, request)
+            .await
+            .map_err(ApiError::from)?;
+        let total = TotalCount::new(move || {
+            let (db, filter, vis) = (db.clone(), filter.clone(), vis.clone());
+            Box::pin(async move { db.cases_count(&filter, &vis).await })
+        });
+        Ok(connection(
+            "ViolationCase",
+            request,
+            page,
+            |c| c.id,
+            ViolationCase,
+            total,
+        ))
+    }
+
+    /// A commission's agenda: the cases it will hear (or heard) from `from` to `to`, by
+    /// session day (`sessionOn`) and then case, at most 500 and at most 62 days at a time.
+    /// Only cases the viewer may see are listed.
+    async fn commission_agenda(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The commission (its `id`).")] commission: ID,
+        #[graphql(desc = "The first day.")] from: Date,
+        #[graphql(desc = "The last day; `from` when left out.")] to: Option<Date>,
+    ) -> async_graphql::Result<Vec<ViolationCase>> {
+        let commission = id_of("Commission", "commission", &commission)?;
+        let to = to.unwrap_or(from);
+        if to.0 < from.0 {
+            return Err(ApiError::bad_input("to", "`to` is before `from`")
+                .with_fa("تاریخ پایان بازه پیش از تاریخ آغاز آن است.")
+                .into());
+        }
+        if (to.0 - from.0).num_days() >= MAX_AGENDA_DAYS {
+            return Err(ApiError::bad_input(
+                "to",
+                format!("an agenda covers at most {MAX_AGENDA_DAYS} days; ask for a shorter span"),
+            )
+            .with_fa("دستور جلسات حداکثر ۶۲ روز را در بر می‌گیرد؛ بازه کوتاه‌تری بخواهید.")
+            .into());
+        }
+        let (cases, more) = ctx
+            .deps()
+            .urbanism
+            .agenda(commission, from.0, to.0, &visibility(ctx.viewer()))
+            .await
+            .map_err(ApiError::from)?;
+        if more {
+            return Err(ApiError::bad_input(
+                "to",
+                format!(
+                    "more than {} cases in this span; ask for fewer days",
+                    shahr_urbanism::MAX_AGENDA
+                ),
+            )
+            .with_fa("در این بازه بیش از ۵۰۰ پرونده هست؛ بازه کوتاه‌تری بخواهید.")
+            .into());
+        }
+        Ok(cases.into_iter().map(ViolationCase).collect())
     }
 
     /// One violation case. Null when there is none or the viewer may not see it.

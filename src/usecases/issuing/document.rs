@@ -13,7 +13,11 @@ use shahr_urbanism::{
 };
 
 use super::super::{Article100, UseCaseError};
-use crate::documents::{dadnameh, kroki};
+use crate::documents::{
+    dadnameh, kroki,
+    letterhead::Letterhead,
+    seal::{self, SealSeed},
+};
 
 /// The urbanism system's facts for a document.
 pub(super) struct DocumentInputs {
@@ -102,6 +106,20 @@ fn street_of(address: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// What the document says beyond the urbanism system's facts.
+pub(super) struct Finish<'a> {
+    /// The verification code (the QR code's target).
+    pub(super) code: &'a str,
+    /// The public address.
+    pub(super) base_url: &'a str,
+    /// The settings of the law (the objection window).
+    pub(super) rules: &'a Article100Rules,
+    /// What the visible seal is drawn from.
+    pub(super) seal: SealSeed,
+    /// The municipality's name and emblem.
+    pub(super) letterhead: &'a Letterhead,
+}
+
 impl DocumentInputs {
     /// The document of the ruling `c` under `reservation`, signed by `signers`.
     pub(super) fn finish(
@@ -109,10 +127,15 @@ impl DocumentInputs {
         reservation: &Reservation,
         c: &DraftContent,
         signers: &[Signer],
-        code: &str,
-        base_url: &str,
-        rules: &Article100Rules,
+        f: Finish<'_>,
     ) -> dadnameh::Dadnameh {
+        let Finish {
+            code,
+            base_url,
+            rules,
+            seal,
+            letterhead,
+        } = f;
         let violation_m2: f64 = self.items.iter().map(|i| i.excess_area().to_f64()).sum();
         let street_from_address = self
             .parcel
@@ -126,6 +149,7 @@ impl DocumentInputs {
                 street: gis.street,
                 street_name: gis.street_name.or(street_from_address),
                 violation_m2: Some(violation_m2),
+                violations: gis.violations,
             },
             None => kroki::KrokiInput {
                 parcel: self.parcel.as_ref().and_then(|p| p.boundary.clone()),
@@ -133,6 +157,7 @@ impl DocumentInputs {
                 street: None,
                 street_name: street_from_address,
                 violation_m2: Some(violation_m2),
+                violations: Vec::new(),
             },
         });
         dadnameh::Dadnameh {
@@ -170,6 +195,9 @@ impl DocumentInputs {
             kroki_svg: kroki,
             verify_url: format!("{base_url}/verify/{code}"),
             verification_code: code.to_owned(),
+            seal_svg: seal::svg(&seal),
+            seal_fingerprint: seal.fingerprint(),
+            letterhead: letterhead.clone(),
         }
     }
 }
