@@ -58,6 +58,29 @@ impl ErrorCode {
         }
     }
 
+    /// The code spelled `code`, if there is one.
+    pub fn parse(code: &str) -> Option<Self> {
+        use ErrorCode::*;
+        [
+            BadRequest,
+            GraphqlParseFailed,
+            GraphqlValidationFailed,
+            BadUserInput,
+            Unauthenticated,
+            Forbidden,
+            NotFound,
+            Conflict,
+            IdempotencyKeyReused,
+            LimitExceeded,
+            RateLimited,
+            UpstreamUnavailable,
+            ServiceUnavailable,
+            Internal,
+        ]
+        .into_iter()
+        .find(|c| c.as_str() == code)
+    }
+
     /// The Persian message a citizen-facing app may show as is.
     pub fn message_fa(self) -> &'static str {
         match self {
@@ -113,9 +136,16 @@ impl ApiError {
         self
     }
 
-    /// `BAD_USER_INPUT` naming the offending field.
-    pub fn bad_input(field: &str, message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::BadUserInput, message).with("field", Value::from(field))
+    /// `BAD_USER_INPUT` naming the offending field, with why in English and in Persian (every
+    /// refusal says its own reason to the person, not a generic "invalid value").
+    pub fn bad_input(
+        field: &str,
+        message: impl Into<String>,
+        message_fa: impl Into<String>,
+    ) -> Self {
+        Self::new(ErrorCode::BadUserInput, message)
+            .with("field", Value::from(field))
+            .with_fa(message_fa)
     }
 
     /// `LIMIT_EXCEEDED` naming the limit.
@@ -203,8 +233,6 @@ pub type ApiResult<T> = Result<T, ApiError>;
 /// A use case's refusal as an API error; input fields are named under `prefix` (`input`).
 pub fn usecase_error(e: crate::usecases::UseCaseError, prefix: &str) -> ApiError {
     use crate::usecases::UseCaseError as U;
-    let state =
-        |s: shahr_domain::vocabulary::CaseStatus| Value::from(shahr_urbanism::cases::wire_name(s));
     match e {
         U::NotFound => ApiError::new(ErrorCode::NotFound, "no such object"),
         U::Forbidden(why) => ApiError::new(ErrorCode::Forbidden, why),
@@ -213,10 +241,9 @@ pub fn usecase_error(e: crate::usecases::UseCaseError, prefix: &str) -> ApiError
             message_fa,
             current,
         } => {
-            let mut err = ApiError::new(ErrorCode::Conflict, message);
-            if let Some(current) = current {
-                err = err.with("currentState", state(current));
-            }
+            let mut err = ApiError::new(ErrorCode::Conflict, message)
+                .with("currentState", current.name().into())
+                .with("stateOf", current.object().into());
             if let Some(fa) = message_fa {
                 err = err.with_fa(fa);
             }
@@ -226,13 +253,7 @@ pub fn usecase_error(e: crate::usecases::UseCaseError, prefix: &str) -> ApiError
             field,
             message,
             message_fa,
-        } => {
-            let err = ApiError::bad_input(&format!("{prefix}.{field}"), message);
-            match message_fa {
-                Some(fa) => err.with_fa(fa),
-                None => err,
-            }
-        }
+        } => ApiError::bad_input(&format!("{prefix}.{field}"), message, message_fa),
         U::IdempotencyKeyReused(why) => ApiError::new(ErrorCode::IdempotencyKeyReused, why),
         U::Store(e) => ApiError::from(e),
     }

@@ -32,11 +32,17 @@ pub fn command_key(
         return Err(ApiError::bad_input(
             "input.idempotencyKey",
             "the key must be 1 to 128 characters",
+            "شناسه یکتای درخواست باید ۱ تا ۱۲۸ نویسه باشد.",
         ));
     }
     let subject = signed_in(ctx.viewer())?.subject.clone();
-    let canonical = serde_json::to_vec(&(operation, input))
-        .map_err(|e| ApiError::bad_input("input", format!("unreadable input: {e}")))?;
+    let canonical = serde_json::to_vec(&(operation, input)).map_err(|e| {
+        ApiError::bad_input(
+            "input",
+            format!("unreadable input: {e}"),
+            "ورودی درخواست خوانا نیست.",
+        )
+    })?;
     Ok(Some(Key {
         subject,
         key,
@@ -57,14 +63,21 @@ pub fn arguments_key(
         return Ok(None);
     }
     let mut command = serde_json::Map::new();
-    let arguments = ctx
-        .field()
-        .arguments()
-        .map_err(|e| ApiError::bad_input("input", e.message))?;
+    let arguments = ctx.field().arguments().map_err(|e| {
+        ApiError::bad_input(
+            "input",
+            format!("unreadable input: {}", e.message),
+            "ورودی درخواست خوانا نیست.",
+        )
+    })?;
     for (name, value) in arguments {
-        let mut value = value
-            .into_json()
-            .map_err(|e| ApiError::bad_input("input", format!("unreadable input: {e}")))?;
+        let mut value = value.into_json().map_err(|e| {
+            ApiError::bad_input(
+                "input",
+                format!("unreadable input: {e}"),
+                "ورودی درخواست خوانا نیست.",
+            )
+        })?;
         if let serde_json::Value::Object(fields) = &mut value {
             fields.remove("idempotencyKey");
         }

@@ -43,7 +43,12 @@ impl Me {
     ) -> async_graphql::Result<Vec<InboxMessage>> {
         let first = i64::from(first.unwrap_or(20));
         if !(1..=100).contains(&first) {
-            return Err(super::error::ApiError::bad_input("first", "between 1 and 100").into());
+            return Err(super::error::ApiError::bad_input(
+                "first",
+                "between 1 and 100",
+                "تعداد پیام‌ها باید بین ۱ و ۱۰۰ باشد.",
+            )
+            .into());
         }
         let Some(national_id) = self.info.national_id.clone() else {
             return Ok(Vec::new());

@@ -61,13 +61,23 @@ pub fn page_request(
 ) -> Result<PageRequest, ApiError> {
     let first = match first {
         None => DEFAULT_PAGE_SIZE,
-        Some(n) if n < 0 => return Err(ApiError::bad_input("first", "`first` cannot be negative")),
+        Some(n) if n < 0 => {
+            return Err(ApiError::bad_input(
+                "first",
+                "`first` cannot be negative",
+                "اندازه صفحه نمی‌تواند منفی باشد.",
+            ))
+        }
         Some(n) => usize::try_from(n).unwrap_or(MAX_PAGE_SIZE),
     };
     if first > MAX_PAGE_SIZE {
         return Err(ApiError::bad_input(
             "first",
             format!("`first` can be at most {MAX_PAGE_SIZE}"),
+            format!(
+                "اندازه صفحه حداکثر {} است.",
+                crate::documents::fa_digits(&MAX_PAGE_SIZE.to_string())
+            ),
         ));
     }
     let after = match after {
@@ -82,7 +92,11 @@ pub fn page_request(
                     (k == kind).then(|| id.parse::<i32>().ok()).flatten()
                 })
                 .ok_or_else(|| {
-                    ApiError::bad_input("after", "`after` is not a cursor of this list")
+                    ApiError::bad_input(
+                        "after",
+                        "`after` is not a cursor of this list",
+                        "نشانگر صفحه (after) متعلق به این فهرست نیست.",
+                    )
                 })?,
         ),
     };

@@ -414,7 +414,18 @@ fn too_large(limit: usize) -> Response {
 /// 401 for a token that is present but unusable; nothing was executed.
 pub(super) fn unauthorized(err: &AuthError) -> Response {
     let description = err.to_string();
-    let mut response = error_response(StatusCode::UNAUTHORIZED, "UNAUTHENTICATED", &description);
+    let fa = match err {
+        AuthError::Malformed => "سربرگ Authorization باید به شکل Bearer و سپس توکن باشد.",
+        AuthError::Expired => "نشست شما به پایان رسیده است؛ دوباره وارد سامانه شوید.",
+        AuthError::Invalid => "توکن ورود معتبر نیست؛ دوباره وارد سامانه شوید.",
+    };
+    let mut response = super::error_response_fa(
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHENTICATED",
+        &description,
+        fa,
+        None,
+    );
     let challenge = format!("Bearer error=\"invalid_token\", error_description=\"{description}\"");
     if let Ok(value) = challenge.parse() {
         response

@@ -95,10 +95,12 @@ pub fn metrics(state: Data<&Arc<HttpState>>, request: &poem::Request) -> Respons
             .map(|token| <[u8; 32]>::from(sha2::Sha256::digest(token.trim().as_bytes())));
         // Digests are compared, so the time taken says nothing about the token.
         if given.as_ref() != Some(expected) {
-            let mut response = super::error_response(
+            let mut response = super::error_response_fa(
                 StatusCode::UNAUTHORIZED,
                 "UNAUTHENTICATED",
                 "/metrics needs the bearer token configured as metrics_token",
+                "برای دیدن سنجه‌ها توکن metrics_token لازم است.",
+                None,
             );
             response.headers_mut().insert(
                 poem::http::header::WWW_AUTHENTICATE,

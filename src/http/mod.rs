@@ -258,9 +258,29 @@ pub(crate) fn body_timeout() -> Response {
 }
 
 /// A JSON error body in GraphQL shape, for failures outside GraphQL execution.
+/// An error outside GraphQL (`/uploads`, `/documents`, a refused token) in the same shape as
+/// the GraphQL errors: `errors[0].message`, `extensions.code` and `extensions.messageFa` (the
+/// code's general Persian message).
 pub(crate) fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    let fa = crate::graphql::error::ErrorCode::parse(code)
+        .map_or("درخواست انجام نشد.", |c| c.message_fa());
+    error_response_fa(status, code, message, fa, None)
+}
+
+/// [`error_response`] with its own Persian message, and the request field at fault if any.
+pub(crate) fn error_response_fa(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    message_fa: &str,
+    field: Option<&str>,
+) -> Response {
+    let mut extensions = serde_json::json!({ "code": code, "messageFa": message_fa });
+    if let Some(field) = field {
+        extensions["field"] = field.into();
+    }
     let body = serde_json::json!({
-        "errors": [{ "message": message, "extensions": { "code": code } }]
+        "errors": [{ "message": message, "extensions": extensions }]
     });
     Response::builder()
         .status(status)

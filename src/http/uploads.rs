@@ -18,7 +18,7 @@ use shahr_citizen::{
 };
 use tokio_util::sync::CancellationToken;
 
-use super::{error_response, graphql::viewer, HttpState};
+use super::{error_response_fa, graphql::viewer, HttpState};
 
 /// Media types accepted at all; each service's documents narrow them further.
 const ACCEPTED: [&str; 3] = ["application/pdf", "image/jpeg", "image/png"];
@@ -34,10 +34,12 @@ pub async fn upload(
         Err(e) => return e.into_response(),
     };
     let Some(principal) = viewer.principal() else {
-        let mut response = error_response(
+        let mut response = error_response_fa(
             StatusCode::UNAUTHORIZED,
             "UNAUTHENTICATED",
             "sign in to upload",
+            "برای بارگذاری مدرک وارد سامانه شوید.",
+            None,
         );
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,
@@ -47,10 +49,12 @@ pub async fn upload(
     };
     // Only citizens attach documents to their requests; nobody else needs to upload.
     if !principal.roles.contains(&crate::auth::Role::Citizen) {
-        return error_response(
+        return error_response_fa(
             StatusCode::FORBIDDEN,
             "FORBIDDEN",
             "only citizens upload documents for their requests",
+            "فقط شهروندان برای درخواست‌های خود مدرک بارگذاری می‌کنند.",
+            None,
         );
     }
     let who = format!("sub:{}", principal.subject);
@@ -74,10 +78,12 @@ pub async fn upload(
     };
     let quota_left = state.settings.upload_quota_bytes.saturating_sub(pending);
     let Ok(mut multipart) = multipart else {
-        return error_response(
+        return error_response_fa(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_REQUEST",
             "send the file as multipart/form-data in a field named `file`",
+            "فایل را به صورت multipart/form-data در فیلد file بفرستید.",
+            Some("file"),
         );
     };
     let field = loop {
@@ -85,17 +91,21 @@ pub async fn upload(
             Ok(Some(field)) if field.name() == Some("file") => break field,
             Ok(Some(_)) => continue,
             Ok(None) => {
-                return error_response(
+                return error_response_fa(
                     StatusCode::BAD_REQUEST,
                     "BAD_REQUEST",
                     "no field named `file`",
+                    "فیلدی به نام file در درخواست نیست.",
+                    Some("file"),
                 )
             }
             Err(_) => {
-                return error_response(
+                return error_response_fa(
                     StatusCode::BAD_REQUEST,
                     "BAD_REQUEST",
                     "the multipart body is malformed",
+                    "بدنه درخواست چندبخشی خراب است.",
+                    None,
                 )
             }
         }
@@ -111,10 +121,12 @@ pub async fn upload(
         })
         .unwrap_or_default();
     if !ACCEPTED.contains(&content_type.as_str()) {
-        return error_response(
+        return error_response_fa(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_USER_INPUT",
             &format!("files must be one of {}", ACCEPTED.join(", ")),
+            "نوع فایل پذیرفته نیست؛ PDF، JPEG یا PNG بفرستید.",
+            Some("file"),
         );
     }
     let file_name = field
@@ -142,10 +154,12 @@ pub async fn upload(
         }
         Ok(Err(StreamError::TooLarge(_))) => return too_large(limit),
         Ok(Err(StreamError::Read(_))) => {
-            return error_response(
+            return error_response_fa(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
                 "the file could not be read",
+                "فایل خوانده نشد؛ دوباره بفرستید.",
+                Some("file"),
             )
         }
         Ok(Err(StreamError::Store(err))) => {
@@ -155,10 +169,12 @@ pub async fn upload(
     };
     if !bytes_match(&content_type, &streamed.head) {
         let _ = state.blobs.remove(&key).await;
-        return error_response(
+        return error_response_fa(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "BAD_USER_INPUT",
             &format!("the file's bytes are not a {content_type} file"),
+            "محتوای فایل با نوع اعلام‌شده آن یکی نیست.",
+            Some("file"),
         );
     }
     let upload = Upload {
@@ -245,10 +261,12 @@ pub async fn expire(
 }
 
 fn unavailable() -> Response {
-    error_response(
+    error_response_fa(
         StatusCode::SERVICE_UNAVAILABLE,
         "SERVICE_UNAVAILABLE",
         "the upload could not be stored; retry shortly",
+        "فایل ذخیره نشد؛ کمی بعد دوباره بفرستید.",
+        None,
     )
 }
 
@@ -272,10 +290,15 @@ fn quota_exceeded(quota: u64) -> Response {
 }
 
 fn too_large(limit: u64) -> Response {
-    error_response(
+    error_response_fa(
         StatusCode::PAYLOAD_TOO_LARGE,
         "LIMIT_EXCEEDED",
         &format!("the file is larger than {limit} bytes"),
+        &format!(
+            "حجم فایل بیش از {} مگابایت است.",
+            crate::documents::fa_digits(&(limit / (1024 * 1024)).max(1).to_string())
+        ),
+        Some("file"),
     )
 }
 

@@ -15,7 +15,16 @@ use shahr_store::outbox;
 use shahr_urbanism::cases::certificates::CertificateRecord;
 use tokio_postgres::GenericClient;
 
-use super::{enforcement::standings, steps::audit_entry, today, Article100, UseCaseError};
+use super::{enforcement::standings, steps::audit_entry, today, Article100, State, UseCaseError};
+
+/// The parcel's standing under Note 8, named by its first blocker.
+fn parcel_state(against: &[Blocker]) -> State {
+    State::Parcel(match against.first() {
+        Some(Blocker::UnpaidFines(_)) => "FINES_UNPAID",
+        Some(Blocker::DemolitionPending { .. }) => "DEMOLITION_PENDING",
+        Some(Blocker::OpenCase { .. }) | None => "OPEN_CASE",
+    })
+}
 
 impl Article100 {
     /// What stands against a certificate for the parcel now (Note 8), read in the caller's
@@ -108,7 +117,7 @@ impl Article100 {
                         .collect::<Vec<_>>()
                         .join("؛ ")
                 )),
-                current: None,
+                current: parcel_state(&against),
             });
         }
         let today = today();

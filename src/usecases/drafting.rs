@@ -23,7 +23,7 @@ use shahr_urbanism::cases::{drafts::Draft, wire_name};
 
 use super::{
     bad, conflict, conflict_in, policy, sitting::terms, steps::audit_entry, today, Article100,
-    UseCaseError,
+    State, UseCaseError,
 };
 use crate::auth::Principal;
 
@@ -295,14 +295,16 @@ impl Article100 {
         }
         if draft.issued_ruling_id.is_some() {
             return Err(conflict(
-                "this draft is already issued",
-                "این رأی پیش‌تر صادر شده است.",
+                State::of_draft(&draft),
+                "this draft is already issued; it takes no more signatures",
+                "این رأی پیش‌تر صادر شده است و امضای دیگری نمی‌پذیرد.",
             ));
         }
         if draft.replaced {
             return Err(conflict(
+                State::of_draft(&draft),
                 "a newer draft replaced this one; sign the newer draft",
-                "پیش‌نویس جدیدتری جایگزین این پیش‌نویس شده است.",
+                "پیش‌نویس جدیدتری جایگزین این پیش‌نویس شده است؛ پیش‌نویس جدید را امضا کنید.",
             ));
         }
         let records = self
@@ -338,6 +340,7 @@ impl Article100 {
                 return Ok(draft);
             }
             return Err(conflict(
+                State::of_draft(&draft),
                 "another member already signed for this seat",
                 "عضو دیگری برای این سمت امضا کرده است.",
             ));

@@ -31,7 +31,7 @@ use shahr_urbanism::{
 use super::{
     bad, conflict, policy,
     steps::{mobiles, party_records, step, tell_parties, Message},
-    today, Article100, UseCaseError,
+    today, Article100, State, UseCaseError,
 };
 use crate::{auth::Principal, documents::dadnameh, hologram};
 
@@ -71,14 +71,16 @@ fn reused() -> UseCaseError {
 fn check_ready(draft: &Draft) -> Result<(), UseCaseError> {
     if draft.issued_ruling_id.is_some() {
         return Err(conflict(
+            State::of_draft(draft),
             "this draft is already issued (with another idempotency key)",
-            "این رأی پیش‌تر صادر شده است.",
+            "این رأی پیش‌تر با شناسه درخواست دیگری صادر شده است.",
         ));
     }
     if draft.replaced {
         return Err(conflict(
-            "a newer draft replaced this one",
-            "پیش‌نویس جدیدتری جایگزین این پیش‌نویس شده است.",
+            State::of_draft(draft),
+            "a newer draft replaced this one; issue the newer draft",
+            "پیش‌نویس جدیدتری جایگزین این پیش‌نویس شده است؛ پیش‌نویس جدید را صادر کنید.",
         ));
     }
     let seats: Vec<MemberRole> = draft.signatures.iter().map(|s| s.seat).collect();
@@ -91,7 +93,7 @@ fn check_ready(draft: &Draft) -> Result<(), UseCaseError> {
                 names.join("، ")
             ),
             message_fa: Some(format!("امضای اعضای زیر لازم است: {}", names.join("، "))),
-            current: None,
+            current: State::of_draft(draft),
         });
     }
     Ok(())

@@ -54,8 +54,8 @@ pub enum UseCaseError {
         message: String,
         /// Why, in Persian, for the person.
         message_fa: Option<String>,
-        /// The case's state, when the refusal is about it.
-        current: Option<CaseStatus>,
+        /// The state the refusal is about (`extensions.currentState` and `stateOf`).
+        current: State,
     },
     /// An input value is unusable; `field` names it relative to the input object.
     #[error("{message}")]
@@ -65,7 +65,7 @@ pub enum UseCaseError {
         /// Why, for developers.
         message: String,
         /// Why, in Persian.
-        message_fa: Option<String>,
+        message_fa: String,
     },
     /// The idempotency key (or payment reference) was used for something else.
     #[error("{0}")]
@@ -88,11 +88,60 @@ impl From<deadpool_postgres::PoolError> for UseCaseError {
 }
 
 /// A refusal about the state of things.
-pub(crate) fn conflict(message: impl Into<String>, message_fa: &str) -> UseCaseError {
+pub(crate) fn conflict(
+    current: State,
+    message: impl Into<String>,
+    message_fa: &str,
+) -> UseCaseError {
     UseCaseError::Conflict {
         message: message.into(),
         message_fa: Some(message_fa.to_owned()),
-        current: None,
+        current,
+    }
+}
+
+/// What a refusal's state is the state of, and that state, as the API names them: every
+/// `CONFLICT` carries both, so a client can say why without parsing the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// A violation case's state.
+    Case(CaseStatus),
+    /// A ruling draft's: `SIGNING` (open for signatures), `ISSUED` or `REPLACED`.
+    Draft(&'static str),
+    /// A commission's: `INACTIVE`.
+    Commission(&'static str),
+    /// A parcel's standing under Note 8: `OPEN_CASE`, `FINES_UNPAID` or `DEMOLITION_PENDING`.
+    Parcel(&'static str),
+}
+
+impl State {
+    /// The object whose state it is (`ViolationCase`, `RulingDraft`, `Commission`, `Parcel`).
+    pub fn object(self) -> &'static str {
+        match self {
+            State::Case(_) => "ViolationCase",
+            State::Draft(_) => "RulingDraft",
+            State::Commission(_) => "Commission",
+            State::Parcel(_) => "Parcel",
+        }
+    }
+
+    /// The state's API name (`REFERRED`, `ISSUED`, ...).
+    pub fn name(self) -> String {
+        match self {
+            State::Case(s) => shahr_urbanism::cases::wire_name(s),
+            State::Draft(s) | State::Commission(s) | State::Parcel(s) => s.to_owned(),
+        }
+    }
+
+    /// A draft's state.
+    pub(crate) fn of_draft(draft: &shahr_urbanism::cases::drafts::Draft) -> Self {
+        if draft.issued_ruling_id.is_some() {
+            State::Draft("ISSUED")
+        } else if draft.replaced {
+            State::Draft("REPLACED")
+        } else {
+            State::Draft("SIGNING")
+        }
     }
 }
 
@@ -102,11 +151,7 @@ pub(crate) fn conflict_in(
     message: impl Into<String>,
     message_fa: &str,
 ) -> UseCaseError {
-    UseCaseError::Conflict {
-        message: message.into(),
-        message_fa: Some(message_fa.to_owned()),
-        current: Some(current),
-    }
+    conflict(State::Case(current), message, message_fa)
 }
 
 /// A refused input value.
@@ -118,7 +163,7 @@ pub(crate) fn bad(
     UseCaseError::BadInput {
         field: field.into(),
         message: message.into(),
-        message_fa: Some(message_fa.to_owned()),
+        message_fa: message_fa.to_owned(),
     }
 }
 

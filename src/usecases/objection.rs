@@ -17,7 +17,7 @@ use shahr_store::outbox;
 use super::{
     bad, conflict, conflict_in, policy,
     steps::{audit_entry, scope, step},
-    today, Article100, UseCaseError,
+    today, Article100, State, UseCaseError,
 };
 use crate::auth::Principal;
 
@@ -123,6 +123,7 @@ impl Article100 {
         }
         if facts.stage != RulingStage::Primary {
             return Err(conflict(
+                State::Case(locked.case.status),
                 "an appeal ruling is final; only the Administrative Justice Court hears complaints against it",
                 "رأی تجدیدنظر قطعی است و فقط در دیوان عدالت اداری قابل شکایت است.",
             ));

@@ -21,7 +21,7 @@ use tokio_postgres::GenericClient;
 use super::{
     bad, conflict, policy,
     steps::{emit, party_records, step},
-    today, Article100, UseCaseError,
+    today, Article100, State, UseCaseError,
 };
 use crate::auth::Principal;
 
@@ -343,6 +343,7 @@ impl Article100 {
         )?;
         let hearing = hearing.ok_or_else(|| {
             conflict(
+                State::Case(locked.case.status),
                 "the case has no hearing scheduled through the gateway; nothing to serve",
                 "برای این پرونده احضاریه‌ای صادر نشده است.",
             )

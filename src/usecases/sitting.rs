@@ -25,7 +25,7 @@ use tokio_postgres::GenericClient;
 use super::{
     bad, conflict, conflict_in, policy,
     steps::{audit_entry, step},
-    today, Article100, UseCaseError,
+    today, Article100, State, UseCaseError,
 };
 use crate::auth::Principal;
 
@@ -110,6 +110,7 @@ impl Article100 {
         }
         if !commission.active {
             return Err(conflict(
+                State::Commission("INACTIVE"),
                 "this commission no longer sits",
                 "این کمیسیون دیگر تشکیل نمی‌شود.",
             ));
@@ -182,6 +183,7 @@ impl Article100 {
                     let overlap = conflicts(commission_id, today, &appeal_terms, &sat);
                     if !overlap.is_empty() {
                         return Err(conflict(
+                            State::Commission("SAT_ON_THE_PRIMARY_RULING"),
                             format!(
                                 "case {case_id}: {} member(s) of this commission sat on the primary ruling; the appeal goes to a commission with none of them",
                                 overlap.len()
@@ -235,7 +237,7 @@ impl Article100 {
             .map(|h| h.session_on)
             .or(locked.case.session_on);
         let summonses = self.summonses(tx, hearing.as_ref()).await?;
-        let current = Some(locked.case.status);
+        let current = State::Case(locked.case.status);
         let case_id = locked.case.id;
         may_sit(session_on, &summonses, today, self.rules.defence(), calendar).map_err(|why| match why {
             NotYet::BeforeHearing { session_on } => UseCaseError::Conflict {

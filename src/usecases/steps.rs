@@ -74,7 +74,7 @@ pub(crate) async fn step<D: Serialize>(
             "این اقدام در وضعیت «{}» پرونده مجاز نیست.",
             from.label_fa()
         )),
-        current: Some(from),
+        current: super::State::Case(from),
     })?;
     if to != from {
         db.set_case_status(tx, locked.case.id, to).await?;

@@ -125,6 +125,14 @@ async fn expired_forged_and_unsigned_tokens_get_401_and_nothing_runs() {
         );
         assert!(body.get("data").is_none(), "{what}: nothing executed");
         assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+        assert!(
+            body["errors"][0]["extensions"]["messageFa"]
+                .as_str()
+                .is_some_and(|m| m.contains("توکن")
+                    || m.contains("نشست")
+                    || m.contains("Authorization")),
+            "{what}: the same error shape as GraphQL's: {body}"
+        );
     }
 }
 

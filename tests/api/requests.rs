@@ -212,10 +212,14 @@ async fn filing_is_refused_clearly_outside_the_rules() {
             "citizen",
         ),
     ];
+    let mut persian = std::collections::BTreeSet::new();
     for (token, vars, code, field, words) in cases {
         let body = app.query_as(&token, SUBMIT, vars).await;
         let err = &body["errors"][0];
         assert_eq!(err["extensions"]["code"], code, "{body}");
+        // Each reason has its own Persian message, which an app can show as is.
+        let fa = err["extensions"]["messageFa"].as_str().expect("messageFa");
+        assert!(persian.insert(fa.to_owned()), "«{fa}» said twice: {body}");
         if let Some(field) = field {
             assert_eq!(err["extensions"]["field"], field, "{body}");
         }
@@ -224,6 +228,10 @@ async fn filing_is_refused_clearly_outside_the_rules() {
             "{body}"
         );
     }
+    assert!(
+        persian.contains("این خدمت هنوز در منطقه ۱ ارائه نمی‌شود."),
+        "{persian:?}"
+    );
     let body = app
         .query_with(
             SUBMIT,

@@ -129,6 +129,11 @@ async fn a_case_goes_from_referral_through_summons_defence_session_and_signature
 
     let early = s.issue(&s.secretary, &draft, "issue-1").await;
     assert_eq!(code(&early), "CONFLICT", "three signatures first: {early}");
+    assert_eq!(
+        early["errors"][0]["extensions"]["currentState"], "SIGNING",
+        "{early}"
+    );
+    assert_eq!(early["errors"][0]["extensions"]["stateOf"], "RulingDraft");
 
     // What a member reads before signing; other people see nothing.
     let read = "query($id: ID!) { rulingDraft(id: $id) { text fine contentHash isIssued } }";
@@ -249,6 +254,14 @@ async fn the_same_idempotency_key_twice_and_concurrently_issues_one_ruling_and_a
     assert_eq!(again["data"]["issueRuling"]["created"], false);
     let other_key = s.issue(&s.secretary, &draft, "another-key").await;
     assert_eq!(code(&other_key), "CONFLICT", "already issued: {other_key}");
+    assert_eq!(
+        other_key["errors"][0]["extensions"]["currentState"],
+        "ISSUED"
+    );
+    assert_eq!(
+        other_key["errors"][0]["extensions"]["stateOf"],
+        "RulingDraft"
+    );
 
     // The same key for another draft answers IDEMPOTENCY_KEY_REUSED, never INTERNAL.
     let other = copy_of_draft(&app).await;

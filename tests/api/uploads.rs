@@ -21,6 +21,19 @@ async fn only_those_who_attach_documents_may_upload_and_the_bytes_must_be_what_t
         .upload(Some(&app.staff(9)), "a.pdf", "application/pdf", pdf(100))
         .await;
     assert_eq!(status, 403, "staff attach nothing: {body}");
+    // Refusals have the GraphQL errors' shape: code, message, a Persian message, the field.
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert!(
+        body["errors"][0]["extensions"]["messageFa"].is_string(),
+        "{body}"
+    );
+    let (status, body) = app.upload(None, "a.pdf", "application/pdf", pdf(100)).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert_eq!(
+        body["errors"][0]["extensions"]["messageFa"],
+        "برای بارگذاری مدرک وارد سامانه شوید."
+    );
     let citizen = app.citizen(CITIZEN);
     for (what, content_type, bytes) in [
         (
@@ -40,6 +53,13 @@ async fn only_those_who_attach_documents_may_upload_and_the_bytes_must_be_what_t
         assert_eq!(
             body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
             "{what}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["field"], "file", "{what}");
+        assert!(
+            body["errors"][0]["extensions"]["messageFa"]
+                .as_str()
+                .is_some_and(|m| m.contains("فایل")),
+            "{what}: {body}"
         );
     }
     let jpeg = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[0u8; 60][..]].concat();

@@ -22,7 +22,7 @@ pub struct District {
 }
 
 const COLUMNS: &str = "id_mantaghe, kod_mantaghe, onvan_mantaghe, sharh, \
-                       masahat_hektar::float8, faal";
+                       round(masahat_hektar::numeric, 2)::float8, faal";
 
 fn clean(db: &UrbanismDb, row: &Row) -> Option<District> {
     let key: i32 = row.get(0);

@@ -293,7 +293,7 @@ impl UrbanismDb {
         parcel_ids: &[i32],
     ) -> Result<HashMap<i32, Vec<Ownership>>, StoreError> {
         let sql = format!(
-            "SELECT {OWNER_COLUMNS}, mk.id_parvandeh, mk.sahm_dang::float8, mk.tarikh_enteghal, mk.id_malekiat \
+            "SELECT {OWNER_COLUMNS}, mk.id_parvandeh, round(mk.sahm_dang::numeric, 4)::float8, mk.tarikh_enteghal, mk.id_malekiat \
              FROM tbl_malekiat mk JOIN tbl_malek m ON m.id_malek = mk.id_malek \
              WHERE mk.id_parvandeh = ANY($1) ORDER BY mk.id_parvandeh, mk.sahm_dang DESC, m.id_malek"
         );
@@ -345,7 +345,7 @@ impl UrbanismDb {
         let rows = self
             .rows(
                 "SELECT id_parvaneh, id_parvandeh, shomare_parvaneh, noe_parvaneh, tarikh_sodur, \
-                 tarikh_etebar, masahat_mojaz::float8, tedad_tabaghat_mojaz, karbari_kod, vaziat \
+                 tarikh_etebar, round(masahat_mojaz::numeric, 2)::float8, tedad_tabaghat_mojaz, karbari_kod, vaziat \
                  FROM tbl_parvaneh WHERE id_parvandeh = ANY($1) ORDER BY id_parvandeh, id_parvaneh DESC",
                 &[&parcel_ids],
             )

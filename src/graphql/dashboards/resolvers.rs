@@ -15,7 +15,10 @@ use crate::graphql::{
 fn district_arg(field: &str, district: Option<i32>) -> async_graphql::Result<Option<i32>> {
     match district {
         Some(d) if !(1..=99).contains(&d) => {
-            Err(ApiError::bad_input(field, "a district number, 1-10").into())
+            Err(
+                ApiError::bad_input(field, "a district number, 1-10", "شماره منطقه نامعتبر است.")
+                    .into(),
+            )
         }
         d => Ok(d),
     }
@@ -27,7 +30,12 @@ fn check_range(
 ) -> async_graphql::Result<()> {
     if let (Some(f), Some(t)) = (from, to) {
         if f > t {
-            return Err(ApiError::bad_input("filter.to", "must not be before filter.from").into());
+            return Err(ApiError::bad_input(
+                "filter.to",
+                "must not be before filter.from",
+                "تاریخ پایان بازه آمار پیش از تاریخ آغاز آن است.",
+            )
+            .into());
         }
     }
     Ok(())

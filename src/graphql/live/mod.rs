@@ -298,7 +298,12 @@ fn replay_slots(ctx: &Context<'_>) -> Vec<Arc<tokio::sync::Semaphore>> {
 }
 
 fn bad_cursor() -> async_graphql::Error {
-    ApiError::bad_input("after", "not an event id this subscription gave").into()
+    ApiError::bad_input(
+        "after",
+        "not an event id this subscription gave",
+        "شناسه رویداد (after) از این اشتراک نیست.",
+    )
+    .into()
 }
 
 /// Live events.

@@ -40,6 +40,7 @@ pub(crate) fn district_arg(field: &str, value: Option<i32>) -> ApiResult<Option<
         Some(_) => Err(ApiError::bad_input(
             field,
             format!("`{field}` must be a district number from 1 to 99"),
+            "شماره منطقه باید عددی از ۱ تا ۹۹ باشد.",
         )),
     }
 }
@@ -51,12 +52,14 @@ impl ParcelFilterInput {
                 return Err(ApiError::bad_input(
                     "filter.addressContains",
                     "at most 100 characters",
+                    "عبارت جست‌وجوی نشانی حداکثر ۱۰۰ نویسه است.",
                 ))
             }
             Some(text) if has_bidi_control(&text) => {
                 return Err(ApiError::bad_input(
                     "filter.addressContains",
                     "bidirectional control characters are not allowed",
+                    "عبارت جست‌وجوی نشانی نباید نویسه‌های کنترل جهت متن داشته باشد.",
                 ))
             }
             Some(text) if text.trim().is_empty() => None,
@@ -71,7 +74,11 @@ impl ParcelFilterInput {
                 .map(|n| NationalId::parse(&n.0))
                 .transpose()
                 .map_err(|e| {
-                    ApiError::bad_input("filter.ownerNationalId", format!("the national id {e}"))
+                    ApiError::bad_input(
+                        "filter.ownerNationalId",
+                        format!("the national id {e}"),
+                        "کد ملی نامعتبر است؛ ده رقم آن را وارد کنید.",
+                    )
                 })?,
         })
     }
@@ -137,7 +144,11 @@ impl ParcelsQuery {
         renovation_code: RenovationCodeScalar,
     ) -> async_graphql::Result<Option<Parcel>> {
         let code = RenovationCode::parse(&renovation_code.0).map_err(|e| {
-            ApiError::bad_input("renovationCode", format!("the renovation code {e}"))
+            ApiError::bad_input(
+                "renovationCode",
+                format!("the renovation code {e}"),
+                "کد نوسازی جست‌وجوشده نامعتبر است؛ آن را مانند ۱-۲-۴۵-۲۸-۶۶۶-۰-۰ وارد کنید.",
+            )
         })?;
         let found = ctx
             .deps()

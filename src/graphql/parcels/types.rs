@@ -46,7 +46,7 @@ impl District {
         self.0.description.as_deref()
     }
 
-    /// Area in hectares, when recorded.
+    /// Area in hectares, when recorded, to two decimal places.
     pub async fn area_hectares(&self) -> Option<f64> {
         self.0.area_hectares
     }
@@ -290,7 +290,7 @@ impl Ownership {
         Owner(self.0.owner.clone())
     }
 
-    /// The share in dang: six dang make the whole property.
+    /// The share in dang (six dang make the whole property), to four decimal places.
     async fn share_dang(&self) -> Option<f64> {
         self.0.share_dang
     }
@@ -368,7 +368,7 @@ impl Permit {
         self.0.valid_until.map(jalali)
     }
 
-    /// Permitted floor area in square metres.
+    /// Permitted floor area in square metres, to two decimal places.
     async fn permitted_area_m2(&self) -> Option<f64> {
         self.0.permitted_area_m2
     }

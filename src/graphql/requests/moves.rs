@@ -43,11 +43,13 @@ pub(super) fn transition_error(e: TransitionError) -> ApiError {
         TransitionError::Illegal(illegal) => {
             ApiError::new(ErrorCode::Conflict, illegal.to_string())
                 .with("currentState", illegal.current.as_code().into())
+                .with("stateOf", "ServiceRequest".into())
         }
-        TransitionError::Payment(e) => {
-            ApiError::bad_input(&format!("input.{}", e.field()), e.to_string())
-                .with_fa(e.message_fa())
-        }
+        TransitionError::Payment(e) => ApiError::bad_input(
+            &format!("input.{}", e.field()),
+            e.to_string(),
+            e.message_fa(),
+        ),
         TransitionError::KeyReused => ApiError::new(
             ErrorCode::IdempotencyKeyReused,
             "this idempotency key was used for another change",
@@ -154,7 +156,8 @@ pub(super) async fn certificate_step(
                         .collect::<Vec<_>>()
                         .join("؛ ")
                 ))
-                .with("currentState", request.state.as_code().into()));
+                .with("currentState", request.state.as_code().into())
+                .with("stateOf", "ServiceRequest".into()));
             }
             Ok(())
         }
@@ -206,10 +209,20 @@ pub(super) async fn change(
         .map(|c| c.trim().to_owned())
         .filter(|c| !c.is_empty());
     if comment.as_ref().is_some_and(|c| c.chars().count() > 1000) {
-        return Err(ApiError::bad_input("input.comment", "at most 1000 characters").into());
+        return Err(ApiError::bad_input(
+            "input.comment",
+            "at most 1000 characters",
+            "توضیح حداکثر ۱۰۰۰ نویسه است.",
+        )
+        .into());
     }
     if action == Move::Reject && comment.is_none() {
-        return Err(ApiError::bad_input("input.comment", "a rejection needs a reason").into());
+        return Err(ApiError::bad_input(
+            "input.comment",
+            "a rejection needs a reason",
+            "برای رد درخواست، دلیل آن را بنویسید.",
+        )
+        .into());
     }
     let deps = ctx.deps();
     // The fee of FEE_PAYABLE depends on the parcel's area in the urbanism system; a
@@ -257,8 +270,13 @@ pub(super) async fn change(
                 &p.reference,
                 100,
             )?,
-            amount: shahr_domain::money::Rials::new(p.amount.0)
-                .map_err(|e| ApiError::bad_input("input.payment.amount", e.to_string()))?,
+            amount: shahr_domain::money::Rials::new(p.amount.0).map_err(|e| {
+                ApiError::bad_input(
+                    "input.payment.amount",
+                    e.to_string(),
+                    "مبلغ پرداخت نامعتبر است.",
+                )
+            })?,
         }),
         None => None,
     };

@@ -197,7 +197,11 @@ impl RequestsMutation {
                 )
             })?;
         let code = RenovationCode::parse(&input.renovation_code).map_err(|e| {
-            ApiError::bad_input("input.renovationCode", format!("the renovation code {e}"))
+            ApiError::bad_input(
+                "input.renovationCode",
+                format!("the renovation code {e}"),
+                "کد نوسازی نامعتبر است؛ آن را مانند ۱-۲-۴۵-۲۸-۶۶۶-۰-۰ وارد کنید.",
+            )
         })?;
         let key = input
             .idempotency_key
@@ -207,6 +211,7 @@ impl RequestsMutation {
             return Err(ApiError::bad_input(
                 "input.idempotencyKey",
                 "the key must be 1 to 128 characters",
+                "شناسه یکتای درخواست باید ۱ تا ۱۲۸ نویسه باشد.",
             )
             .into());
         }
@@ -224,9 +229,10 @@ impl RequestsMutation {
                 .with("field", "input.renovationCode".into())
             })?;
         let district = parcel.district.ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::Conflict,
+            ApiError::bad_input(
+                "input.renovationCode",
                 "the urbanism system has no district for this parcel",
+                "منطقه این ملک در سامانه شهرسازی ثبت نشده است؛ به دفتر منطقه مراجعه کنید.",
             )
         })?;
         let new = NewRequest {
@@ -251,12 +257,18 @@ impl RequestsMutation {
                     ErrorCode::IdempotencyKeyReused,
                     "this idempotency key was used for another request",
                 ),
-                SubmitError::UnknownService => {
-                    ApiError::bad_input("input.serviceCode", "no such service in the catalogue")
-                }
+                SubmitError::UnknownService => ApiError::bad_input(
+                    "input.serviceCode",
+                    "no such service in the catalogue",
+                    "این خدمت در فهرست خدمات شهرداری نیست.",
+                ),
                 SubmitError::NotInDistrict(d) => ApiError::bad_input(
                     "input.serviceCode",
                     format!("this service is not offered in district {d} yet"),
+                    format!(
+                        "این خدمت هنوز در منطقه {} ارائه نمی‌شود.",
+                        crate::documents::fa_digits(&d.to_string())
+                    ),
                 ),
                 SubmitError::Store(e) => ApiError::from(e),
             })?;
@@ -322,8 +334,13 @@ impl RequestsMutation {
         input: AttachDocumentInput,
     ) -> async_graphql::Result<ServiceRequestPayload> {
         let actor = actor_for(ctx.viewer(), Role::Citizen)?;
-        let upload_id = uuid::Uuid::parse_str(input.upload_id.as_str())
-            .map_err(|_| ApiError::bad_input("input.uploadId", "not an upload id"))?;
+        let upload_id = uuid::Uuid::parse_str(input.upload_id.as_str()).map_err(|_| {
+            ApiError::bad_input(
+                "input.uploadId",
+                "not an upload id",
+                "شناسه فایل بارگذاری‌شده نامعتبر است.",
+            )
+        })?;
         let viewer = ctx.viewer().clone();
         let attached = ctx
             .deps()
@@ -343,12 +360,15 @@ impl RequestsMutation {
                         .with("field", "input.uploadId".into())
                 }
                 AttachError::UnknownDocument(_) | AttachError::WrongType(_) => {
-                    ApiError::bad_input("input.documentCode", e.to_string())
+                    ApiError::bad_input("input.documentCode", e.to_string(), attach_fa(&e))
                 }
-                AttachError::TooLarge(_) => ApiError::bad_input("input.uploadId", e.to_string()),
+                AttachError::TooLarge(_) => {
+                    ApiError::bad_input("input.uploadId", e.to_string(), attach_fa(&e))
+                }
                 AttachError::Illegal(illegal) => {
                     ApiError::new(ErrorCode::Conflict, illegal.to_string())
                         .with("currentState", illegal.current.as_code().into())
+                        .with("stateOf", "ServiceRequest".into())
                 }
                 AttachError::Store(e) => ApiError::from(e),
             })?;
@@ -369,6 +389,7 @@ impl RequestsMutation {
             return Err(ApiError::bad_input(
                 "input.assignee",
                 "give the colleague's sign-in subject",
+                "شناسه ورود همکار را وارد کنید.",
             )
             .into());
         }
@@ -391,5 +412,20 @@ impl RequestsMutation {
         Ok(ServiceRequestPayload {
             request: ServiceRequest(updated),
         })
+    }
+}
+
+/// Why a document could not be attached, in Persian.
+fn attach_fa(e: &AttachError) -> String {
+    match e {
+        AttachError::UnknownDocument(_) => "این خدمت چنین مدرکی نمی‌خواهد.".to_owned(),
+        AttachError::WrongType(types) => {
+            format!("نوع فایل برای این مدرک پذیرفته نیست؛ نوع‌های مجاز: {types}")
+        }
+        AttachError::TooLarge(limit) => format!(
+            "حجم فایل بیش از حد مجاز این مدرک ({} بایت) است.",
+            crate::documents::fa_digits(&limit.to_string())
+        ),
+        _ => "پیوست کردن این فایل ممکن نیست.".to_owned(),
     }
 }

@@ -56,6 +56,7 @@ impl ViolationCaseFilterInput {
                 return Err(ApiError::bad_input(
                     "filter.referredTo",
                     "`referredTo` is before `referredFrom`",
+                    "تاریخ پایان بازه ارجاع پیش از تاریخ آغاز آن است.",
                 ));
             }
         }
@@ -86,7 +87,13 @@ pub(crate) fn key_of<T: std::str::FromStr>(kind: &str, field: &str, id: &ID) -> 
     parse_global_id(id)
         .filter(|(k, _)| k == kind)
         .and_then(|(_, key)| key.parse().ok())
-        .ok_or_else(|| ApiError::bad_input(field, format!("`{field}` is not the id of a {kind}")))
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                field,
+                format!("`{field}` is not the id of a {kind}"),
+                format!("شناسه واردشده برای «{field}» از نوع درست نیست."),
+            )
+        })
 }
 
 impl RulingFilterInput {
@@ -96,6 +103,7 @@ impl RulingFilterInput {
                 return Err(ApiError::bad_input(
                     "filter.issuedTo",
                     "`issuedTo` is before `issuedFrom`",
+                    "تاریخ پایان بازه صدور پیش از تاریخ آغاز آن است.",
                 ));
             }
         }
@@ -226,16 +234,19 @@ impl RulingsQuery {
         let commission = id_of("Commission", "commission", &commission)?;
         let to = to.unwrap_or(from);
         if to.0 < from.0 {
-            return Err(ApiError::bad_input("to", "`to` is before `from`")
-                .with_fa("تاریخ پایان بازه پیش از تاریخ آغاز آن است.")
-                .into());
+            return Err(ApiError::bad_input(
+                "to",
+                "`to` is before `from`",
+                "تاریخ پایان دستور جلسات پیش از تاریخ آغاز آن است.",
+            )
+            .into());
         }
         if (to.0 - from.0).num_days() >= MAX_AGENDA_DAYS {
             return Err(ApiError::bad_input(
                 "to",
                 format!("an agenda covers at most {MAX_AGENDA_DAYS} days; ask for a shorter span"),
+                "دستور جلسات حداکثر ۶۲ روز را در بر می‌گیرد؛ بازه کوتاه‌تری بخواهید.",
             )
-            .with_fa("دستور جلسات حداکثر ۶۲ روز را در بر می‌گیرد؛ بازه کوتاه‌تری بخواهید.")
             .into());
         }
         let (cases, more) = ctx
@@ -251,8 +262,8 @@ impl RulingsQuery {
                     "more than {} cases in this span; ask for fewer days",
                     shahr_urbanism::MAX_AGENDA
                 ),
+                "در این بازه بیش از ۵۰۰ پرونده هست؛ بازه کوتاه‌تری بخواهید.",
             )
-            .with_fa("در این بازه بیش از ۵۰۰ پرونده هست؛ بازه کوتاه‌تری بخواهید.")
             .into());
         }
         Ok(cases.into_iter().map(ViolationCase).collect())

@@ -30,7 +30,11 @@ use crate::{
 
 fn items_of(items: Vec<ViolationItemInput>) -> ApiResult<Vec<NewItem>> {
     if items.len() > 50 {
-        return Err(ApiError::bad_input("input.items", "at most 50 items"));
+        return Err(ApiError::bad_input(
+            "input.items",
+            "at most 50 items",
+            "حداکثر ۵۰ قلم تخلف در یک درخواست مجاز است.",
+        ));
     }
     items
         .into_iter()
@@ -42,6 +46,7 @@ fn items_of(items: Vec<ViolationItemInput>) -> ApiResult<Vec<NewItem>> {
                     return Err(ApiError::bad_input(
                         &f("parkingSpaces"),
                         "between 0 and 1000",
+                        "تعداد پارکینگ باید بین صفر و ۱۰۰۰ باشد.",
                     ))
                 }
                 n => n.and_then(|n| i16::try_from(n).ok()),
@@ -68,8 +73,8 @@ pub(crate) fn hand_service(field: &str, s: ServiceInput) -> ApiResult<HandServic
         return Err(ApiError::bad_input(
             &format!("{field}.mode"),
             "electronic service is recorded from the e-notice service's receipt",
-        )
-        .with_fa("ابلاغ الکترونیک از رسید سامانه ابلاغ ثبت می‌شود."));
+            "ابلاغ الکترونیک از رسید سامانه ابلاغ ثبت می‌شود.",
+        ));
     }
     Ok(HandService {
         party: s
@@ -249,7 +254,12 @@ impl SessionMutation {
         let p = signed_in(ctx.viewer())?;
         let commission_id = id_of("Commission", "input.commission", &input.commission)?;
         if input.cases.is_empty() || input.cases.len() > 50 {
-            return Err(ApiError::bad_input("input.cases", "1 to 50 cases").into());
+            return Err(ApiError::bad_input(
+                "input.cases",
+                "1 to 50 cases",
+                "یک جلسه ۱ تا ۵۰ پرونده را بررسی می‌کند.",
+            )
+            .into());
         }
         let cases = input
             .cases
@@ -288,7 +298,12 @@ impl SessionMutation {
         let case_id = id_of("ViolationCase", "input.case", &input.case)?;
         let items = input.items.unwrap_or_default();
         if items.len() > 50 {
-            return Err(ApiError::bad_input("input.items", "at most 50 items").into());
+            return Err(ApiError::bad_input(
+                "input.items",
+                "at most 50 items",
+                "حداکثر ۵۰ قلم تخلف در یک درخواست مجاز است.",
+            )
+            .into());
         }
         let choices = items
             .iter()
@@ -310,13 +325,17 @@ impl SessionMutation {
             return Err(ApiError::bad_input(
                 "input.text",
                 "must not contain bidirectional control characters",
+                "متن رأی نباید نویسه‌های کنترل جهت متن داشته باشد.",
             )
             .into());
         }
         let demolition_period_days = match input.demolition_period_days {
             Some(d) => Some(u32::try_from(d).map_err(|_| {
-                ApiError::bad_input("input.demolitionPeriodDays", "a positive number of days")
-                    .with_fa("مهلت قلع باید عددی مثبت باشد.")
+                ApiError::bad_input(
+                    "input.demolitionPeriodDays",
+                    "a positive number of days",
+                    "مهلت قلع باید عددی مثبت باشد.",
+                )
             })?),
             None => None,
         };

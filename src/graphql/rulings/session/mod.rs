@@ -32,22 +32,25 @@ use crate::graphql::{
 pub(crate) fn check_text(field: &str, text: &str, max: usize) -> ApiResult<String> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(
-            ApiError::bad_input(field, "must not be empty").with_fa("این مقدار نباید خالی باشد.")
-        );
+        return Err(ApiError::bad_input(
+            field,
+            "must not be empty",
+            "این مقدار نباید خالی باشد.",
+        ));
     }
     if trimmed.chars().count() > max {
-        return Err(
-            ApiError::bad_input(field, format!("at most {max} characters"))
-                .with_fa(format!("حداکثر {max} نویسه مجاز است.")),
-        );
+        return Err(ApiError::bad_input(
+            field,
+            format!("at most {max} characters"),
+            format!("حداکثر {max} نویسه مجاز است."),
+        ));
     }
     if shahr_domain::text::has_bidi_control(trimmed) {
         return Err(ApiError::bad_input(
             field,
             "must not contain bidirectional control characters",
-        )
-        .with_fa("نویسه‌های کنترل جهت متن مجاز نیست."));
+            "نویسه‌های کنترل جهت متن مجاز نیست.",
+        ));
     }
     Ok(shahr_domain::text::normalise(trimmed))
 }
@@ -64,10 +67,11 @@ pub(crate) fn area(field: &str, value: Option<f64>) -> ApiResult<Option<Hundredt
         Some(v) => {
             let h = Hundredths::from_f64(v).map_err(|e| decimal_error(field, e))?;
             if h > Hundredths::whole(1_000_000) {
-                return Err(
-                    ApiError::bad_input(field, "an area in m² between 0 and 1000000")
-                        .with_fa("مساحت باید بین صفر و یک میلیون مترمربع باشد."),
-                );
+                return Err(ApiError::bad_input(
+                    field,
+                    "an area in m² between 0 and 1000000",
+                    "مساحت باید بین صفر و یک میلیون مترمربع باشد.",
+                ));
             }
             Ok(Some(h))
         }
@@ -83,7 +87,7 @@ fn decimal_error(field: &str, e: DecimalError) -> ApiError {
         DecimalError::TooLarge => "مقدار بیش از حد بزرگ است.",
         DecimalError::Format => "یک عدد مانند ۰٫۷۵ وارد کنید.",
     };
-    ApiError::bad_input(field, e.to_string()).with_fa(fa)
+    ApiError::bad_input(field, e.to_string(), fa)
 }
 
 /// The idempotency key of the input or the `Idempotency-Key` header.
@@ -93,14 +97,13 @@ pub(crate) fn idempotency_key(ctx: &Context<'_>, given: Option<String>) -> ApiRe
         .ok_or_else(|| {
             ApiError::bad_input(
                 "input.idempotencyKey",
-                "issuing a ruling needs an idempotency key (the field or the Idempotency-Key header)",
-            )
-            .with_fa("برای صدور رأی شناسه یکتای درخواست لازم است.")
+                "issuing a ruling needs an idempotency key (the field or the Idempotency-Key header)", "برای صدور رأی شناسه یکتای درخواست لازم است.")
         })?;
     if key.is_empty() || key.len() > 128 {
         return Err(ApiError::bad_input(
             "input.idempotencyKey",
             "the key must be 1 to 128 characters",
+            "شناسه یکتای درخواست باید ۱ تا ۱۲۸ نویسه باشد.",
         ));
     }
     Ok(key)

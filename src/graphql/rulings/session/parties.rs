@@ -213,7 +213,7 @@ pub(crate) fn party_of(field: &str, id: &str) -> crate::graphql::error::ApiResul
         crate::graphql::error::ApiError::bad_input(
             field,
             "not a party id (take it from `parties { id }`)",
+            "شناسه طرف پرونده نامعتبر است.",
         )
-        .with_fa("شناسه طرف پرونده نامعتبر است.")
     })
 }
