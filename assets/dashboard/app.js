@@ -9,6 +9,10 @@
   const $ = (id) => document.getElementById(id);
 
   const fa = (n, digits = 0) => Number(n).toLocaleString('fa-IR', { maximumFractionDigits: digits });
+  /** Text with its ASCII digits written in Persian (names, ruling numbers, dates). */
+  const faText = (text) => String(text).replace(/[0-9]/g, (d) => '۰۱۲۳۴۵۶۷۸۹'[d]).replace(/,/g, '،');
+  const jalaliMonth = new Intl.DateTimeFormat('en-u-ca-persian-nu-latn', {
+    timeZone: 'Asia/Tehran', year: 'numeric', month: 'numeric' });
   const longDate = new Intl.DateTimeFormat('fa-IR-u-ca-persian', {
     timeZone: 'Asia/Tehran', weekday: 'long', year: 'numeric', month: 'long', day: 'numeric' });
   const eventTime = new Intl.DateTimeFormat('fa-IR-u-ca-persian', {
@@ -24,6 +28,16 @@
     OBJECTION_LATE: 'اعتراض خارج از مهلت', RULING_FINAL: 'قطعیت رأی', FINE_PAID: 'پرداخت کامل جریمه',
     INSTALMENT_PAID: 'پرداخت قسط جریمه', CASE_CHANGED: 'تغییر وضعیت پرونده', OTHER: 'رویداد',
   };
+  // The case's state an event reached, as the urbanism system names it.
+  const CASE_STATES = {
+    DETECTED: 'کشف تخلف', EXPERT_REVIEW: 'بررسی کارشناسی', REFERRED: 'ارجاع به دبیرخانه',
+    ASSIGNED: 'تعیین کمیسیون و جلسه', DEFENCE_WINDOW: 'مهلت دفاعیه', IN_SESSION: 'طرح در جلسه',
+    RULING_ISSUED: 'رأی صادر شد', NOTIFIED: 'رأی ابلاغ شد', OBJECTION_WINDOW: 'مهلت اعتراض',
+    APPEALED: 'تجدیدنظرخواهی', APPEAL_RULED: 'رأی تجدیدنظر صادر شد', FINAL: 'قطعی',
+    ENFORCEMENT: 'اجرای حکم', CLOSED: 'مختومه',
+  };
+  // Request states a request leaves no more: nothing waits in them.
+  const FINISHED = new Set(['ISSUED', 'REJECTED', 'WITHDRAWN']);
 
   let token = null;
   let socket = null;
@@ -98,6 +112,30 @@
   function monthLabel(month) {
     const [y, m] = month.split('/').map(Number);
     return MONTHS[m - 1] + ' ' + fa(y).replace(/٬/g, '');
+  }
+
+  /** The last `count` Jalali months (`1405/09`), oldest first, ending with this one. */
+  function lastMonths(count) {
+    const parts = jalaliMonth.formatToParts(new Date());
+    let year = Number(parts.find((p) => p.type === 'year').value);
+    let month = Number(parts.find((p) => p.type === 'month').value);
+    const out = [];
+    for (let i = 0; i < count; i++) {
+      out.unshift(year + '/' + String(month).padStart(2, '0'));
+      month -= 1;
+      if (month === 0) { month = 12; year -= 1; }
+    }
+    return out;
+  }
+
+  /** The case's number inside its global id (the dashboard is this gateway's own page). */
+  function caseKey(id) {
+    try {
+      const text = atob(id.replace(/-/g, '+').replace(/_/g, '/'));
+      return text.startsWith('ViolationCase:') ? text.slice('ViolationCase:'.length) : null;
+    } catch (_) {
+      return null;
+    }
   }
 
   function el(tag, cls, text) {
@@ -204,47 +242,44 @@
     }
   }
 
+  /** The median issue-to-service gap of the last twelve months, a column each, newest on the
+   *  left; a month without served rulings shows zero. Plain HTML, so its text keeps its size
+   *  on a phone (which shows the last six). */
   function trend(months) {
     const box = $('chart-trend');
     box.replaceChildren();
-    const rows = months.filter((m) => m.issueToService.count > 0).slice(-12);
-    if (rows.length === 0) { box.append(el('p', 'note', 'هنوز رأی ابلاغ‌شده‌ای نیست.')); return; }
-    const ns = 'http://www.w3.org/2000/svg';
-    const svg = document.createElementNS(ns, 'svg');
-    const width = 720, height = 180, pad = 28;
-    svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-    svg.setAttribute('role', 'img');
-    svg.setAttribute('aria-label', 'روند میانه فاصله صدور تا ابلاغ');
-    const days = rows.map((r) => r.issueToService.medianSeconds / 86400);
-    const max = Math.max(1, ...days);
-    const step = (width - 2 * pad) / rows.length;
-    rows.forEach((row, i) => {
-      // Right to left: the newest month is on the left, as a Persian reader ends there.
-      const x = width - pad - (i + 1) * step + step * 0.15;
-      const h = (height - 2 * pad) * days[i] / max;
-      const rect = document.createElementNS(ns, 'rect');
-      rect.setAttribute('x', x.toFixed(1));
-      rect.setAttribute('y', (height - pad - h).toFixed(1));
-      rect.setAttribute('width', (step * 0.7).toFixed(1));
-      rect.setAttribute('height', Math.max(h, 1).toFixed(1));
-      rect.setAttribute('rx', '3');
-      rect.setAttribute('fill', '#2f8f83');
-      const title = document.createElementNS(ns, 'title');
-      title.textContent = monthLabel(row.month) + ': ' + span(row.issueToService.medianSeconds);
-      rect.append(title);
-      const value = document.createElementNS(ns, 'text');
-      value.setAttribute('x', (x + step * 0.35).toFixed(1));
-      value.setAttribute('y', (height - pad - h - 4).toFixed(1));
-      value.setAttribute('text-anchor', 'middle');
-      value.textContent = fa(days[i], 1);
-      const label = document.createElementNS(ns, 'text');
-      label.setAttribute('x', (x + step * 0.35).toFixed(1));
-      label.setAttribute('y', String(height - 8));
-      label.setAttribute('text-anchor', 'middle');
-      label.textContent = monthLabel(row.month);
-      svg.append(rect, value, label);
+    if (!months.some((m) => m.issueToService.count > 0)) {
+      box.append(el('p', 'note', 'هنوز رأی ابلاغ‌شده‌ای نیست.'));
+      return;
+    }
+    const byMonth = new Map(months.map((m) => [m.month, m]));
+    const rows = lastMonths(12).map((month) => {
+      const m = byMonth.get(month);
+      const served = m && m.issueToService.count > 0;
+      return { month, days: served ? m.issueToService.medianSeconds / 86400 : 0,
+        count: served ? m.issueToService.count : 0 };
     });
-    box.append(svg);
+    const max = Math.max(1, ...rows.map((r) => r.days));
+    const chart = el('div', 'columns');
+    chart.setAttribute('role', 'img');
+    chart.setAttribute('aria-label', 'روند میانه فاصله صدور تا ابلاغ در دوازده ماه اخیر');
+    rows.forEach((row, i) => {
+      const column = el('div', 'column' + (i < rows.length - 6 ? ' older' : ''));
+      column.dataset.month = row.month;
+      column.title = monthLabel(row.month) + ': ' +
+        (row.count > 0 ? span(row.days * 86400) + '، ' + fa(row.count) + ' رأی' : 'رأی ابلاغ‌شده‌ای نیست');
+      column.append(el('span', 'value', fa(row.days, 1)));
+      const bar = el('span', 'bar-v' + (row.count === 0 ? ' zero' : ''));
+      bar.style.height = (100 * row.days / max).toFixed(1) + '%';
+      const track = el('span', 'track-v');
+      track.append(bar);
+      const [y, m] = row.month.split('/').map(Number);
+      const label = el('span', 'month');
+      label.append(el('span', 'name', MONTHS[m - 1]), el('span', 'year', fa(y % 100).padStart(2, '۰')));
+      column.append(track, label);
+      chart.append(column);
+    });
+    box.append(chart);
   }
 
   function steps(requestStats) {
@@ -252,10 +287,13 @@
     body.replaceChildren();
     for (const s of requestStats.steps) {
       const tr = el('tr');
+      // A finished state is where requests end: none of them is waiting.
+      const finished = FINISHED.has(s.state);
+      tr.dataset.state = s.state || '';
       tr.append(el('td', '', s.labelFa), el('td', '', fa(s.handled)),
         el('td', '', span(s.handlingTime.medianSeconds)),
         el('td', s.breached + s.overdue > 0 ? 'late' : '', fa(s.breached + s.overdue)),
-        el('td', '', fa(s.open)));
+        el('td', 'open', finished ? 'پایان‌یافته' : fa(s.open)));
       body.append(tr);
     }
     if (requestStats.steps.length === 0) {
@@ -280,21 +318,21 @@
       '، خارج از مهلت: ' + fa(data.requests.slaBreaches);
     const todayOf = (list, key, value) => (list.find((x) => x[key] === value) || {}).count || 0;
     bars('chart-district', data.month.byDistrict.map((d) => ({
-      label: d.district ? (districtNames[d.district] || 'منطقه ' + fa(d.district)) : 'نامشخص',
+      label: d.district ? faText(districtNames[d.district] || 'منطقه ' + fa(d.district)) : 'نامشخص',
       count: d.count, today: todayOf(data.today.byDistrict, 'district', d.district) })));
     bars('chart-commission', data.month.byCommission.map((c) => ({
-      label: c.commission ? c.commission.name : 'نامشخص',
+      label: c.commission ? faText(c.commission.name) : 'نامشخص',
       count: c.count, today: todayOf(data.today.byCommission, 'commissionId', c.commissionId) })));
     trend(data.all.byMonth);
     steps(data.requests);
     $('asof').textContent = data.month.asOf
-      ? 'آمار تا ' + eventTime.format(new Date(data.month.asOf))
+      ? 'آمار تا ' + faText(eventTime.format(new Date(data.month.asOf)))
       : 'آمار در حال آماده‌شدن است.';
   }
 
   // ---- live feed -------------------------------------------------------------------
   const SUBSCRIPTION = `subscription($after: String) {
-    rulingEvents(after: $after) { id type rulingNumber district status occurredAt } }`;
+    rulingEvents(after: $after) { id type rulingNumber caseId district status occurredAt } }`;
 
   function setStatus(state) {
     $('status').dataset.state = state;
@@ -308,12 +346,17 @@
     const item = el('li', 'new');
     item.dataset.type = event.type;
     let what = EVENT_LABELS[event.type] || EVENT_LABELS.OTHER;
-    if (event.rulingNumber) what += ' ' + event.rulingNumber;
+    if (event.rulingNumber) what += ' ' + faText(event.rulingNumber);
     item.append(el('span', 'what', what));
-    if (event.district) {
-      item.append(document.createTextNode('، ' + (districtNames[event.district] || 'منطقه ' + fa(event.district))));
+    const where = [];
+    const key = event.caseId && caseKey(event.caseId);
+    if (key) where.push('پرونده ' + faText(key));
+    if (event.district) where.push(districtNames[event.district] || 'منطقه ' + fa(event.district));
+    if (where.length) item.append(document.createTextNode('، ' + where.join('، ')));
+    if (event.status && CASE_STATES[event.status]) {
+      item.append(document.createElement('br'), el('span', 'state', 'وضعیت پرونده: ' + CASE_STATES[event.status]));
     }
-    item.append(document.createElement('br'), el('span', 'when', eventTime.format(new Date(event.occurredAt))));
+    item.append(document.createElement('br'), el('span', 'when', faText(eventTime.format(new Date(event.occurredAt)))));
     const feed = $('feed');
     feed.prepend(item);
     while (feed.children.length > FEED_MAX) feed.lastElementChild.remove();
@@ -398,7 +441,7 @@
   }
 
   document.addEventListener('DOMContentLoaded', () => {
-    $('today').textContent = longDate.format(new Date());
+    $('today').textContent = faText(longDate.format(new Date()));
     $('login-form').addEventListener('submit', (event) => {
       event.preventDefault();
       const value = $('token').value.trim().replace(/^Bearer\s+/i, '');

@@ -108,7 +108,11 @@ async fn staff_see_their_district_only() {
     let app = TestApp::spawn().await;
     let d1 = app.staff(1);
     let body = app.query_as(&d1, LISTS, json!({})).await;
-    assert_eq!(codes(&body, &["parcels"]), vec!["1-2-45-28-666-0-0"]);
+    assert_eq!(
+        codes(&body, &["parcels"]),
+        vec!["1-2-45-28-666-0-0", "1-2-45-27-0-0-0", "1-2-45-29-0-0-0"],
+        "district 1's parcels: sample parcel 1 and its two neighbours"
+    );
     assert_eq!(codes(&body, &["rulings"]), vec!["1/05/0101"]);
 
     let d9 = app.staff(9);

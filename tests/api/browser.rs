@@ -331,6 +331,7 @@ async fn a_dadnameh_renders_in_headless_chromium_without_errors() {
     let code = issued["data"]["issueRuling"]["verificationCode"]
         .as_str()
         .expect("code");
+    browser.events.clear();
     browser
         .call(
             "Page.navigate",
@@ -556,7 +557,7 @@ async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and
     ok(&s.issue(&s.secretary, &draft, "dashboard").await);
     let took = browser
         .until(
-            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('1/05/0001'))",
+            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('۱/۰۵/۰۰۰۱'))",
             Duration::from_secs(1),
         )
         .await;
@@ -600,7 +601,7 @@ async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and
     browser.call("Page.navigate", json!({ "url": page })).await;
     browser
         .until(
-            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('9/05/0999'))",
+            "[...document.querySelectorAll('#feed li .what')].some(e => e.textContent.includes('۹/۰۵/۰۹۹۹'))",
             Duration::from_secs(10),
         )
         .await;
@@ -621,6 +622,41 @@ async fn the_dashboard_shows_a_ruling_issued_through_the_api_within_a_second_and
         .eval("document.documentElement.scrollWidth <= window.innerWidth + 1")
         .await;
     assert_eq!(overflow, true, "no sideways scrolling on a phone");
+    // The trend: the last six months on a phone, months without served rulings as zero
+    // columns, labels readable and apart.
+    let trend = browser
+        .eval(
+            "(() => { const cols = [...document.querySelectorAll('.trend .column')].filter(c => c.offsetParent !== null); \
+              const labels = cols.map(c => c.querySelector('.month').getBoundingClientRect()); \
+              const apart = labels.every((r, i) => i === 0 || r.right <= labels[i - 1].left + 0.5 || r.left >= labels[i - 1].right - 0.5); \
+              return { columns: cols.length, zero: cols.filter(c => c.querySelector('.bar-v.zero')).length, apart, \
+                       smallest: Math.min(...cols.map(c => parseFloat(getComputedStyle(c.querySelector('.month .name')).fontSize))) }; })()",
+        )
+        .await;
+    assert_eq!(trend["columns"], 6, "{trend}");
+    assert!(
+        trend["zero"].as_u64().unwrap_or(0) >= 1,
+        "months without rulings show zero: {trend}"
+    );
+    assert_eq!(trend["apart"], true, "month labels do not overlap: {trend}");
+    assert!(
+        trend["smallest"].as_f64().unwrap_or(0.0) >= 10.0,
+        "readable labels: {trend}"
+    );
+    // Persian digits everywhere on the board, and feed items that name the case and its state.
+    let board = browser
+        .eval("({ text: document.getElementById('board').innerText, feed: document.getElementById('feed').innerText })")
+        .await;
+    let text = board["text"].as_str().expect("text");
+    assert!(
+        !text.chars().any(|c| c.is_ascii_digit()),
+        "ASCII digits on the board: {text}"
+    );
+    let feed = board["feed"].as_str().expect("feed");
+    assert!(
+        feed.contains("پرونده ۷") && feed.contains("وضعیت پرونده: رأی صادر شد"),
+        "{feed}"
+    );
     browser.screenshot("dashboard-phone.png").await;
 
     let problems = browser.problems();

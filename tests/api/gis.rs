@@ -107,7 +107,7 @@ async fn a_gis_service_that_does_not_answer_in_time_leaves_the_sketch_to_the_leg
         "drawn from the legacy outline"
     );
     assert!(
-        html.contains("خیابان امام (جانمایی تقریبی)"),
-        "the street guessed from the address"
+        html.contains(">خیابان امام</text>") && html.contains("جانمایی معبر تقریبی است"),
+        "the street guessed from the address, and the legend says so"
     );
 }
