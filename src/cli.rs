@@ -50,9 +50,24 @@ pub enum Command {
     /// file: import a year's list, or list what is stored.
     #[command(subcommand)]
     Holidays(HolidaysCommand),
+    /// Aids for trying the gateway on demo data (dev profile only).
+    #[command(subcommand)]
+    Demo(DemoCommand),
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `demo` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Let a case's defence window run out now: moves its hearing to today and the service of
+    /// its summonses 30 days back, so the commission can sit on it the same day.
+    SkipWait {
+        /// The case (its legacy number, e.g. 7 for the sample case).
+        #[arg(long)]
+        case: i32,
+    },
 }
 
 /// `audit` subcommands.
@@ -194,6 +209,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             {
                 println!("{}\t{} days\t{}", stored.year, stored.days, stored.source);
             }
+            Ok(())
+        }
+        Some(Command::Demo(DemoCommand::SkipWait { case })) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            if config.profile == Profile::Prod {
+                bail!("demo commands change dates and are refused with profile prod");
+            }
+            let databases = Databases::resolve(&config).await?;
+            let urbanism = shahr_urbanism::UrbanismDb::new(databases.urbanism.build_pool()?);
+            if !urbanism
+                .skip_defence_wait(*case)
+                .await
+                .context("cannot move the hearing")?
+            {
+                bail!("case {case} has no hearing scheduled through the gateway; schedule one first (scheduleHearing)");
+            }
+            eprintln!("case {case}: the hearing is today and every summons was served 30 days ago");
             Ok(())
         }
         Some(Command::Audit(AuditCommand::Verify)) => {

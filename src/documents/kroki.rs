@@ -320,6 +320,48 @@ mod tests {
     }
 
     #[test]
+    fn a_surveyed_violation_is_hatched_alone_and_the_legend_does_not_claim_the_whole_parcel() {
+        let parcel = square(46.2912, 38.0801, 0.0003);
+        let corner = vec![
+            (46.2912, 38.0801),
+            (46.2913, 38.0801),
+            (46.2913, 38.0800),
+            (46.2912, 38.0800),
+        ];
+        let svg = svg(&KrokiInput {
+            parcel: Some(parcel),
+            violations: vec![corner],
+            violation_m2: Some(12.5),
+            ..KrokiInput::default()
+        });
+        assert!(svg.contains("class=\"violation\""));
+        assert!(!svg.contains("whole-parcel"));
+        assert!(!svg.contains("کل ملک هاشور خورده است"));
+        assert!(svg.contains("۱۲٫۵۰"));
+    }
+
+    #[test]
+    fn the_street_name_fits_inside_its_band() {
+        let long = "بلوار شهید دکتر مصطفی چمران و شهید مدرس شمالی تا میدان آزادی";
+        let svg = svg(&KrokiInput {
+            parcel: Some(square(46.2912, 38.0801, 0.0003)),
+            street_name: Some(long.into()),
+            ..KrokiInput::default()
+        });
+        let size: f64 = svg
+            .split("class=\"street-name\"")
+            .nth(1)
+            .and_then(|rest| rest.split("font-size=\"").nth(1))
+            .and_then(|rest| rest.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::MAX);
+        // The band is at least 20 units wide: the text is at most 0.6 of it, and a long name
+        // is made smaller (or left out) rather than running past the street's ends.
+        assert!(size <= 12.0, "{size}");
+        assert!(svg.contains("dominant-baseline=\"central\""));
+    }
+
+    #[test]
     fn without_a_boundary_the_sketch_says_so() {
         let svg = svg(&KrokiInput::default());
         assert!(svg.contains("هندسه ملک در سامانه ثبت نشده است"));

@@ -81,7 +81,7 @@ impl Article100 {
         p: &Principal,
         case_id: i32,
         commission_id: i32,
-        session_on: NaiveDate,
+        session_on: Option<NaiveDate>,
         key: Option<&shahr_store::idempotency::Key>,
     ) -> Result<Scheduled, UseCaseError> {
         let actor = Actor::person(&p.subject, Role::CommissionSecretary);
@@ -168,6 +168,7 @@ impl Article100 {
         }
         let calendar = self.db.calendar_in(&*tx).await?;
         let earliest = earliest_hearing(today, self.rules.defence(), &calendar);
+        let session_on = session_on.unwrap_or(earliest);
         if session_on < earliest {
             return Err(bad(
                 "sessionOn",

@@ -13,6 +13,7 @@
 pub mod cases;
 mod clean;
 pub mod codes;
+mod demo;
 pub mod districts;
 pub mod issued;
 mod parcels;

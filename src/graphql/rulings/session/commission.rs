@@ -159,7 +159,13 @@ impl SessionMutation {
         let scheduled = ctx
             .deps()
             .article100
-            .schedule_hearing(p, case_id, commission_id, input.session_on.0, key.as_ref())
+            .schedule_hearing(
+                p,
+                case_id,
+                commission_id,
+                input.session_on.map(|d| d.0),
+                key.as_ref(),
+            )
             .await
             .map_err(|e| usecase_error(e, "input"))?;
         Ok(ScheduleHearingPayload {

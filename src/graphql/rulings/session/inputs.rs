@@ -70,8 +70,9 @@ pub struct ScheduleHearingInput {
     /// for non-payment, the commission that imposed the fine.
     pub commission: ID,
     /// The session date: after the owners' defence window (the defence days, counted from a
-    /// summons served today, past Fridays and holidays).
-    pub session_on: Date,
+    /// summons served today, past Fridays and holidays). Left out: the earliest date the law
+    /// allows (the payload's `earliestSessionOn`).
+    pub session_on: Option<Date>,
     /// Makes retries safe: a retry with the same key (and input) answers as the first
     /// attempt did and records nothing again; the `Idempotency-Key` header works too.
     pub idempotency_key: Option<String>,
