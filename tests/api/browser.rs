@@ -423,6 +423,11 @@ async fn the_dadnameh_is_also_served_as_a_pdf_printed_by_chromium() {
     assert_eq!(with_code.len(), 1, "{pages:#?}");
     let page = with_code[0];
     assert!(page.contains(&format!("/verify/{code}")), "{page}");
+    // The members' signatures are on that page too.
+    assert!(
+        page.contains("اعضای کمیسیون") && page.matches("امضای الکترونیک").count() == 3,
+        "signatures, QR code, code and seal on one page: {page}"
+    );
     let fingerprint = page
         .split_whitespace()
         // pdftotext wraps runs in bidi marks.
