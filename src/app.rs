@@ -47,6 +47,8 @@ pub struct Application {
         shahr_citizen::CitizenDb,
         Arc<shahr_citizen::blobs::DirectoryBlobStore>,
     ),
+    /// Online payments, reconciled by a worker.
+    payments: Option<crate::usecases::payments::Payments>,
 }
 
 impl Application {
@@ -126,6 +128,19 @@ impl Application {
             public_base_url: public_base_url.clone(),
         };
         let letterhead = Arc::new(config.letterhead()?);
+        let payments = match config.payment_settings() {
+            Some(settings) => Some(crate::usecases::payments::Payments {
+                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone())
+                    .with_sms_alerts(config.sms_base_url.is_some()),
+                provider: Arc::new(
+                    shahr_payment::Behpardakht::new(settings)
+                        .context("cannot build the payment gateway client")?,
+                ),
+                public_base_url: public_base_url.clone(),
+                metrics: metrics.clone(),
+            }),
+            None => None,
+        };
         let article100 = {
             let (rules, keyring, gis) = (rules.clone(), keyring.clone(), gis.clone());
             move |db: UrbanismDb| crate::usecases::Article100 {
@@ -160,6 +175,7 @@ impl Application {
                 public_base_url: public_base_url.clone(),
                 gis: gis.clone(),
                 replay_slots: Arc::new(tokio::sync::Semaphore::new(config.replay_share())),
+                payments: payments.clone(),
             }),
             Limits {
                 max_aliases: config.max_aliases,
@@ -172,6 +188,8 @@ impl Application {
         );
         let shutdown = CancellationToken::new();
         let state = Arc::new(HttpState {
+            payments: payments.clone(),
+            payment_return_url: config.payment_return_url.clone(),
             schema,
             verifier,
             metrics: metrics.clone(),
@@ -275,6 +293,7 @@ impl Application {
             notifier,
             redis_bus,
             uploads,
+            payments,
             acceptor: crate::http::guard::GuardedAcceptor::new(
                 acceptor,
                 crate::http::guard::ConnectionLimits {
@@ -349,6 +368,7 @@ impl Application {
             mut databases,
             uploads,
             metrics_server,
+            payments,
             ..
         } = self;
         let metrics_task = metrics_server.map(|server| {
@@ -369,6 +389,11 @@ impl Application {
             .find(|(settings, _)| settings.source == Source::Urbanism)
             .map(|(_, role)| role.subscribe())
             .unwrap_or_else(|| watch::channel(RelayRole::Disconnected).1);
+        let citizen_role = relays
+            .iter()
+            .find(|(settings, _)| settings.source == Source::Citizen)
+            .map(|(_, role)| role.subscribe())
+            .unwrap_or_else(|| watch::channel(RelayRole::Disconnected).1);
         let workers = crate::workers::Workers::start(
             crate::workers::WorkerSettings {
                 bus: bus.clone(),
@@ -381,6 +406,12 @@ impl Application {
                 stats_refresh_interval: config.stats_refresh_interval,
                 uploads,
                 upload_ttl: config.upload_ttl,
+                payments: payments.map(|p| crate::workers::Reconciliation {
+                    payments: p,
+                    leader: citizen_role,
+                    interval: config.payment_reconcile_interval,
+                    idle: config.payment_reconcile_after,
+                }),
             },
             &supervision,
         );

@@ -81,6 +81,11 @@ impl Outcome {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PaymentLabel {
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct WorkerLabel {
     worker: String,
 }
@@ -110,6 +115,7 @@ pub struct Metrics {
     rate_limited: Family<BucketLabel, Counter>,
     worker_restarts: Family<WorkerLabel, Counter>,
     worker_up: Family<WorkerLabel, Gauge>,
+    payments: Family<PaymentLabel, Counter>,
     seen: Mutex<SeenTotals>,
 }
 
@@ -230,6 +236,12 @@ impl Metrics {
             "1 while a background worker runs, by worker",
             worker_up.clone(),
         );
+        let payments = Family::<PaymentLabel, Counter>::default();
+        registry.register(
+            "payments",
+            "Online payments by how they ended: paid, cancelled, failed, reversed, or left pending for reconciliation",
+            payments.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
             drop(subscribers.get_or_create(&TransportLabel {
@@ -260,6 +272,7 @@ impl Metrics {
             rate_limited,
             worker_restarts,
             worker_up,
+            payments,
             seen: Mutex::new(SeenTotals::default()),
         }
     }
@@ -283,6 +296,16 @@ impl Metrics {
     pub fn set_http_connections(&self, open: usize) {
         self.http_connections
             .set(i64::try_from(open).unwrap_or(i64::MAX));
+    }
+
+    /// Counts a payment that ended as `outcome` (`paid`, `cancelled`, `failed`, `reversed`,
+    /// `pending`).
+    pub fn add_payment(&self, outcome: &'static str) {
+        self.payments
+            .get_or_create(&PaymentLabel {
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 
     /// Counts a restart of the background worker `name`.

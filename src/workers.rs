@@ -38,6 +38,17 @@ pub struct WorkerSettings {
         Arc<shahr_citizen::blobs::DirectoryBlobStore>,
     ),
     pub upload_ttl: Duration,
+    /// Payment reconciliation, when a payment gateway is configured.
+    pub payments: Option<Reconciliation>,
+}
+
+/// The payment reconciliation job: on the instance leading the citizen relay, so one
+/// instance at a time.
+pub struct Reconciliation {
+    pub payments: crate::usecases::payments::Payments,
+    pub leader: watch::Receiver<RelayRole>,
+    pub interval: Duration,
+    pub idle: Duration,
 }
 
 /// The running workers.
@@ -64,6 +75,7 @@ impl Workers {
             stats_refresh_interval,
             uploads,
             upload_ttl,
+            payments,
         } = settings;
         let (work_stop, relay_stop, reader_stop) = (
             CancellationToken::new(),
@@ -116,6 +128,16 @@ impl Workers {
                         stop.clone(),
                     )
                 },
+            ));
+        }
+        if let Some(job) = payments {
+            let stop = work_stop.clone();
+            let job = Arc::new(job);
+            work.push(supervise(
+                "payment_reconciliation",
+                supervision,
+                stop.clone(),
+                move || reconcile(job.clone(), stop.clone()),
             ));
         }
         {
@@ -177,6 +199,24 @@ impl Workers {
         }
         for task in self.relays {
             let _ = task.await;
+        }
+    }
+}
+
+/// Settles or fails, every `interval`, the payments idle for longer than `idle`, while this
+/// instance leads the citizen relay.
+async fn reconcile(job: Arc<Reconciliation>, stop: CancellationToken) {
+    loop {
+        if *job.leader.borrow() == RelayRole::Leader {
+            match job.payments.reconcile_once(job.idle).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(payments = n, "payments reconciled"),
+                Err(err) => tracing::warn!(error = %err, "payment reconciliation failed"),
+            }
+        }
+        tokio::select! {
+            () = stop.cancelled() => return,
+            () = tokio::time::sleep(job.interval) => {}
         }
     }
 }

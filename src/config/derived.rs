@@ -82,6 +82,24 @@ impl Config {
         }
     }
 
+    /// The payment gateway's settings, when one is configured.
+    pub fn payment_settings(&self) -> Option<shahr_payment::BehpardakhtSettings> {
+        self.payment_base_url
+            .as_ref()
+            .map(|url| shahr_payment::BehpardakhtSettings {
+                base_url: url.clone(),
+                terminal_id: self.payment_terminal_id,
+                user_name: self.payment_user_name.clone(),
+                password: self
+                    .payment_password
+                    .as_ref()
+                    .map(|p| p.expose().to_owned())
+                    .unwrap_or_default(),
+                timeout: self.payment_timeout,
+                attempts: self.payment_attempts.max(1),
+            })
+    }
+
     /// The Chromium binary for PDFs, if there is one.
     pub fn chromium(&self) -> Option<PathBuf> {
         match &self.chromium_path {

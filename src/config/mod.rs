@@ -209,6 +209,29 @@ pub struct Config {
     pub chromium_path: Option<PathBuf>,
     /// Most PDFs printed at once by this instance (each is a Chromium process).
     pub max_concurrent_pdf_renders: usize,
+    /// Behpardakht Mellat's gateway (`https://bpm.shaparak.ir`). Unset: no online payment
+    /// (`startPayment` answers `UPSTREAM_UNAVAILABLE`).
+    pub payment_base_url: Option<String>,
+    /// The merchant's terminal id at the gateway.
+    pub payment_terminal_id: i64,
+    /// The terminal's user name.
+    pub payment_user_name: String,
+    /// The terminal's password.
+    pub payment_password: Option<Secret>,
+    /// Deadline of one call to the gateway.
+    #[serde(with = "humantime_serde")]
+    pub payment_timeout: Duration,
+    /// Attempts of a gateway call that is safe to repeat (verify, settle, inquiry, reversal).
+    pub payment_attempts: u32,
+    /// Where the citizen's browser goes after paying, with `?order=&outcome=` added. Unset:
+    /// the gateway's own result page (`/payments/result`).
+    pub payment_return_url: Option<String>,
+    /// A payment idle this long (no callback, or a call that timed out) is reconciled.
+    #[serde(with = "humantime_serde")]
+    pub payment_reconcile_after: Duration,
+    /// How often the reconciliation job looks.
+    #[serde(with = "humantime_serde")]
+    pub payment_reconcile_interval: Duration,
     /// The municipality's name on the dadnameh's letterhead.
     pub municipality_name: String,
     /// The municipality's emblem on the letterhead: an SVG or PNG file, embedded in each
@@ -387,6 +410,15 @@ impl Default for Config {
             stats_refresh_interval: Duration::from_secs(60),
             public_base_url: None,
             chromium_path: None,
+            payment_base_url: None,
+            payment_terminal_id: 0,
+            payment_user_name: String::new(),
+            payment_password: None,
+            payment_timeout: Duration::from_secs(10),
+            payment_attempts: 3,
+            payment_return_url: None,
+            payment_reconcile_after: Duration::from_secs(15 * 60),
+            payment_reconcile_interval: Duration::from_secs(60),
             municipality_name: "شهرداری تبریز".to_owned(),
             emblem_path: None,
             max_concurrent_pdf_renders: 2,

@@ -36,6 +36,8 @@ pub struct Deps {
     /// Replays of missed events reading the outbox at once in this instance: their bounded
     /// share of the database pool.
     pub replay_slots: Arc<tokio::sync::Semaphore>,
+    /// Online payments, when a payment gateway is configured.
+    pub payments: Option<crate::usecases::payments::Payments>,
 }
 
 /// The replays one WebSocket may run at once, put in each of its requests' data.

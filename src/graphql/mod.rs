@@ -47,6 +47,7 @@ pub struct QueryRoot(
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
     requests::RequestsMutation,
+    requests::PaymentsMutation,
     rulings::SessionMutation,
     rulings::AfterRulingMutation,
 );

@@ -32,6 +32,8 @@ pub enum Node {
     ViolationCase(ViolationCase),
     /// A ruling.
     Ruling(Ruling),
+    /// An online payment of a request's fee.
+    Payment(super::requests::payments::Payment),
 }
 
 /// Builds the global id of an object of type `kind` with key `key`.
@@ -72,6 +74,20 @@ impl NodeQuery {
                 .load_one(number)
                 .await?
                 .map(|d| Node::District(District(d))));
+        }
+        if kind == "Payment" {
+            let Ok(order) = key.parse::<i64>() else {
+                return Ok(None);
+            };
+            let found = ctx
+                .deps()
+                .citizen
+                .payment(order)
+                .await
+                .map_err(ApiError::from)?;
+            return Ok(found
+                .filter(|p| super::requests::resolvers::may_see_payment(ctx.viewer(), p))
+                .map(|p| Node::Payment(super::requests::payments::Payment(p))));
         }
         let Ok(key) = key.parse::<i32>() else {
             return Ok(None);

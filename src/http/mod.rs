@@ -13,6 +13,7 @@ pub mod guard;
 mod health;
 pub mod limits;
 mod negotiate;
+pub mod payments;
 pub mod pdf;
 mod request_id;
 mod security;
@@ -75,6 +76,10 @@ pub struct HttpSettings {
 
 /// Everything the routes need.
 pub struct HttpState {
+    /// Online payments, when a payment gateway is configured.
+    pub payments: Option<crate::usecases::payments::Payments>,
+    /// Where the browser goes after paying (`None`: `/payments/result`).
+    pub payment_return_url: Option<String>,
     /// The schema.
     pub schema: AppSchema,
     /// Token verification.
@@ -127,6 +132,10 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
         )
         .at("/uploads", poem::post(uploads::upload))
         .at("/verify/:code", get(verify::verify))
+        .at(
+            "/payments/callback/:provider",
+            poem::post(payments::callback),
+        )
         .at("/documents/rulings/:id", get(documents::ruling_document))
         .at(
             crate::documents::FONT_REGULAR_PATH,

@@ -24,6 +24,7 @@ pub mod hearing;
 pub mod issuing;
 mod keys;
 pub mod objection;
+pub mod payments;
 pub mod policy;
 pub mod referral;
 pub mod service;

@@ -25,6 +25,7 @@ mod live;
 mod live_faults;
 mod oidc;
 mod parties;
+mod payments;
 mod readme;
 mod refusals;
 mod request_moves;

@@ -141,9 +141,26 @@ impl CitizenDb {
         let current = lock_request(&tx, tracking_code, &allowed)
             .await?
             .ok_or(TransitionError::NotFound)?;
+        let updated = self.apply_change(&tx, current, change, actor).await?;
+        if let Some(key) = &change.idempotency {
+            idempotency::complete(&*tx, key, &updated.tracking_code).await?;
+        }
+        tx.commit().await.map_err(StoreError::from)?;
+        Ok(updated)
+    }
+
+    /// Applies `change` to `current`, locked in `tx`: the domain rules decide the new state;
+    /// the history row, the outbox event and the audit entry are written in `tx`.
+    pub(crate) async fn apply_change(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        current: ServiceRequest,
+        change: &Change,
+        actor: &Actor,
+    ) -> Result<ServiceRequest, TransitionError> {
         // Read in this transaction: a second pooled connection must not be awaited while the
         // request's row is locked.
-        let service = services_in(&*tx, std::slice::from_ref(&current.service_code))
+        let service = services_in(&**tx, std::slice::from_ref(&current.service_code))
             .await?
             .into_iter()
             .next()
@@ -189,7 +206,7 @@ impl CitizenDb {
             })?;
         let updated = records::request_from_row(&updated);
         self.record_change(
-            &tx,
+            tx,
             &current,
             &updated,
             actor,
@@ -197,10 +214,6 @@ impl CitizenDb {
             "changeServiceRequestState",
         )
         .await?;
-        if let Some(key) = &change.idempotency {
-            idempotency::complete(&*tx, key, &updated.tracking_code).await?;
-        }
-        tx.commit().await.map_err(StoreError::from)?;
         Ok(updated)
     }
 

@@ -7,6 +7,7 @@ pub mod blobs;
 mod catalogue;
 mod changes;
 mod documents;
+pub mod payments;
 mod reads;
 mod records;
 pub mod stats;
@@ -74,6 +75,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 8,
             name: "idempotency_keys",
             sql: include_str!("../migrations/0008_idempotency_keys.sql"),
+        },
+        Migration {
+            version: 9,
+            name: "payments",
+            sql: include_str!("../migrations/0009_payments.sql"),
         },
     ],
 };
@@ -210,7 +216,7 @@ const SERVICE_COLUMNS: &str = "s.code, s.name_fa, s.description_fa, s.steps, s.r
     s.fee_rials, s.fee_per_m2_rials, s.sla_hours, s.active, \
     COALESCE((SELECT array_agg(d.district ORDER BY d.district) FROM shahr.service_districts d WHERE d.service_code = s.code), '{}')";
 
-const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
+pub(crate) const REQUEST_COLUMNS: &str = "id, tracking_code, citizen_national_id, renovation_code, district, \
     service_code, form, state, assigned_to, fee_rials, submitted_at, updated_at, payload_hash, state_since, \
     payment_reference, paid_rials, paid_at";
 
@@ -229,7 +235,7 @@ async fn services_in(
 
 /// The request with `tracking_code`, locked for the rest of the transaction; `None` when there
 /// is none or `allowed` refuses it (the two look the same to the caller).
-async fn lock_request(
+pub(crate) async fn lock_request(
     tx: &deadpool_postgres::Transaction<'_>,
     tracking_code: &str,
     allowed: &impl Fn(&ServiceRequest) -> bool,

@@ -295,6 +295,32 @@ pub struct RequestStatusChanged {
     pub assigned_to: Option<String>,
 }
 
+/// An online payment of a request's fee ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaymentEnded {
+    /// The payment (the order id the gateway knows).
+    pub payment_id: i64,
+    /// The request's tracking code.
+    pub tracking_code: String,
+    /// The request's id.
+    pub request_id: i64,
+    /// The district the request is handled in.
+    pub district: i16,
+    /// The citizen: whose `myEvents` show it.
+    pub citizen_national_id: String,
+    /// The amount.
+    pub amount_rials: i64,
+    /// The payment gateway.
+    pub provider: String,
+    /// The gateway's reference of the money movement, when there was one.
+    pub reference: Option<i64>,
+    /// `SUCCEEDED`, `FAILED` or `REVERSED`.
+    pub state: String,
+    /// Why it failed or was given back.
+    pub failure: Option<String>,
+}
+
 /// A message reached its receiver.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -80,6 +80,12 @@ pub enum DomainEvent {
     /// A service request changed state or assignee.
     #[serde(rename = "request.status_changed")]
     RequestStatusChanged(RequestStatusChanged),
+    /// An online payment of a request's fee succeeded: recorded, the request paid.
+    #[serde(rename = "payment.succeeded")]
+    PaymentSucceeded(PaymentEnded),
+    /// An online payment failed or was given back.
+    #[serde(rename = "payment.failed")]
+    PaymentFailed(PaymentEnded),
     /// A message reached its receiver.
     #[serde(rename = "notification.delivered")]
     NotificationDelivered(NotificationDelivered),
@@ -201,6 +207,8 @@ impl DomainEvent {
             Self::RequestSubmitted(_) => "request.submitted",
             Self::RequestStatusChanged(_) => "request.status_changed",
             Self::NotificationDelivered(_) => "notification.delivered",
+            Self::PaymentSucceeded(_) => "payment.succeeded",
+            Self::PaymentFailed(_) => "payment.failed",
         }
     }
 
@@ -227,6 +235,8 @@ impl DomainEvent {
             Self::CertificateIssued(_)
             | Self::RequestSubmitted(_)
             | Self::RequestStatusChanged(_)
+            | Self::PaymentSucceeded(_)
+            | Self::PaymentFailed(_)
             | Self::NotificationDelivered(_) => (None, None),
         }
     }
@@ -246,7 +256,10 @@ impl DomainEvent {
     pub fn is_request_event(&self) -> bool {
         matches!(
             self,
-            Self::RequestSubmitted(_) | Self::RequestStatusChanged(_)
+            Self::RequestSubmitted(_)
+                | Self::RequestStatusChanged(_)
+                | Self::PaymentSucceeded(_)
+                | Self::PaymentFailed(_)
         )
     }
 
@@ -256,6 +269,7 @@ impl DomainEvent {
             Self::CertificateIssued(e) => Some(e.district),
             Self::RequestSubmitted(e) => Some(e.district),
             Self::RequestStatusChanged(e) => Some(e.district),
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => Some(e.district),
             Self::NotificationDelivered(_) => None,
             _ => self.case().and_then(|c| c.district),
         }
@@ -292,6 +306,7 @@ impl DomainEvent {
         match self {
             Self::RequestSubmitted(e) => Some(&e.tracking_code),
             Self::RequestStatusChanged(e) => Some(&e.tracking_code),
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => Some(&e.tracking_code),
             Self::CertificateIssued(e) => e.tracking_code.as_deref(),
             _ => None,
         }
@@ -326,6 +341,9 @@ impl DomainEvent {
         match self {
             Self::RequestSubmitted(e) => e.citizen_national_id == national_id,
             Self::RequestStatusChanged(e) => e.citizen_national_id == national_id,
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => {
+                e.citizen_national_id == national_id
+            }
             Self::NotificationDelivered(e) => e.citizen_national_id.as_deref() == Some(national_id),
             Self::CertificateIssued(_) => false,
             _ => self

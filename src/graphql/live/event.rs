@@ -40,6 +40,10 @@ pub enum EventType {
     RequestSubmitted,
     /// A service request changed state or assignee.
     RequestStatusChanged,
+    /// An online payment of a request's fee succeeded.
+    PaymentSucceeded,
+    /// An online payment failed or was given back.
+    PaymentFailed,
     /// A message reached its receiver (inbox, e-notice, SMS).
     NotificationDelivered,
     /// Anything else.
@@ -57,6 +61,8 @@ pub(super) fn event_type(topic: &str) -> EventType {
         "ruling.instalment_paid" => EventType::InstalmentPaid,
         "request.submitted" => EventType::RequestSubmitted,
         "request.status_changed" => EventType::RequestStatusChanged,
+        "payment.succeeded" => EventType::PaymentSucceeded,
+        "payment.failed" => EventType::PaymentFailed,
         "notification.delivered" => EventType::NotificationDelivered,
         t if t.starts_with("case.") => EventType::CaseChanged,
         _ => EventType::Other,

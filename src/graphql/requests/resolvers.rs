@@ -32,6 +32,23 @@ pub(crate) fn may_see(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) 
     }
 }
 
+/// [`may_see`] for the viewer of `ctx`.
+pub(crate) fn may_see_in(ctx: &Context<'_>, request: &shahr_citizen::ServiceRequest) -> bool {
+    may_see(ctx.viewer(), request)
+}
+
+/// True when the viewer may see `payment`: as for its request.
+pub(crate) fn may_see_payment(viewer: &Viewer, payment: &shahr_citizen::payments::Payment) -> bool {
+    match visibility(viewer) {
+        Visibility::All => true,
+        Visibility::District(d) => d == payment.district,
+        Visibility::Owner(_) | Visibility::Nothing => viewer
+            .principal()
+            .and_then(|p| p.national_id.as_ref())
+            .is_some_and(|n| n.as_str() == payment.citizen_national_id),
+    }
+}
+
 /// Queries of citizen-sourcing.
 #[derive(Default)]
 pub struct RequestsQuery;

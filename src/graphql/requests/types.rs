@@ -224,6 +224,15 @@ impl ServiceRequest {
         &self.0.tracking_code
     }
 
+    /// Online payments of the fee, oldest first (started, failed, reversed and the one that
+    /// paid it).
+    async fn payments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<super::payments::Payment>> {
+        super::payments::of_request(ctx, &self.0).await
+    }
+
     /// The service requested.
     async fn service(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Service>> {
         Ok(loader::<String, ServiceLoader>(ctx)

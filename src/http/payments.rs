@@ -1,0 +1,94 @@
+//! `/payments/callback/{provider}`: where the payment gateway sends the citizen's browser back.
+//! The form it carries is only a hint; the gateway is asked server to server, the money is
+//! settled and recorded (or given back), and the browser goes on to the app with the outcome
+//! (`payment_return_url`), or sees this page when no app address is configured.
+
+use std::sync::Arc;
+
+use poem::{
+    handler,
+    http::{header, StatusCode},
+    web::{Data, Form, Path},
+    Response,
+};
+
+use super::HttpState;
+use crate::{
+    documents::{dadnameh, esc, fa_digits, fa_rials},
+    graphql::node::global_id,
+    usecases::payments::Outcome,
+};
+
+#[handler]
+pub async fn callback(
+    Path(provider): Path<String>,
+    Form(form): Form<Vec<(String, String)>>,
+    state: Data<&Arc<HttpState>>,
+) -> Response {
+    let Some(payments) = state
+        .payments
+        .as_ref()
+        .filter(|p| p.provider_name() == provider)
+    else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "درگاه پرداخت یافت نشد",
+            "این نشانی بازگشت از درگاه پرداختی نیست که سامانه به کار می‌برد.",
+        );
+    };
+    let (outcome, payment) = payments.callback(&form).await;
+    if let (Some(app), Some(p)) = (&state.payment_return_url, &payment) {
+        let separator = if app.contains('?') { '&' } else { '?' };
+        let to = format!(
+            "{app}{separator}payment={}&tracking={}&outcome={}",
+            global_id("Payment", p.id).0,
+            p.tracking_code,
+            outcome.as_str()
+        );
+        return Response::builder()
+            .status(StatusCode::SEE_OTHER)
+            .header(header::LOCATION, to)
+            .header(header::CACHE_CONTROL, "no-store")
+            .finish();
+    }
+    let detail = match &payment {
+        Some(p) => format!(
+            "{} درخواست {} — مبلغ {}{}",
+            outcome.label_fa(),
+            esc(&p.tracking_code),
+            fa_rials(p.amount_rials),
+            p.sale_reference
+                .filter(|_| outcome == Outcome::Paid)
+                .map(|r| format!(" — شماره مرجع {}", fa_digits(&r.to_string())))
+                .unwrap_or_default()
+        ),
+        None => outcome.label_fa().to_owned(),
+    };
+    let status = if payment.is_some() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    let mut response = page(status, "نتیجه پرداخت", &detail);
+    response.headers_mut().insert(
+        "x-payment-outcome",
+        poem::http::HeaderValue::from_static(outcome.as_str()),
+    );
+    response
+}
+
+fn page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let html = dadnameh::notice(
+        title,
+        &format!(
+            "<h1>{}</h1><p class=\"payment-outcome\">{}</p>",
+            esc(title),
+            detail
+        ),
+    );
+    Response::builder()
+        .status(status)
+        .content_type("text/html; charset=utf-8")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(html)
+}

@@ -1,0 +1,356 @@
+//! Paying a request's fee online: start (the amount due, never the client's), the gateway's
+//! callback (verified server to server, settled, recorded once), and reconciliation of the
+//! payments whose callback never came or whose calls timed out.
+//!
+//! No network call is made while a row is locked: a payment is claimed (a state change,
+//! committed), the gateway is asked, and the outcome is recorded in its own transaction.
+
+use std::{sync::Arc, time::Duration};
+
+use shahr_citizen::{
+    payments::{Claim, Payment, PaymentState, Recorded, StartError},
+    CitizenDb,
+};
+use shahr_domain::actors::Actor;
+use shahr_payment::{Behpardakht, Callback, PaymentError, PaymentProvider, Redirect};
+
+use crate::{auth::Principal, metrics::Metrics};
+
+/// How a payment ended, as the citizen is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Paid and recorded.
+    Paid,
+    /// The citizen cancelled.
+    Cancelled,
+    /// Not paid.
+    Failed,
+    /// Paid, then given back: the request no longer needed it.
+    Reversed,
+    /// Not known yet: the gateway did not answer; reconciliation decides.
+    Pending,
+}
+
+impl Outcome {
+    /// The spelling in URLs and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Paid => "paid",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Failed => "failed",
+            Outcome::Reversed => "reversed",
+            Outcome::Pending => "pending",
+        }
+    }
+
+    /// What the citizen reads.
+    pub fn label_fa(self) -> &'static str {
+        match self {
+            Outcome::Paid => "پرداخت انجام و ثبت شد.",
+            Outcome::Cancelled => "پرداخت را لغو کردید؛ مبلغی کسر نشده است.",
+            Outcome::Failed => "پرداخت انجام نشد؛ اگر مبلغی کسر شده باشد، درگاه آن را برمی‌گرداند.",
+            Outcome::Reversed => {
+                "این درخواست پیش‌تر پرداخت شده بود؛ مبلغ این پرداخت به کارت شما برگشت داده شد."
+            }
+            Outcome::Pending => {
+                "نتیجه پرداخت هنوز از درگاه نرسیده است؛ تا چند دقیقه دیگر مشخص می‌شود."
+            }
+        }
+    }
+
+    fn of(payment: &Payment) -> Self {
+        match payment.state {
+            PaymentState::Succeeded => Outcome::Paid,
+            PaymentState::Reversed => Outcome::Reversed,
+            PaymentState::Failed if payment.failure.as_deref() == Some(CANCELLED) => {
+                Outcome::Cancelled
+            }
+            PaymentState::Failed => Outcome::Failed,
+            PaymentState::Pending | PaymentState::Verifying => Outcome::Pending,
+        }
+    }
+}
+
+const CANCELLED: &str = "cancelled by the payer";
+
+/// Why a payment could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum PayError {
+    /// As the store says.
+    #[error(transparent)]
+    Start(#[from] StartError),
+    /// The gateway could not register the order; nothing was charged.
+    #[error("the payment gateway is unavailable: {0}")]
+    Gateway(PaymentError),
+    /// An earlier attempt with this key ended.
+    #[error("the payment started with this key has ended ({0}); start another with a new key")]
+    Ended(&'static str),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] shahr_store::StoreError),
+}
+
+/// The payments of request fees.
+#[derive(Clone)]
+pub struct Payments {
+    /// The citizen-request store.
+    pub citizen: CitizenDb,
+    /// The payment gateway.
+    pub provider: Arc<Behpardakht>,
+    /// The gateway's public address (for the callback URL and receipts).
+    pub public_base_url: String,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Payments {
+    /// The gateway's name in the callback URL.
+    pub fn provider_name(&self) -> &'static str {
+        self.provider.name()
+    }
+
+    /// The callback URL given to the gateway.
+    pub fn callback_url(&self) -> String {
+        format!(
+            "{}/payments/callback/{}",
+            self.public_base_url,
+            self.provider.name()
+        )
+    }
+
+    /// Starts (or, with the same key, resumes) the payment of the request's fee by its owner.
+    pub async fn start(
+        &self,
+        p: &Principal,
+        tracking_code: &str,
+        key: Option<&str>,
+    ) -> Result<(Payment, Redirect), PayError> {
+        let national_id = p.national_id.as_ref().map(|n| n.as_str().to_owned());
+        let (payment, created) = self
+            .citizen
+            .start_payment(tracking_code, self.provider.name(), &p.subject, key, |r| {
+                national_id.as_deref() == Some(r.citizen_national_id.as_str())
+            })
+            .await?;
+        if !created {
+            return match (&payment.state, &payment.token) {
+                (PaymentState::Pending, Some(token)) => {
+                    let redirect = self.provider.redirect(token);
+                    Ok((payment, redirect))
+                }
+                (state, _) => Err(PayError::Ended(state.as_code())),
+            };
+        }
+        match self
+            .provider
+            .request(payment.id, payment.amount_rials, &self.callback_url())
+            .await
+        {
+            Ok(redirect) => {
+                self.citizen
+                    .set_payment_token(payment.id, &redirect.token)
+                    .await?;
+                let payment = Payment {
+                    token: Some(redirect.token.clone()),
+                    ..payment
+                };
+                Ok((payment, redirect))
+            }
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "the payment gateway refused or did not answer a pay request");
+                self.citizen
+                    .fail_payment(payment.id, &format!("not registered: {e}"))
+                    .await?;
+                self.metrics.add_payment("failed");
+                Err(PayError::Gateway(e))
+            }
+        }
+    }
+
+    /// The gateway's callback: the browser's form says which order; the gateway itself says
+    /// whether it was paid. Replayed and concurrent callbacks find the first one's outcome.
+    pub async fn callback(&self, form: &[(String, String)]) -> (Outcome, Option<Payment>) {
+        let cb = Callback::from_form(form);
+        let Some(order_id) = cb.order_id else {
+            return (Outcome::Failed, None);
+        };
+        // The form is the browser's word only: it must at least carry this order's token, or
+        // it changes nothing.
+        match self.citizen.payment(order_id).await {
+            Ok(Some(p)) if p.token.is_some() && p.token == cb.token => {}
+            Ok(_) => return (Outcome::Failed, None),
+            Err(e) => {
+                tracing::warn!(order = order_id, error = %e, "a payment callback could not be read");
+                return (Outcome::Pending, None);
+            }
+        }
+        let claim = match self
+            .citizen
+            .claim_payment(order_id, cb.sale_reference_id)
+            .await
+        {
+            Ok(Some(claim)) => claim,
+            Ok(None) => return (Outcome::Failed, None),
+            Err(e) => {
+                tracing::warn!(order = order_id, error = %e, "a payment callback could not be claimed");
+                return (Outcome::Pending, None);
+            }
+        };
+        let (payment, reverse) = match claim {
+            Claim::Done(p) => return (Outcome::of(&p), Some(p)),
+            Claim::Verify(p) => (p, false),
+            Claim::VerifyToReverse(p) => (p, true),
+        };
+        match (cb.res_code, payment.sale_reference) {
+            (Some(0), Some(_)) => self.settle(payment, reverse, cb.card_pan.as_deref()).await,
+            _ if cb.cancelled() => self.end(payment, Outcome::Cancelled, CANCELLED).await,
+            (code, _) => {
+                let why = format!("the gateway reported code {}", code.unwrap_or(-1));
+                self.end(payment, Outcome::Failed, &why).await
+            }
+        }
+    }
+
+    async fn end(
+        &self,
+        payment: Payment,
+        outcome: Outcome,
+        why: &str,
+    ) -> (Outcome, Option<Payment>) {
+        let ended = match outcome {
+            Outcome::Reversed => self.citizen.reversed_payment(payment.id, why).await,
+            _ => self.citizen.fail_payment(payment.id, why).await,
+        };
+        self.metrics.add_payment(outcome.as_str());
+        match ended {
+            Ok(Some(p)) => (Outcome::of(&p), Some(p)),
+            Ok(None) => (outcome, Some(payment)),
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "a payment's end could not be recorded");
+                (Outcome::Pending, Some(payment))
+            }
+        }
+    }
+
+    /// Verify, then settle and record, or give the money back.
+    async fn settle(
+        &self,
+        payment: Payment,
+        reverse: bool,
+        card_pan: Option<&str>,
+    ) -> (Outcome, Option<Payment>) {
+        let Some(sale) = payment.sale_reference else {
+            return (Outcome::Pending, Some(payment));
+        };
+        match self.provider.verify(payment.id, sale).await {
+            Ok(()) => {}
+            Err(PaymentError::Refused(code)) => {
+                let why = format!("verification refused with code {code}");
+                return self.end(payment, Outcome::Failed, &why).await;
+            }
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "verification gave no answer; reconciliation decides");
+                self.metrics.add_payment("pending");
+                return (Outcome::Pending, Some(payment));
+            }
+        }
+        let payable = match self.citizen.payable(&payment).await {
+            Ok(payable) => payable && !reverse,
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "could not tell whether the request is payable");
+                return (Outcome::Pending, Some(payment));
+            }
+        };
+        if !payable {
+            return match self.provider.reverse(payment.id, sale).await {
+                Ok(()) => {
+                    self.end(
+                        payment,
+                        Outcome::Reversed,
+                        "the request was paid or closed meanwhile",
+                    )
+                    .await
+                }
+                Err(e) => {
+                    tracing::warn!(order = payment.id, error = %e, "reversal gave no answer; reconciliation retries");
+                    (Outcome::Pending, Some(payment))
+                }
+            };
+        }
+        if let Err(e) = self.provider.settle(payment.id, sale).await {
+            tracing::warn!(order = payment.id, error = %e, "settlement gave no answer; reconciliation retries");
+            self.metrics.add_payment("pending");
+            return (Outcome::Pending, Some(payment));
+        }
+        let actor = Actor::system(&format!("payment:{}", self.provider.name()));
+        let link = Some(format!(
+            "{}/payments/result?order={}",
+            self.public_base_url, payment.id
+        ));
+        match self
+            .citizen
+            .record_payment(payment.id, card_pan, &actor, link)
+            .await
+        {
+            Ok(Recorded::Paid(p, _)) => {
+                self.metrics.add_payment("paid");
+                (Outcome::Paid, Some(p))
+            }
+            Ok(Recorded::Done(p)) => (Outcome::of(&p), Some(p)),
+            Ok(Recorded::NotPayable(p)) => {
+                // Settled, then the request moved on before it could be recorded: the money is
+                // kept as reversed-due so staff refund it (a settled payment cannot be reversed).
+                tracing::error!(
+                    order = p.id,
+                    "a settled payment found its request no longer payable; refund due"
+                );
+                self.end(
+                    p,
+                    Outcome::Reversed,
+                    "settled after the request left FEE_PAYABLE; refund due",
+                )
+                .await
+            }
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "a settled payment could not be recorded yet; reconciliation retries");
+                (Outcome::Pending, Some(payment))
+            }
+        }
+    }
+
+    /// One reconciliation pass over payments idle for longer than `idle`: those that came
+    /// back from the gateway are asked about and settled or given back; those that never came
+    /// back are failed (the gateway returns unverified money by itself).
+    pub async fn reconcile_once(&self, idle: Duration) -> Result<usize, shahr_store::StoreError> {
+        let stale = self.citizen.unsettled_payments(idle, 100).await?;
+        let n = stale.len();
+        for payment in stale {
+            if !self.citizen.retake_payment(payment.id).await? {
+                continue;
+            }
+            let Some(sale) = payment.sale_reference else {
+                self.end(
+                    payment,
+                    Outcome::Failed,
+                    "the payer never came back from the gateway",
+                )
+                .await;
+                continue;
+            };
+            match self.provider.inquire(payment.id, sale).await {
+                Ok(()) => {
+                    let reverse = !self.citizen.payable(&payment).await.unwrap_or(true);
+                    self.settle(payment, reverse, None).await;
+                }
+                Err(PaymentError::Refused(code)) => {
+                    let why = format!("the gateway has no payment of this order (code {code})");
+                    self.end(payment, Outcome::Failed, &why).await;
+                }
+                Err(e) => {
+                    tracing::warn!(order = payment.id, error = %e, "inquiry gave no answer; trying again later");
+                }
+            }
+        }
+        Ok(n)
+    }
+}

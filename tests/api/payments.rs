@@ -1,0 +1,595 @@
+//! Paying a request's fee online through Behpardakht Mellat's protocol. The bank is a real
+//! local HTTP server speaking the protocol (SOAP pay/verify/settle/inquiry/reversal and the
+//! payment page); every case checks that money is recorded exactly once or not at all, and
+//! that the citizen is told the truth.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+    time::Duration,
+};
+
+use poem::{listener::TcpListener, Route, Server};
+use serde_json::{json, Value};
+use shahr_payment::soap;
+
+use crate::{helpers::TestApp, request_moves::file, requests::CITIZEN_B};
+
+const TERMINAL: i64 = 7_000_123;
+
+/// One order at the fake bank.
+#[derive(Debug, Clone, Default)]
+struct Order {
+    amount: i64,
+    ref_id: String,
+    sale_reference: Option<i64>,
+    verified: bool,
+    settled: u32,
+    reversed: bool,
+}
+
+/// The fake bank's books and its moods.
+#[derive(Debug, Default)]
+struct Books {
+    orders: HashMap<i64, Order>,
+    calls: Vec<String>,
+    down: bool,
+    /// Verify calls that hang past the client's deadline before it answers normally again.
+    hang_verify: u32,
+    next_reference: i64,
+}
+
+#[derive(Clone)]
+struct Bank {
+    url: String,
+    books: Arc<Mutex<Books>>,
+}
+
+impl Bank {
+    async fn start() -> Self {
+        let books = Arc::new(Mutex::new(Books {
+            next_reference: 118_900_000,
+            ..Books::default()
+        }));
+        let soap_books = books.clone();
+        let app = Route::new()
+            .at(
+                "/pgwchannel/services/pgw",
+                poem::post(poem::endpoint::make(move |req: poem::Request| {
+                    let books = soap_books.clone();
+                    async move { answer(books, req).await }
+                })),
+            )
+            .at(
+                "/pgwchannel/startpay.mellat",
+                poem::post(poem::endpoint::make_sync(|_| {
+                    poem::Response::builder()
+                        .content_type("text/html; charset=utf-8")
+                        .body("<!doctype html><title>درگاه پرداخت</title><h1>پرداخت</h1>")
+                })),
+            );
+        let acceptor = poem::listener::Listener::into_acceptor(TcpListener::bind("127.0.0.1:0"))
+            .await
+            .expect("bind");
+        let port = poem::listener::Acceptor::local_addr(&acceptor)
+            .first()
+            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+            .expect("port");
+        tokio::spawn(async move {
+            let _ = Server::new_with_acceptor(acceptor).run(app).await;
+        });
+        Self {
+            url: format!("http://127.0.0.1:{port}"),
+            books,
+        }
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.books.lock().expect("books")
+    }
+
+    /// The citizen pays `order` on the bank's page: the form the bank posts back.
+    fn pay(&self, order: i64) -> Vec<(String, String)> {
+        let mut books = self.books();
+        books.next_reference += 1;
+        let reference = books.next_reference;
+        let o = books.orders.get_mut(&order).expect("a registered order");
+        o.sale_reference = Some(reference);
+        let (ref_id, amount) = (o.ref_id.clone(), o.amount);
+        form(&[
+            ("RefId", ref_id),
+            ("ResCode", "0".into()),
+            ("SaleOrderId", order.to_string()),
+            ("SaleReferenceId", reference.to_string()),
+            ("CardHolderPan", "603799******7161".into()),
+            ("FinalAmount", amount.to_string()),
+        ])
+    }
+
+    /// The citizen cancels on the bank's page.
+    fn cancel(&self, order: i64) -> Vec<(String, String)> {
+        let ref_id = self.books().orders[&order].ref_id.clone();
+        form(&[
+            ("RefId", ref_id),
+            ("ResCode", "17".into()),
+            ("SaleOrderId", order.to_string()),
+            ("SaleReferenceId", String::new()),
+        ])
+    }
+
+    fn count(&self, operation: &str) -> usize {
+        self.books()
+            .calls
+            .iter()
+            .filter(|c| *c == operation)
+            .count()
+    }
+}
+
+fn form(fields: &[(&str, String)]) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.clone()))
+        .collect()
+}
+
+async fn answer(books: Arc<Mutex<Books>>, mut req: poem::Request) -> poem::Response {
+    let body = req.take_body().into_string().await.unwrap_or_default();
+    let Some((operation, args)) = soap::read_request(&body) else {
+        return poem::Response::builder()
+            .status(poem::http::StatusCode::BAD_REQUEST)
+            .finish();
+    };
+    let arg = |name: &str| {
+        args.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let hang = {
+        let mut b = books.lock().expect("books");
+        b.calls.push(operation.clone());
+        if b.down {
+            return poem::Response::builder()
+                .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
+                .finish();
+        }
+        let hang = operation == "bpVerifyRequest" && b.hang_verify > 0;
+        if hang {
+            b.hang_verify -= 1;
+        }
+        hang
+    };
+    if hang {
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
+    let value = {
+        let mut b = books.lock().expect("books");
+        if arg("terminalId") != TERMINAL.to_string() || arg("userPassword") != "secret" {
+            "21".to_owned()
+        } else {
+            let order: i64 = arg("orderId").parse().unwrap_or(-1);
+            let sale: i64 = arg("saleReferenceId").parse().unwrap_or(-1);
+            match operation.as_str() {
+                "bpPayRequest" => match b.orders.entry(order) {
+                    std::collections::hash_map::Entry::Occupied(_) => "41".to_owned(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        let ref_id = format!("RF{order:08}AB");
+                        slot.insert(Order {
+                            amount: arg("amount").parse().unwrap_or(0),
+                            ref_id: ref_id.clone(),
+                            ..Order::default()
+                        });
+                        format!("0,{ref_id}")
+                    }
+                },
+                op => match b.orders.get_mut(&order) {
+                    // Only the sale reference the bank gave for this order counts.
+                    Some(o) if o.sale_reference == Some(sale) && !o.reversed => match op {
+                        "bpVerifyRequest" if o.verified => "43".into(),
+                        "bpVerifyRequest" => {
+                            o.verified = true;
+                            "0".into()
+                        }
+                        "bpInquiryRequest" => "0".into(),
+                        "bpSettleRequest" if !o.verified => "44".into(),
+                        "bpSettleRequest" if o.settled > 0 => "45".into(),
+                        "bpSettleRequest" => {
+                            o.settled += 1;
+                            "0".into()
+                        }
+                        "bpReversalRequest" if o.settled > 0 => "47".into(),
+                        "bpReversalRequest" => {
+                            o.reversed = true;
+                            "0".into()
+                        }
+                        _ => "11".into(),
+                    },
+                    Some(o) if o.reversed && op == "bpReversalRequest" => "48".into(),
+                    _ => "414".into(),
+                },
+            }
+        }
+    };
+    poem::Response::builder()
+        .content_type("text/xml; charset=utf-8")
+        .body(soap::response(&operation, &value))
+}
+
+async fn app_with(bank: &Bank) -> TestApp {
+    let url = bank.url.clone();
+    TestApp::builder()
+        .configure(move |c| {
+            c.payment_base_url = Some(url);
+            c.payment_terminal_id = TERMINAL;
+            c.payment_user_name = "shahr".into();
+            c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
+            c.payment_timeout = Duration::from_millis(800);
+            c.payment_attempts = 1;
+            c.payment_reconcile_after = Duration::from_millis(300);
+            c.payment_reconcile_interval = Duration::from_millis(200);
+        })
+        .spawn()
+        .await
+}
+
+const START: &str = "mutation($code: String!, $key: String) {
+    startPayment(input: { request: $code, idempotencyKey: $key }) {
+      payment { id orderId amount state trackingCode }
+      redirect { url method fields { name value } } } }";
+
+/// A request of citizen B waiting for its 29,000,000-rial fee.
+async fn payable_request(app: &TestApp) -> String {
+    let code = file(app, "building_permit_new").await;
+    let staff = app.staff(9);
+    for _ in 0..3 {
+        let body = app
+            .query_as(
+                &staff,
+                "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }",
+                json!({ "code": code }),
+            )
+            .await;
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    code
+}
+
+async fn start(app: &TestApp, code: &str, key: &str) -> (i64, Value) {
+    let body = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            START,
+            json!({ "code": code, "key": key }),
+        )
+        .await;
+    let order = body["data"]["startPayment"]["payment"]["orderId"]
+        .as_str()
+        .and_then(|o| o.parse().ok())
+        .unwrap_or_else(|| panic!("{body}"));
+    (order, body)
+}
+
+/// The browser posts the bank's form back to the gateway: the outcome header and the page.
+async fn callback(app: &TestApp, fields: &[(String, String)]) -> (String, String) {
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let response = app
+        .client
+        .post(app.url("/payments/callback/behpardakht"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("origin", "https://bpm.shaparak.ir")
+        .body(body)
+        .send()
+        .await
+        .expect("callback");
+    let outcome = response
+        .headers()
+        .get("x-payment-outcome")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("none")
+        .to_owned();
+    (outcome, response.text().await.unwrap_or_default())
+}
+
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The request's state and its payments' states, as the citizen sees them.
+async fn seen(app: &TestApp, code: &str) -> (String, Vec<String>) {
+    let body = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            "query($code: String!) { serviceRequest(trackingCode: $code) { state payments { state amount reference } } }",
+            json!({ "code": code }),
+        )
+        .await;
+    let r = &body["data"]["serviceRequest"];
+    let states = r["payments"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .iter()
+        .map(|p| p["state"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    (r["state"].as_str().unwrap_or_default().to_owned(), states)
+}
+
+/// Outbox events of `topic` in the citizen database.
+async fn events(app: &TestApp, topic: &str) -> i64 {
+    let client = app.databases.citizen.client().await;
+    client
+        .query_one(
+            "SELECT count(*) FROM shahr.outbox WHERE topic = $1",
+            &[&topic],
+        )
+        .await
+        .expect("count")
+        .get(0)
+}
+
+async fn paid_rows(app: &TestApp, code: &str) -> (i64, i64) {
+    let client = app.databases.citizen.client().await;
+    let row = client
+        .query_one(
+            "SELECT (SELECT count(*) FROM shahr.payments p JOIN shahr.requests r ON r.id = p.request_id \
+                     WHERE r.tracking_code = $1 AND p.state = 'SUCCEEDED'), \
+                    (SELECT count(*) FROM shahr.request_history h JOIN shahr.requests r ON r.id = h.request_id \
+                     WHERE r.tracking_code = $1 AND h.to_state = 'PAID')",
+            &[&code],
+        )
+        .await
+        .expect("counts");
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn a_citizen_pays_the_fee_due_and_the_request_moves_to_paid_once() {
+    let bank = Bank::start().await;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+    let (order, started) = start(&app, &code, "pay-1").await;
+    let payment = &started["data"]["startPayment"];
+    assert_eq!(
+        payment["payment"]["amount"], "29000000",
+        "the fee due, not a client's amount"
+    );
+    assert_eq!(payment["payment"]["state"], "PENDING");
+    assert_eq!(payment["redirect"]["method"], "POST");
+    assert_eq!(
+        payment["redirect"]["url"],
+        format!("{}/pgwchannel/startpay.mellat", bank.url)
+    );
+    assert_eq!(payment["redirect"]["fields"][0]["name"], "RefId");
+    assert_eq!(bank.books().orders[&order].amount, 29_000_000);
+    // A retry with the same key gets the same payment, and the bank no second order.
+    let (again, _) = start(&app, &code, "pay-1").await;
+    assert_eq!(again, order);
+    assert_eq!(bank.count("bpPayRequest"), 1);
+
+    let mut fields = bank.pay(order);
+    // The browser's word on the amount is not taken: the order's amount is.
+    for (k, v) in &mut fields {
+        if k == "FinalAmount" {
+            *v = "1".into();
+        }
+    }
+    let (outcome, page) = callback(&app, &fields).await;
+    assert_eq!(outcome, "paid", "{page}");
+    assert!(page.contains("پرداخت انجام و ثبت شد"), "{page}");
+    assert_eq!(
+        seen(&app, &code).await,
+        ("PAID".into(), vec!["SUCCEEDED".into()])
+    );
+    assert_eq!(paid_rows(&app, &code).await, (1, 1));
+    assert_eq!(
+        (bank.count("bpVerifyRequest"), bank.count("bpSettleRequest")),
+        (1, 1)
+    );
+
+    // Replayed: the first outcome stands; nothing is verified, settled or recorded again.
+    let (outcome, _) = callback(&app, &fields).await;
+    assert_eq!(outcome, "paid");
+    assert_eq!(paid_rows(&app, &code).await, (1, 1));
+    assert_eq!(bank.count("bpSettleRequest"), 1);
+    // The receipt reaches the citizen's inbox (written by the notifier).
+    let started = tokio::time::Instant::now();
+    loop {
+        let inbox = app
+            .query_as(
+                &app.citizen(CITIZEN_B),
+                "{ me { notifications(first: 50) { title body } } }",
+                json!({}),
+            )
+            .await;
+        if inbox.to_string().contains("رسید پرداخت") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "a receipt in the inbox: {inbox}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Starting again is refused: the request is paid.
+    let body = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            START,
+            json!({ "code": code, "key": "pay-2" }),
+        )
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "CONFLICT",
+        "{body}"
+    );
+    assert_eq!(body["errors"][0]["extensions"]["currentState"], "PAID");
+    assert!(app.metric(r#"shahr_payments_total{outcome="paid"}"#).await >= 1.0);
+}
+
+#[tokio::test]
+async fn a_cancelled_or_forged_callback_records_nothing_and_says_so() {
+    let bank = Bank::start().await;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+
+    let (order, _) = start(&app, &code, "cancel").await;
+    let (outcome, page) = callback(&app, &bank.cancel(order)).await;
+    assert_eq!(outcome, "cancelled", "{page}");
+    assert!(page.contains("لغو"), "{page}");
+    assert_eq!(bank.count("bpVerifyRequest"), 0);
+
+    // A form naming a sale reference the bank never gave this order: the bank says no.
+    let (order, _) = start(&app, &code, "forged").await;
+    let mut fields = bank.pay(order);
+    for (k, v) in &mut fields {
+        if k == "SaleReferenceId" {
+            *v = "999".into();
+        }
+    }
+    let (outcome, _) = callback(&app, &fields).await;
+    assert_eq!(outcome, "failed");
+    // A form with another order's token changes nothing at all.
+    let (order, _) = start(&app, &code, "wrong-token").await;
+    let mut fields = bank.pay(order);
+    for (k, v) in &mut fields {
+        if k == "RefId" {
+            *v = "RF-NOT-THIS-ONE".into();
+        }
+    }
+    let (outcome, _) = callback(&app, &fields).await;
+    assert_eq!(outcome, "failed");
+    let (state, payments) = seen(&app, &code).await;
+    assert_eq!(state, "FEE_PAYABLE");
+    assert_eq!(payments, vec!["FAILED", "FAILED", "PENDING"]);
+    assert_eq!(paid_rows(&app, &code).await, (0, 0));
+    assert_eq!(bank.count("bpSettleRequest"), 0);
+    assert_eq!(
+        events(&app, "payment.failed").await,
+        2,
+        "the cancelled and the refused one"
+    );
+    assert_eq!(events(&app, "payment.succeeded").await, 0);
+    let client = app.databases.citizen.client().await;
+    let chain = shahr_store::audit::verify(&client).await.expect("verify");
+    assert_eq!(chain.first_broken, None);
+}
+
+#[tokio::test]
+async fn two_callbacks_at_once_record_the_money_once() {
+    let bank = Bank::start().await;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+    let (order, _) = start(&app, &code, "twice").await;
+    let fields = bank.pay(order);
+    let (a, b) = tokio::join!(callback(&app, &fields), callback(&app, &fields));
+    let outcomes = [a.0.as_str(), b.0.as_str()];
+    assert!(outcomes.contains(&"paid"), "{outcomes:?}");
+    assert!(
+        outcomes.iter().all(|o| *o == "paid" || *o == "pending"),
+        "the other is told it is being settled: {outcomes:?}"
+    );
+    assert_eq!(paid_rows(&app, &code).await, (1, 1));
+    assert_eq!(bank.count("bpSettleRequest"), 1);
+}
+
+#[tokio::test]
+async fn a_second_payment_of_a_paid_request_is_given_back() {
+    let bank = Bank::start().await;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+    // Two tabs: two payments started before either came back.
+    let (first, _) = start(&app, &code, "tab-1").await;
+    let (second, _) = start(&app, &code, "tab-2").await;
+    let paid_first = bank.pay(first);
+    let paid_second = bank.pay(second);
+    assert_eq!(callback(&app, &paid_first).await.0, "paid");
+    let (outcome, page) = callback(&app, &paid_second).await;
+    assert_eq!(outcome, "reversed", "{page}");
+    assert!(page.contains("برگشت"), "{page}");
+    assert!(
+        bank.books().orders[&second].reversed,
+        "the bank gave it back"
+    );
+    assert_eq!(bank.count("bpSettleRequest"), 1);
+    assert_eq!(
+        seen(&app, &code).await,
+        ("PAID".into(), vec!["SUCCEEDED".into(), "REVERSED".into()])
+    );
+    assert_eq!(paid_rows(&app, &code).await, (1, 1));
+}
+
+#[tokio::test]
+async fn a_verification_that_times_out_is_settled_by_reconciliation() {
+    let bank = Bank::start().await;
+    bank.books().hang_verify = 1;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+    let (order, _) = start(&app, &code, "slow").await;
+    let (outcome, page) = callback(&app, &bank.pay(order)).await;
+    assert_eq!(
+        outcome, "pending",
+        "the citizen is told it is not known yet: {page}"
+    );
+    assert!(page.contains("هنوز"), "{page}");
+    // The reconciliation job asks the bank and records it.
+    let started = tokio::time::Instant::now();
+    loop {
+        if seen(&app, &code).await == ("PAID".into(), vec!["SUCCEEDED".into()]) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "reconciled within 15 s"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(paid_rows(&app, &code).await, (1, 1));
+    assert_eq!(bank.count("bpSettleRequest"), 1);
+    assert!(bank.count("bpInquiryRequest") >= 1);
+}
+
+#[tokio::test]
+async fn with_the_bank_down_nothing_is_recorded_and_the_error_is_clear() {
+    let bank = Bank::start().await;
+    bank.books().down = true;
+    let app = app_with(&bank).await;
+    let code = payable_request(&app).await;
+    let body = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            START,
+            json!({ "code": code, "key": "down" }),
+        )
+        .await;
+    let err = &body["errors"][0]["extensions"];
+    assert_eq!(err["code"], "UPSTREAM_UNAVAILABLE", "{body}");
+    assert_eq!(err["upstream"], "payment");
+    assert!(err["messageFa"]
+        .as_str()
+        .is_some_and(|m| m.contains("مبلغی کسر نشده")));
+    let (state, payments) = seen(&app, &code).await;
+    assert_eq!(state, "FEE_PAYABLE");
+    assert_eq!(payments, vec!["FAILED"]);
+    assert_eq!(paid_rows(&app, &code).await, (0, 0));
+    // Someone else's request, or one with no fee due, cannot be paid.
+    let other = app
+        .query_as(
+            &app.citizen("3974017844"),
+            START,
+            json!({ "code": code, "key": "x" }),
+        )
+        .await;
+    assert_eq!(
+        other["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{other}"
+    );
+}
