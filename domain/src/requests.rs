@@ -227,6 +227,19 @@ pub enum PaymentError {
     /// The reference already paid another request.
     #[error("this payment reference was recorded for another request")]
     ReferenceUsed,
+    /// The staff member who recorded a manual payment tried to confirm it too.
+    #[error(
+        "a manual payment is confirmed by a second staff member, not by the one who recorded it"
+    )]
+    SameStaff,
+    /// The confirmation names another reference or amount than the payment awaiting it.
+    #[error("the manual payment awaiting confirmation has reference {reference} and amount {amount}; confirm those or have it recorded again")]
+    Mismatch {
+        /// The awaiting payment's reference.
+        reference: String,
+        /// Its amount.
+        amount: crate::money::Rials,
+    },
 }
 
 impl PaymentError {
@@ -235,7 +248,8 @@ impl PaymentError {
         match self {
             Self::Missing | Self::NoFee | Self::NotApplicable => "payment",
             Self::WrongAmount { .. } => "payment.amount",
-            Self::ReferenceUsed => "payment.reference",
+            Self::ReferenceUsed | Self::Mismatch { .. } => "payment.reference",
+            Self::SameStaff => "payment",
         }
     }
 
@@ -251,7 +265,48 @@ impl PaymentError {
             ),
             Self::NotApplicable => "پرداخت فقط هنگام رفتن به مرحله «پرداخت شده» ثبت می‌شود.".into(),
             Self::ReferenceUsed => "این شناسه پرداخت پیش‌تر برای درخواست دیگری ثبت شده است.".into(),
+            Self::SameStaff => "پرداخت دستی را کارمند دیگری جز ثبت‌کننده آن باید تأیید کند.".into(),
+            Self::Mismatch { .. } => {
+                "شناسه یا مبلغ با پرداخت دستیِ در انتظار تأیید یکی نیست.".into()
+            }
         }
+    }
+}
+
+/// A payment staff record by hand (a bank slip, a transfer), awaiting a second staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManualPayment {
+    /// What was recorded.
+    pub payment: Payment,
+    /// Who recorded it (token subject).
+    pub recorded_by: String,
+}
+
+/// What a staff member's move to `PAID` with a payment does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ManualStep {
+    /// Records the payment; the request waits for a second staff member's confirmation.
+    Record,
+    /// Confirms the payment awaiting it: the request moves to `PAID`.
+    Confirm,
+}
+
+/// The two-person rule of payments recorded by hand: one staff member records the bank's
+/// reference and the amount, another confirms the same reference and amount; only then is
+/// the request paid. (Online payments need no confirmation: the gateway verified them.)
+pub fn manual_step(
+    awaiting: Option<&ManualPayment>,
+    actor: &str,
+    given: &Payment,
+) -> Result<ManualStep, PaymentError> {
+    match awaiting {
+        None => Ok(ManualStep::Record),
+        Some(a) if a.recorded_by == actor => Err(PaymentError::SameStaff),
+        Some(a) if a.payment != *given => Err(PaymentError::Mismatch {
+            reference: a.payment.reference.clone(),
+            amount: a.payment.amount,
+        }),
+        Some(_) => Ok(ManualStep::Confirm),
     }
 }
 
@@ -283,6 +338,61 @@ pub fn check_payment(
 mod tests {
     use super::*;
     use RequestState::*;
+
+    #[test]
+    fn a_manual_payment_needs_a_second_staff_member_who_confirms_the_same_slip() {
+        let slip = |reference: &str, amount: i64| Payment {
+            reference: reference.into(),
+            amount: crate::money::Rials::new(amount).expect("rials"),
+        };
+        let awaiting = ManualPayment {
+            payment: slip("BANK-1", 29_000_000),
+            recorded_by: "staff:a".into(),
+        };
+        // (awaiting, actor, given, expected): the municipality's two-person rule of cash
+        // receipts, as the payments issue states it.
+        let rows: [(
+            Option<&ManualPayment>,
+            &str,
+            Payment,
+            Result<ManualStep, PaymentError>,
+        ); 4] = [
+            (
+                None,
+                "staff:a",
+                slip("BANK-1", 29_000_000),
+                Ok(ManualStep::Record),
+            ),
+            (
+                Some(&awaiting),
+                "staff:a",
+                slip("BANK-1", 29_000_000),
+                Err(PaymentError::SameStaff),
+            ),
+            (
+                Some(&awaiting),
+                "staff:b",
+                slip("BANK-2", 29_000_000),
+                Err(PaymentError::Mismatch {
+                    reference: "BANK-1".into(),
+                    amount: crate::money::Rials::new(29_000_000).expect("rials"),
+                }),
+            ),
+            (
+                Some(&awaiting),
+                "staff:b",
+                slip("BANK-1", 29_000_000),
+                Ok(ManualStep::Confirm),
+            ),
+        ];
+        for (awaiting, actor, given, expected) in rows {
+            assert_eq!(
+                manual_step(awaiting, actor, &given),
+                expected,
+                "{actor} {given:?}"
+            );
+        }
+    }
 
     const PERMIT: &[RequestState] = &[
         Submitted,

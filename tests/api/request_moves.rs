@@ -16,6 +16,17 @@ const PAY: &str = "mutation($code: String!, $comment: String, $payment: RequestP
     a: advanceServiceRequest(input: { trackingCode: $code, comment: $comment, payment: $payment }) {
         request { state fee payment { reference amount } history { to } } } }";
 
+/// Another staff member of `district` (a different sign-in subject): the second pair of eyes
+/// a payment recorded by hand needs.
+pub(crate) fn second_staff(app: &TestApp, district: i16) -> String {
+    app.token_for(
+        &[shahr_gateway::auth::Role::UrbanismStaff],
+        Some("0499370899"),
+        Some(district),
+        std::time::Duration::from_secs(3600),
+    )
+}
+
 pub(crate) async fn file(app: &TestApp, service: &str) -> String {
     let b = app.citizen(CITIZEN_B);
     let body = app
@@ -56,6 +67,7 @@ async fn a_permit_request_goes_from_submission_to_issue() {
         } else {
             Value::Null
         };
+        let manual = !payment.is_null();
         last = app
             .query_as(
                 &staff,
@@ -63,6 +75,40 @@ async fn a_permit_request_goes_from_submission_to_issue() {
                 json!({ "code": code, "comment": "ok", "payment": payment }),
             )
             .await;
+        if manual {
+            // Recorded by hand: the request waits for a second staff member; the one who
+            // recorded it cannot confirm it.
+            assert_eq!(
+                last["data"]["a"]["request"]["state"], "FEE_PAYABLE",
+                "{last}"
+            );
+            let again = app
+                .query_as(&staff, PAY, json!({ "code": code, "payment": payment }))
+                .await;
+            assert_eq!(
+                again["errors"][0]["extensions"]["field"], "input.payment",
+                "{again}"
+            );
+            let other = json!({ "reference": "IPG-OTHER", "amount": "29000000" });
+            let mismatch = app
+                .query_as(
+                    &second_staff(&app, 9),
+                    PAY,
+                    json!({ "code": code, "payment": other }),
+                )
+                .await;
+            assert_eq!(
+                mismatch["errors"][0]["extensions"]["field"], "input.payment.reference",
+                "{mismatch}"
+            );
+            last = app
+                .query_as(
+                    &second_staff(&app, 9),
+                    PAY,
+                    json!({ "code": code, "comment": "ok", "payment": payment }),
+                )
+                .await;
+        }
         let state = last["data"]["a"]["request"]["state"]
             .as_str()
             .unwrap_or_else(|| panic!("{last}"))
@@ -101,8 +147,8 @@ async fn a_permit_request_goes_from_submission_to_issue() {
     let v = shahr_store::audit::verify(&client).await.expect("verify");
     assert_eq!(
         (v.entries, v.first_broken),
-        (7, None),
-        "submission and six moves, chained"
+        (9, None),
+        "submission, six moves and the manual payment's record and confirmation, chained"
     );
 
     // One receipt pays one request.
@@ -110,13 +156,10 @@ async fn a_permit_request_goes_from_submission_to_issue() {
     for _ in 0..3 {
         run_move(&app, &staff, "advanceServiceRequest", &second, None).await;
     }
-    let body = app
-        .query_as(
-            &staff,
-            PAY,
-            json!({ "code": second, "payment": { "reference": "IPG-140509-000123", "amount": "29000000" } }),
-        )
-        .await;
+    let used = json!({ "code": second, "payment": { "reference": "IPG-140509-000123", "amount": "29000000" } });
+    let recorded = app.query_as(&staff, PAY, used.clone()).await;
+    assert!(recorded.get("errors").is_none(), "{recorded}");
+    let body = app.query_as(&second_staff(&app, 9), PAY, used).await;
     assert_eq!(
         body["errors"][0]["extensions"]["field"], "input.payment.reference",
         "{body}"
@@ -227,6 +270,17 @@ async fn each_refused_transition_says_why_and_changes_nothing() {
         "the state did not move: {body}"
     );
     let body = pay(json!({ "reference": "IPG-1", "amount": "29000000" })).await;
+    assert_eq!(
+        body["data"]["a"]["request"]["state"], "FEE_PAYABLE",
+        "awaits a second staff member: {body}"
+    );
+    let body = app
+        .query_as(
+            &second_staff(&app, 9),
+            PAY,
+            json!({ "code": code, "payment": { "reference": "IPG-1", "amount": "29000000" } }),
+        )
+        .await;
     assert_eq!(body["data"]["a"]["request"]["state"], "PAID", "{body}");
     let body = run_move(&app, &b, "withdrawServiceRequest", &code, None).await;
     assert_eq!(

@@ -170,6 +170,16 @@ impl CitizenDb {
             .fee_rials
             .and_then(|f| shahr_domain::money::Rials::new(f).ok());
         shahr_domain::requests::check_payment(next, fee_now, change.payment.as_ref())?;
+        // A payment recorded by a person (not verified by the gateway) needs a second person.
+        if let (RequestState::Paid, Some(given), shahr_domain::actors::Capacity::Person(_)) =
+            (next, change.payment.as_ref(), actor.capacity)
+        {
+            if self.manual_payment_step(tx, &current, given, actor).await?
+                == shahr_domain::requests::ManualStep::Record
+            {
+                return Ok(current);
+            }
+        }
         let fee = if next == RequestState::FeePayable {
             let fee = shahr_domain::requests::fee(
                 service.fee_rials,
@@ -366,6 +376,92 @@ async fn by_idempotency_key(
 
 /// Claims a change's idempotency key in its transaction: the request as it is now when the
 /// change was made already (the key names its tracking code), `None` when it is new.
+impl CitizenDb {
+    /// The two-person rule of manual payments, in the move's transaction: the first staff
+    /// member's payment is recorded to await confirmation (the request stays as it is); a
+    /// second staff member's matching one confirms it.
+    async fn manual_payment_step(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        current: &ServiceRequest,
+        given: &shahr_domain::requests::Payment,
+        actor: &Actor,
+    ) -> Result<shahr_domain::requests::ManualStep, TransitionError> {
+        use shahr_domain::requests::{manual_step, ManualPayment, ManualStep, Payment};
+        let awaiting = tx
+            .query_opt(
+                "SELECT reference, amount_rials, recorded_by FROM shahr.manual_payments \
+                 WHERE request_id = $1 AND confirmed_by IS NULL FOR UPDATE",
+                &[&current.id],
+            )
+            .await
+            .map_err(StoreError::from)?
+            .and_then(|row| {
+                Some(ManualPayment {
+                    payment: Payment {
+                        reference: row.get(0),
+                        amount: shahr_domain::money::Rials::new(row.get(1)).ok()?,
+                    },
+                    recorded_by: row.get(2),
+                })
+            });
+        let step = manual_step(awaiting.as_ref(), &actor.subject, given)?;
+        match step {
+            ManualStep::Record => {
+                tx.execute(
+                    "INSERT INTO shahr.manual_payments (request_id, reference, amount_rials, recorded_by) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO UPDATE SET reference = EXCLUDED.reference, \
+                     amount_rials = EXCLUDED.amount_rials, recorded_by = EXCLUDED.recorded_by, recorded_at = now(), \
+                     confirmed_by = NULL, confirmed_at = NULL",
+                    &[&current.id, &given.reference, &given.amount.get(), &actor.subject],
+                )
+                .await
+                .map_err(StoreError::from)?;
+            }
+            ManualStep::Confirm => {
+                tx.execute(
+                    "UPDATE shahr.manual_payments SET confirmed_by = $2, confirmed_at = now() WHERE request_id = $1",
+                    &[&current.id, &actor.subject],
+                )
+                .await
+                .map_err(StoreError::from)?;
+            }
+        }
+        audit::append(
+            &**tx,
+            &audit::Entry::new(
+                actor,
+                match step {
+                    ManualStep::Record => "manualPaymentRecorded",
+                    ManualStep::Confirm => "manualPaymentConfirmed",
+                },
+                vec![current.tracking_code.clone()],
+                "ok",
+                &json!({ "reference": given.reference, "amount": given.amount.get() }),
+            ),
+        )
+        .await?;
+        Ok(step)
+    }
+
+    /// The manual payment of a request awaiting a second staff member, if any: its reference,
+    /// amount and who recorded it.
+    pub async fn awaiting_manual_payment(
+        &self,
+        request_id: i64,
+    ) -> Result<Option<(String, i64, String)>, StoreError> {
+        let client = self.pool.get().await?;
+        Ok(client
+            .query_opt(
+                "SELECT reference, amount_rials, recorded_by FROM shahr.manual_payments \
+                 WHERE request_id = $1 AND confirmed_by IS NULL",
+                &[&request_id],
+            )
+            .await?
+            .map(|row| (row.get(0), row.get(1), row.get(2))))
+    }
+}
+
 async fn claim_key(
     tx: &deadpool_postgres::Transaction<'_>,
     key: Option<&idempotency::Key>,

@@ -81,6 +81,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "payments",
             sql: include_str!("../migrations/0009_payments.sql"),
         },
+        Migration {
+            version: 10,
+            name: "manual_payments",
+            sql: include_str!("../migrations/0010_manual_payments.sql"),
+        },
     ],
 };
 

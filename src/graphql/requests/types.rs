@@ -224,6 +224,35 @@ impl ServiceRequest {
         &self.0.tracking_code
     }
 
+    /// A payment staff recorded by hand (a bank slip), awaiting a second staff member's
+    /// confirmation before the request moves to `PAID`; null when none awaits. Staff and
+    /// auditors only.
+    async fn awaiting_payment_confirmation(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Option<AwaitingConfirmation>> {
+        let staff = matches!(
+            crate::graphql::access::visibility(ctx.viewer()),
+            shahr_urbanism::Visibility::All | shahr_urbanism::Visibility::District(_)
+        );
+        if !staff || self.0.state != shahr_domain::vocabulary::RequestState::FeePayable {
+            return Ok(None);
+        }
+        let found = ctx
+            .deps()
+            .citizen
+            .awaiting_manual_payment(self.0.id)
+            .await
+            .map_err(crate::graphql::error::ApiError::from)?;
+        Ok(
+            found.map(|(reference, amount, recorded_by)| AwaitingConfirmation {
+                reference,
+                amount: crate::graphql::scalars::Rial(amount),
+                recorded_by,
+            }),
+        )
+    }
+
     /// Online payments of the fee, oldest first (started, failed, reversed and the one that
     /// paid it).
     async fn payments(
@@ -380,4 +409,16 @@ impl ServiceRequest {
             })
             .collect())
     }
+}
+
+/// A payment recorded by hand, awaiting a second staff member: advance the request with the
+/// same `payment` (reference and amount) as another staff member to confirm it.
+#[derive(async_graphql::SimpleObject)]
+pub struct AwaitingConfirmation {
+    /// The bank's reference, as recorded.
+    pub reference: String,
+    /// The amount, as recorded.
+    pub amount: crate::graphql::scalars::Rial,
+    /// Who recorded it (sign-in subject).
+    pub recorded_by: String,
 }

@@ -293,6 +293,15 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
     let tokens = session::Tokens::from_env("CHAOS")?;
     let citizen = gateways.token(&["--role", "citizen", "--national-id", "1583250689"])?;
     let staff9 = gateways.token(&["--role", "urbanism_staff", "--district", "9"])?;
+    // A payment recorded by hand is confirmed by a second staff member.
+    let staff9_second = gateways.token(&[
+        "--role",
+        "urbanism_staff",
+        "--district",
+        "9",
+        "--national-id",
+        "0499370899",
+    ])?;
     let auditor = gateways.token(&["--role", "auditor", "--national-id", "0012345679"])?;
 
     let urbanism = connect(&urbanism_url).await?;
@@ -354,7 +363,7 @@ async fn run(args: &Args, dir: &std::path::Path) -> anyhow::Result<Value> {
         workload::requests(
             &gw,
             &citizen,
-            &staff9,
+            [&staff9, &staff9_second],
             args.requests,
             args.concurrency,
             &ledger

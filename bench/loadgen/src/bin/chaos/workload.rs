@@ -131,11 +131,12 @@ const SUBMIT: &str = "mutation($input: SubmitServiceRequestInput!) { submitServi
 const ADVANCE: &str = "mutation($input: ServiceRequestMoveInput!) { advanceServiceRequest(input: $input) { request { state fee } } }";
 
 /// Citizen permit requests: `count` submissions, each moved by staff four times (inspection,
-/// review, fee payable, paid with a receipt for exactly the fee).
+/// review, fee payable, paid with a receipt for exactly the fee: recorded by one staff member,
+/// confirmed by a second, which is the move).
 pub async fn requests(
     gw: &Gateway,
     citizen: &str,
-    staff: &str,
+    staff: [&str; 2],
     count: usize,
     concurrency: usize,
     ledger: &Ledger,
@@ -163,16 +164,20 @@ pub async fn requests(
             };
             lock(&ledger.submitted).insert(n, code.clone());
             let mut fee = Value::Null;
-            for step in 1..=4u32 {
+            for step in 1..=5u32 {
                 let mut input = json!({ "trackingCode": code, "comment": "بررسی شد",
                                         "idempotencyKey": format!("chaos-move-{n}-{step}") });
-                if step == 4 {
+                if step >= 4 {
                     input["payment"] = json!({ "reference": format!("CHAOS-{n}"), "amount": fee });
                 }
-                match gw.call(staff, ADVANCE, input).await {
+                let who = if step == 5 { staff[1] } else { staff[0] };
+                match gw.call(who, ADVANCE, input).await {
                     Ok(answer) => {
                         fee = answer["data"]["advanceServiceRequest"]["request"]["fee"].clone();
-                        *lock(&ledger.moves).entry(code.clone()).or_default() += 1;
+                        // Recording the payment (step 4) moves nothing; its confirmation does.
+                        if step != 4 {
+                            *lock(&ledger.moves).entry(code.clone()).or_default() += 1;
+                        }
                     }
                     Err(e) => {
                         if matches!(e, CallError::GaveUp(_)) {
