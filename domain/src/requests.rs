@@ -351,12 +351,13 @@ mod tests {
         };
         // (awaiting, actor, given, expected): the municipality's two-person rule of cash
         // receipts, as the payments issue states it.
-        let rows: [(
-            Option<&ManualPayment>,
-            &str,
+        type Row<'a> = (
+            Option<&'a ManualPayment>,
+            &'a str,
             Payment,
             Result<ManualStep, PaymentError>,
-        ); 4] = [
+        );
+        let rows: [Row<'_>; 4] = [
             (
                 None,
                 "staff:a",
