@@ -411,6 +411,7 @@ impl Application {
                     leader: citizen_role,
                     interval: config.payment_reconcile_interval,
                     idle: config.payment_reconcile_after,
+                    abandoned: config.payment_abandon_after,
                 }),
             },
             &supervision,

@@ -49,6 +49,7 @@ pub struct Reconciliation {
     pub leader: watch::Receiver<RelayRole>,
     pub interval: Duration,
     pub idle: Duration,
+    pub abandoned: Duration,
 }
 
 /// The running workers.
@@ -208,7 +209,7 @@ impl Workers {
 async fn reconcile(job: Arc<Reconciliation>, stop: CancellationToken) {
     loop {
         if *job.leader.borrow() == RelayRole::Leader {
-            match job.payments.reconcile_once(job.idle).await {
+            match job.payments.reconcile_once(job.idle, job.abandoned).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(payments = n, "payments reconciled"),
                 Err(err) => tracing::warn!(error = %err, "payment reconciliation failed"),

@@ -229,6 +229,10 @@ pub struct Config {
     /// A payment idle this long (no callback, or a call that timed out) is reconciled.
     #[serde(with = "humantime_serde")]
     pub payment_reconcile_after: Duration,
+    /// A payment still pending this long (the citizen never came back from the gateway) is
+    /// failed; the gateway returns money it was never asked to verify.
+    #[serde(with = "humantime_serde")]
+    pub payment_abandon_after: Duration,
     /// How often the reconciliation job looks.
     #[serde(with = "humantime_serde")]
     pub payment_reconcile_interval: Duration,
@@ -419,6 +423,7 @@ impl Default for Config {
             payment_return_url: None,
             payment_reconcile_after: Duration::from_secs(15 * 60),
             payment_reconcile_interval: Duration::from_secs(60),
+            payment_abandon_after: Duration::from_secs(30 * 60),
             municipality_name: "شهرداری تبریز".to_owned(),
             emblem_path: None,
             max_concurrent_pdf_renders: 2,

@@ -318,11 +318,18 @@ impl Payments {
         }
     }
 
-    /// One reconciliation pass over payments idle for longer than `idle`: those that came
-    /// back from the gateway are asked about and settled or given back; those that never came
-    /// back are failed (the gateway returns unverified money by itself).
-    pub async fn reconcile_once(&self, idle: Duration) -> Result<usize, shahr_store::StoreError> {
-        let stale = self.citizen.unsettled_payments(idle, 100).await?;
+    /// One reconciliation pass: payments being verified and idle for longer than `idle` are
+    /// asked about and settled or given back; those still pending after `abandoned` never
+    /// came back and are failed (the gateway returns unverified money by itself).
+    pub async fn reconcile_once(
+        &self,
+        idle: Duration,
+        abandoned: Duration,
+    ) -> Result<usize, shahr_store::StoreError> {
+        let stale = self
+            .citizen
+            .unsettled_payments(idle, abandoned, 100)
+            .await?;
         let n = stale.len();
         for payment in stale {
             if !self.citizen.retake_payment(payment.id).await? {

@@ -3,220 +3,20 @@
 //! payment page); every case checks that money is recorded exactly once or not at all, and
 //! that the citizen is told the truth.
 
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex},
-    time::Duration,
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::{
+    helpers::{
+        bank::{Bank, TERMINAL},
+        TestApp,
+    },
+    request_moves::file,
+    requests::CITIZEN_B,
 };
 
-use poem::{listener::TcpListener, Route, Server};
-use serde_json::{json, Value};
-use shahr_payment::soap;
-
-use crate::{helpers::TestApp, request_moves::file, requests::CITIZEN_B};
-
-const TERMINAL: i64 = 7_000_123;
-
-/// One order at the fake bank.
-#[derive(Debug, Clone, Default)]
-struct Order {
-    amount: i64,
-    ref_id: String,
-    sale_reference: Option<i64>,
-    verified: bool,
-    settled: u32,
-    reversed: bool,
-}
-
-/// The fake bank's books and its moods.
-#[derive(Debug, Default)]
-struct Books {
-    orders: HashMap<i64, Order>,
-    calls: Vec<String>,
-    down: bool,
-    /// Verify calls that hang past the client's deadline before it answers normally again.
-    hang_verify: u32,
-    next_reference: i64,
-}
-
-#[derive(Clone)]
-struct Bank {
-    url: String,
-    books: Arc<Mutex<Books>>,
-}
-
-impl Bank {
-    async fn start() -> Self {
-        let books = Arc::new(Mutex::new(Books {
-            next_reference: 118_900_000,
-            ..Books::default()
-        }));
-        let soap_books = books.clone();
-        let app = Route::new()
-            .at(
-                "/pgwchannel/services/pgw",
-                poem::post(poem::endpoint::make(move |req: poem::Request| {
-                    let books = soap_books.clone();
-                    async move { answer(books, req).await }
-                })),
-            )
-            .at(
-                "/pgwchannel/startpay.mellat",
-                poem::post(poem::endpoint::make_sync(|_| {
-                    poem::Response::builder()
-                        .content_type("text/html; charset=utf-8")
-                        .body("<!doctype html><title>درگاه پرداخت</title><h1>پرداخت</h1>")
-                })),
-            );
-        let acceptor = poem::listener::Listener::into_acceptor(TcpListener::bind("127.0.0.1:0"))
-            .await
-            .expect("bind");
-        let port = poem::listener::Acceptor::local_addr(&acceptor)
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-            .expect("port");
-        tokio::spawn(async move {
-            let _ = Server::new_with_acceptor(acceptor).run(app).await;
-        });
-        Self {
-            url: format!("http://127.0.0.1:{port}"),
-            books,
-        }
-    }
-
-    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
-        self.books.lock().expect("books")
-    }
-
-    /// The citizen pays `order` on the bank's page: the form the bank posts back.
-    fn pay(&self, order: i64) -> Vec<(String, String)> {
-        let mut books = self.books();
-        books.next_reference += 1;
-        let reference = books.next_reference;
-        let o = books.orders.get_mut(&order).expect("a registered order");
-        o.sale_reference = Some(reference);
-        let (ref_id, amount) = (o.ref_id.clone(), o.amount);
-        form(&[
-            ("RefId", ref_id),
-            ("ResCode", "0".into()),
-            ("SaleOrderId", order.to_string()),
-            ("SaleReferenceId", reference.to_string()),
-            ("CardHolderPan", "603799******7161".into()),
-            ("FinalAmount", amount.to_string()),
-        ])
-    }
-
-    /// The citizen cancels on the bank's page.
-    fn cancel(&self, order: i64) -> Vec<(String, String)> {
-        let ref_id = self.books().orders[&order].ref_id.clone();
-        form(&[
-            ("RefId", ref_id),
-            ("ResCode", "17".into()),
-            ("SaleOrderId", order.to_string()),
-            ("SaleReferenceId", String::new()),
-        ])
-    }
-
-    fn count(&self, operation: &str) -> usize {
-        self.books()
-            .calls
-            .iter()
-            .filter(|c| *c == operation)
-            .count()
-    }
-}
-
-fn form(fields: &[(&str, String)]) -> Vec<(String, String)> {
-    fields
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.clone()))
-        .collect()
-}
-
-async fn answer(books: Arc<Mutex<Books>>, mut req: poem::Request) -> poem::Response {
-    let body = req.take_body().into_string().await.unwrap_or_default();
-    let Some((operation, args)) = soap::read_request(&body) else {
-        return poem::Response::builder()
-            .status(poem::http::StatusCode::BAD_REQUEST)
-            .finish();
-    };
-    let arg = |name: &str| {
-        args.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let hang = {
-        let mut b = books.lock().expect("books");
-        b.calls.push(operation.clone());
-        if b.down {
-            return poem::Response::builder()
-                .status(poem::http::StatusCode::SERVICE_UNAVAILABLE)
-                .finish();
-        }
-        let hang = operation == "bpVerifyRequest" && b.hang_verify > 0;
-        if hang {
-            b.hang_verify -= 1;
-        }
-        hang
-    };
-    if hang {
-        tokio::time::sleep(Duration::from_secs(3)).await;
-    }
-    let value = {
-        let mut b = books.lock().expect("books");
-        if arg("terminalId") != TERMINAL.to_string() || arg("userPassword") != "secret" {
-            "21".to_owned()
-        } else {
-            let order: i64 = arg("orderId").parse().unwrap_or(-1);
-            let sale: i64 = arg("saleReferenceId").parse().unwrap_or(-1);
-            match operation.as_str() {
-                "bpPayRequest" => match b.orders.entry(order) {
-                    std::collections::hash_map::Entry::Occupied(_) => "41".to_owned(),
-                    std::collections::hash_map::Entry::Vacant(slot) => {
-                        let ref_id = format!("RF{order:08}AB");
-                        slot.insert(Order {
-                            amount: arg("amount").parse().unwrap_or(0),
-                            ref_id: ref_id.clone(),
-                            ..Order::default()
-                        });
-                        format!("0,{ref_id}")
-                    }
-                },
-                op => match b.orders.get_mut(&order) {
-                    // Only the sale reference the bank gave for this order counts.
-                    Some(o) if o.sale_reference == Some(sale) && !o.reversed => match op {
-                        "bpVerifyRequest" if o.verified => "43".into(),
-                        "bpVerifyRequest" => {
-                            o.verified = true;
-                            "0".into()
-                        }
-                        "bpInquiryRequest" => "0".into(),
-                        "bpSettleRequest" if !o.verified => "44".into(),
-                        "bpSettleRequest" if o.settled > 0 => "45".into(),
-                        "bpSettleRequest" => {
-                            o.settled += 1;
-                            "0".into()
-                        }
-                        "bpReversalRequest" if o.settled > 0 => "47".into(),
-                        "bpReversalRequest" => {
-                            o.reversed = true;
-                            "0".into()
-                        }
-                        _ => "11".into(),
-                    },
-                    Some(o) if o.reversed && op == "bpReversalRequest" => "48".into(),
-                    _ => "414".into(),
-                },
-            }
-        }
-    };
-    poem::Response::builder()
-        .content_type("text/xml; charset=utf-8")
-        .body(soap::response(&operation, &value))
-}
-
-async fn app_with(bank: &Bank) -> TestApp {
+pub(crate) async fn app_with(bank: &Bank) -> TestApp {
     let url = bank.url.clone();
     TestApp::builder()
         .configure(move |c| {
@@ -233,13 +33,13 @@ async fn app_with(bank: &Bank) -> TestApp {
         .await
 }
 
-const START: &str = "mutation($code: String!, $key: String) {
+pub(crate) const START: &str = "mutation($code: String!, $key: String) {
     startPayment(input: { request: $code, idempotencyKey: $key }) {
       payment { id orderId amount state trackingCode }
       redirect { url method fields { name value } } } }";
 
 /// A request of citizen B waiting for its 29,000,000-rial fee.
-async fn payable_request(app: &TestApp) -> String {
+pub(crate) async fn payable_request(app: &TestApp) -> String {
     let code = file(app, "building_permit_new").await;
     let staff = app.staff(9);
     for _ in 0..3 {
@@ -592,4 +392,41 @@ async fn with_the_bank_down_nothing_is_recorded_and_the_error_is_clear() {
         other["errors"][0]["extensions"]["code"], "NOT_FOUND",
         "{other}"
     );
+}
+
+#[tokio::test]
+async fn a_payment_the_citizen_never_came_back_from_is_failed_after_a_while() {
+    let bank = Bank::start().await;
+    let url = bank.url.clone();
+    let app = TestApp::builder()
+        .configure(move |c| {
+            c.payment_base_url = Some(url);
+            c.payment_terminal_id = TERMINAL;
+            c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
+            c.payment_abandon_after = Duration::from_millis(400);
+            c.payment_reconcile_interval = Duration::from_millis(200);
+        })
+        .spawn()
+        .await;
+    let code = payable_request(&app).await;
+    let _ = start(&app, &code, "closed-the-tab").await;
+    let started = tokio::time::Instant::now();
+    loop {
+        let (state, payments) = seen(&app, &code).await;
+        if payments == vec!["FAILED".to_owned()] {
+            assert_eq!(state, "FEE_PAYABLE", "the request can be paid again");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(10), "{payments:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(events(&app, "payment.failed").await, 1);
+    assert!(
+        app.metric(r#"shahr_payments_total{outcome="failed"}"#)
+            .await
+            >= 1.0
+    );
+    // A new payment can start.
+    let (_, again) = start(&app, &code, "second-try").await;
+    assert_eq!(again["data"]["startPayment"]["payment"]["state"], "PENDING");
 }

@@ -533,22 +533,25 @@ impl CitizenDb {
         Ok(Recorded::Paid(succeeded, Box::new(moved)))
     }
 
-    /// Payments left pending or being verified for longer than `idle` (the citizen closed the
-    /// browser, the callback never came, a call timed out): what reconciliation settles.
+    /// Payments to reconcile: those being verified and idle for longer than `idle` (a call
+    /// timed out, a settled payment not yet recorded), and those still pending after
+    /// `abandoned` (the citizen closed the browser, the callback never came).
     pub async fn unsettled_payments(
         &self,
         idle: std::time::Duration,
+        abandoned: std::time::Duration,
         limit: i64,
     ) -> Result<Vec<Payment>, StoreError> {
         let client = self.pool.get().await?;
-        let seconds = idle.as_secs_f64();
         let rows = client
             .query(
                 &format!(
-                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.state IN ('PENDING', 'VERIFYING') \
-                     AND p.updated_at < now() - make_interval(secs => $1) ORDER BY p.updated_at LIMIT $2"
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE \
+                     (p.state = 'VERIFYING' AND p.updated_at < now() - make_interval(secs => $1)) \
+                     OR (p.state = 'PENDING' AND p.updated_at < now() - make_interval(secs => $2)) \
+                     ORDER BY p.updated_at LIMIT $3"
                 ),
-                &[&seconds, &limit],
+                &[&idle.as_secs_f64(), &abandoned.as_secs_f64(), &limit],
             )
             .await?;
         Ok(rows.iter().map(payment_from_row).collect())

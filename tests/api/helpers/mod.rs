@@ -24,6 +24,7 @@ use tokio_postgres::NoTls;
 use tokio_tungstenite::tungstenite::{client::IntoClientRequest, Message};
 use tokio_util::sync::CancellationToken;
 
+pub mod bank;
 mod databases;
 mod process;
 mod ws;
