@@ -46,6 +46,7 @@ pub mod requests;
 pub mod sealed;
 pub mod session;
 pub mod signing;
+pub mod tariff;
 pub mod text;
 pub mod vocabulary;
 pub mod windows;

@@ -181,11 +181,23 @@ impl CitizenDb {
             }
         }
         let fee = if next == RequestState::FeePayable {
-            let fee = shahr_domain::requests::fee(
-                service.fee_rials,
-                service.fee_per_m2_rials,
-                change.parcel_area.unwrap_or_default(),
+            let area = change.parcel_area.unwrap_or_default();
+            let tariff = tariff_rows(tx, &service.code).await?;
+            let year = shahr_domain::jalali::JalaliDate::from_gregorian(
+                shahr_domain::jalali::tehran_today(chrono::Utc::now()),
             )
+            .year();
+            let parcel = shahr_domain::tariff::ParcelFacts {
+                district: current.district,
+                land_use: change.parcel_land_use,
+                area,
+            };
+            let fee = match shahr_domain::tariff::pick(&tariff, &service.code, year, &parcel) {
+                Some(row) => row.fee(area),
+                None => {
+                    shahr_domain::requests::fee(service.fee_rials, service.fee_per_m2_rials, area)
+                }
+            }
             .map_err(|e| {
                 TransitionError::Store(StoreError::Data(format!("{}: {e}", service.code)))
             })?;
@@ -460,6 +472,39 @@ impl CitizenDb {
             .await?
             .map(|row| (row.get(0), row.get(1), row.get(2))))
     }
+}
+
+/// The tariff rows of `service`, read in the move's transaction.
+async fn tariff_rows(
+    tx: &deadpool_postgres::Transaction<'_>,
+    service: &str,
+) -> Result<Vec<shahr_domain::tariff::TariffRow>, StoreError> {
+    let rows = tx
+        .query(
+            "SELECT year, district, land_use, area_from, area_to, fixed_rials, per_m2_rials \
+             FROM shahr.fee_tariffs WHERE service_code = $1",
+            &[&service],
+        )
+        .await?;
+    let area = |h: i64| {
+        shahr_domain::quantities::Hundredths::from_hundredths(u64::try_from(h).unwrap_or(0))
+            .unwrap_or_default()
+    };
+    Ok(rows
+        .iter()
+        .map(|r| shahr_domain::tariff::TariffRow {
+            service: service.to_owned(),
+            year: r.get(0),
+            district: r.get(1),
+            land_use: r
+                .get::<_, Option<String>>(2)
+                .and_then(|u| serde_json::from_value(serde_json::Value::String(u)).ok()),
+            area_from: area(r.get(3)),
+            area_to: r.get::<_, Option<i64>>(4).map(area),
+            fixed_rials: r.get(5),
+            per_m2_rials: r.get(6),
+        })
+        .collect())
 }
 
 async fn claim_key(

@@ -86,6 +86,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "manual_payments",
             sql: include_str!("../migrations/0010_manual_payments.sql"),
         },
+        Migration {
+            version: 11,
+            name: "fee_tariffs",
+            sql: include_str!("../migrations/0011_fee_tariffs.sql"),
+        },
     ],
 };
 
@@ -122,6 +127,8 @@ pub struct Change {
     /// The parcel's land area (exact hundredths of m²), to compute the fee when the request
     /// reaches `FEE_PAYABLE`.
     pub parcel_area: Option<shahr_domain::quantities::Area>,
+    /// The parcel's land use, which the year's tariff may price differently.
+    pub parcel_land_use: Option<shahr_domain::vocabulary::LandUse>,
     /// The payment a move to `PAID` records (its reference and amount).
     pub payment: Option<shahr_domain::requests::Payment>,
     /// The client's idempotency key: a retry finds the first attempt's result.

@@ -473,6 +473,7 @@ impl CitizenDb {
             action: Move::Advance,
             comment: Some(format!("پرداخت اینترنتی، شماره مرجع {reference}")),
             parcel_area: None,
+            parcel_land_use: None,
             payment: Some(PaymentFacts {
                 reference,
                 amount: Rials::new(payment.amount_rials)

@@ -249,10 +249,11 @@ pub(super) async fn change(
             .is_some(),
         None => false,
     };
-    let mut area = None;
+    let (mut area, mut land_use) = (None, None);
     if action == Move::Advance && !retry {
         if let Some((request, parcel)) = request_and_parcel(ctx, &code).await? {
             area = parcel.as_ref().and_then(|p| p.area);
+            land_use = parcel.as_ref().and_then(|p| p.land_use);
             if staff_may_act(ctx.viewer(), &request) {
                 certificate_step(ctx, &request, parcel.as_ref(), &actor).await?;
             }
@@ -284,6 +285,7 @@ pub(super) async fn change(
         action,
         comment,
         parcel_area: area,
+        parcel_land_use: land_use,
         payment,
         idempotency: key,
     };
