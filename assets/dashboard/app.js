@@ -179,7 +179,7 @@
       issueToService { count medianSeconds p90Seconds }
       byMonth { month rulings issueToService { count medianSeconds } } }
     requests: requestStats(filter: $requests) {
-      total slaBreaches handledInTime
+      total slaBreaches handledInTime feesCollected feesCollectedOnline
       steps { state labelFa handled handlingTime { medianSeconds } breached open overdue } } }`;
 
   async function loadStats() {
@@ -315,7 +315,9 @@
     $('k-collected').textContent = 'وصول‌شده: ' + money(data.month.finesCollected);
     $('k-requests').textContent = fa(data.requests.total);
     $('k-sla').textContent = 'در مهلت: ' + fa(data.requests.handledInTime) +
-      '، خارج از مهلت: ' + fa(data.requests.slaBreaches);
+      '، خارج از مهلت: ' + fa(data.requests.slaBreaches) +
+      '؛ عوارض وصول‌شده: ' + money(data.requests.feesCollected) +
+      ' (برخط: ' + money(data.requests.feesCollectedOnline) + ')';
     const todayOf = (list, key, value) => (list.find((x) => x[key] === value) || {}).count || 0;
     bars('chart-district', data.month.byDistrict.map((d) => ({
       label: d.district ? faText(districtNames[d.district] || 'منطقه ' + fa(d.district)) : 'نامشخص',

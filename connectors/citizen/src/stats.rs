@@ -80,6 +80,11 @@ pub struct RequestStats {
     pub sla_breaches: i64,
     /// Steps with an SLA that were completed within it.
     pub handled_in_time: i64,
+    /// Fees collected on the requests counted: every recorded payment (online, and by hand
+    /// once confirmed), in rials.
+    pub fees_collected: i64,
+    /// The part of it paid online through the payment gateway.
+    pub fees_collected_online: i64,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +114,8 @@ struct Raw {
     by_district: Option<Vec<RawCount>>,
     steps: Option<Vec<RawStep>>,
     handled_in_time: i64,
+    fees_collected: i64,
+    fees_collected_online: i64,
 }
 
 const REQUEST_STATS: &str = r#"
@@ -162,7 +169,11 @@ SELECT json_build_object(
                                                 'overdue', p.overdue)
                               ORDER BY (SELECT min(array_position(s.steps, p.state)) FROM shahr.services s), p.state)
               FROM per_state p),
-    'handledInTime', (SELECT COALESCE(sum(in_time), 0)::int8 FROM per_state)
+    'handledInTime', (SELECT COALESCE(sum(in_time), 0)::int8 FROM per_state),
+    'feesCollected', (SELECT COALESCE(sum(q.paid_rials), 0)::int8
+                      FROM shahr.requests q JOIN r ON r.id = q.id WHERE q.paid_rials IS NOT NULL),
+    'feesCollectedOnline', (SELECT COALESCE(sum(p.amount_rials), 0)::int8
+                            FROM shahr.payments p JOIN r ON r.id = p.request_id WHERE p.state = 'SUCCEEDED')
 )
 "#;
 
@@ -242,6 +253,8 @@ impl RequestStats {
                 .collect(),
             sla_breaches: steps.iter().map(|s| s.breached + s.overdue).sum(),
             handled_in_time: raw.handled_in_time,
+            fees_collected: raw.fees_collected,
+            fees_collected_online: raw.fees_collected_online,
             steps,
         }
     }

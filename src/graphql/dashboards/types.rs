@@ -412,4 +412,15 @@ impl RequestStats {
     async fn handled_in_time(&self) -> i32 {
         clamp(self.0.handled_in_time)
     }
+
+    /// Fees collected on the requests counted: every recorded payment (online, and by hand
+    /// once a second staff member confirmed it).
+    async fn fees_collected(&self) -> crate::graphql::scalars::Rial {
+        crate::graphql::scalars::Rial(self.0.fees_collected)
+    }
+
+    /// The part of `feesCollected` paid online through the payment gateway.
+    async fn fees_collected_online(&self) -> crate::graphql::scalars::Rial {
+        crate::graphql::scalars::Rial(self.0.fees_collected_online)
+    }
 }
