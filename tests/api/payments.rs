@@ -467,3 +467,72 @@ async fn the_years_tariff_prices_the_parcels_land_use_and_that_fee_is_what_is_ch
         "the fee seen is the fee charged"
     );
 }
+
+#[tokio::test]
+async fn the_callback_sends_the_browser_back_to_the_app_with_the_outcome() {
+    let bank = Bank::start().await;
+    let url = bank.url.clone();
+    let app = TestApp::builder()
+        .configure(move |c| {
+            c.payment_base_url = Some(url);
+            c.payment_terminal_id = TERMINAL;
+            c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
+            c.payment_return_url = Some("https://app.shahr.example/payments/done?from=ipg".into());
+        })
+        .spawn()
+        .await;
+    let code = payable_request(&app).await;
+    let (order, started) = start(&app, &code, "to-the-app").await;
+    let fields = bank.pay(order);
+    let body = fields
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let response = client
+        .post(app.url("/payments/callback/behpardakht"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .expect("callback");
+    assert_eq!(response.status(), 303);
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let payment = started["data"]["startPayment"]["payment"]["id"]
+        .as_str()
+        .expect("id");
+    assert_eq!(
+        location,
+        format!("https://app.shahr.example/payments/done?from=ipg&payment={payment}&tracking={code}&outcome=paid")
+    );
+    // The payment the app is told about is the citizen's to read.
+    let node = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            "query($id: ID!) { node(id: $id) { ... on Payment { state amount reference } } }",
+            json!({ "id": payment }),
+        )
+        .await;
+    assert_eq!(node["data"]["node"]["state"], "SUCCEEDED", "{node}");
+    let stranger = app
+        .query_as(
+            &app.citizen("3974017844"),
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": payment }),
+        )
+        .await;
+    assert_eq!(
+        stranger["data"]["node"],
+        Value::Null,
+        "another citizen sees nothing"
+    );
+}
