@@ -136,6 +136,7 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
             "/payments/callback/:provider",
             poem::post(payments::callback),
         )
+        .at("/receipts/:code", get(payments::receipt))
         .at("/documents/rulings/:id", get(documents::ruling_document))
         .at(
             crate::documents::FONT_REGULAR_PATH,

@@ -9,7 +9,7 @@ use poem::{
     handler,
     http::{header, StatusCode},
     web::{Data, Form, Path},
-    Response,
+    Request, Response,
 };
 
 use super::HttpState;
@@ -52,16 +52,23 @@ pub async fn callback(
             .finish();
     }
     let detail = match &payment {
-        Some(p) => format!(
-            "{} درخواست {} — مبلغ {}{}",
-            outcome.label_fa(),
-            esc(&p.tracking_code),
-            fa_rials(p.amount_rials),
-            p.sale_reference
+        Some(p) => {
+            format!(
+                "{} درخواست {} — مبلغ {}{}",
+                outcome.label_fa(),
+                esc(&p.tracking_code),
+                fa_rials(p.amount_rials),
+                p.sale_reference
+                    .filter(|_| outcome == Outcome::Paid)
+                    .map(|r| format!(" — شماره مرجع {}", fa_digits(&r.to_string())))
+                    .unwrap_or_default()
+            ) + &p
+                .receipt_code
+                .as_deref()
                 .filter(|_| outcome == Outcome::Paid)
-                .map(|r| format!(" — شماره مرجع {}", fa_digits(&r.to_string())))
+                .map(|code| receipt_box(&payments.receipt_url(code)))
                 .unwrap_or_default()
-        ),
+        }
         None => outcome.label_fa().to_owned(),
     };
     let status = if payment.is_some() {
@@ -91,4 +98,68 @@ fn page(status: StatusCode, title: &str, detail: &str) -> Response {
         .content_type("text/html; charset=utf-8")
         .header(header::CACHE_CONTROL, "no-store")
         .body(html)
+}
+
+/// The receipt's QR code and address, for the citizen to keep.
+fn receipt_box(url: &str) -> String {
+    format!(
+        "</p><div class=\"receipt\"><div class=\"qr\">{}</div><p>رسید را با اسکن کد یا در این نشانی بررسی کنید: <bdi dir=\"ltr\" class=\"receipt-url\">{}</bdi></p></div><p>",
+        crate::documents::qr_svg(url),
+        esc(url)
+    )
+}
+
+/// `/receipts/{code}`: a paid payment's receipt, public to whoever holds its code (printed and
+/// QR-coded on it). It shows the payment, not the person.
+#[handler]
+pub async fn receipt(
+    req: &Request,
+    Path(code): Path<String>,
+    state: Data<&Arc<HttpState>>,
+) -> Response {
+    let ip = super::client_ip(req, &state.settings)
+        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Err(wait) = state.rate.take(state.rate.verify(), &ip, 1).await {
+        return super::rate_limited(wait);
+    }
+    let code = code.trim().to_uppercase();
+    let found = if code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        match state.citizen.payment_by_receipt(&code).await {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %err, "receipt lookup failed");
+                return super::error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "SERVICE_UNAVAILABLE",
+                    "receipts are unavailable; retry shortly",
+                );
+            }
+        }
+    } else {
+        None
+    };
+    let Some(p) = found else {
+        return page(
+            StatusCode::NOT_FOUND,
+            "رسید یافت نشد",
+            "رسیدی با این کد ثبت نشده است.",
+        );
+    };
+    let paid_on = p
+        .settled_at
+        .map(|t| {
+            fa_digits(&crate::graphql::scalars::jalali(
+                shahr_domain::jalali::tehran_today(t),
+            ))
+        })
+        .unwrap_or_default();
+    let detail = format!(
+        "پرداخت معتبر است: مبلغ <span class=\"amount\">{}</span> بابت عوارض درخواست {}، در تاریخ {}. شماره مرجع <span class=\"reference\">{}</span>؛ شماره سفارش {}؛ درگاه به‌پرداخت ملت.",
+        fa_rials(p.amount_rials),
+        esc(&p.tracking_code),
+        paid_on,
+        fa_digits(&p.sale_reference.unwrap_or_default().to_string()),
+        fa_digits(&p.id.to_string()),
+    );
+    page(StatusCode::OK, "رسید پرداخت", &detail)
 }

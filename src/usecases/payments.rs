@@ -109,6 +109,11 @@ impl Payments {
         self.provider.name()
     }
 
+    /// The public address of a receipt.
+    pub fn receipt_url(&self, code: &str) -> String {
+        format!("{}/receipts/{code}", self.public_base_url)
+    }
+
     /// The callback URL given to the gateway.
     pub fn callback_url(&self) -> String {
         format!(
@@ -283,12 +288,11 @@ impl Payments {
             return (Outcome::Pending, Some(payment));
         }
         let actor = Actor::system(&format!("payment:{}", self.provider.name()));
-        // The receipt names the reference and the order; a page to verify it comes with
-        // the receipts' own verification codes.
-        let link = None;
+        let code = crate::hologram::verification_code();
+        let receipt = (code.clone(), self.receipt_url(&code));
         match self
             .citizen
-            .record_payment(payment.id, card_pan, &actor, link)
+            .record_payment(payment.id, card_pan, &actor, receipt)
             .await
         {
             Ok(Recorded::Paid(p, _)) => {

@@ -185,6 +185,42 @@ async fn a_citizen_pays_the_fee_due_and_the_request_moves_to_paid_once() {
     let (outcome, page) = callback(&app, &fields).await;
     assert_eq!(outcome, "paid", "{page}");
     assert!(page.contains("پرداخت انجام و ثبت شد"), "{page}");
+    assert!(
+        page.contains("receipt-url") && page.contains("<svg"),
+        "the receipt's QR code: {page}"
+    );
+    // The receipt is public at its code, and says what was paid; a wrong code finds nothing.
+    let listed = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            "query($code: String!) { serviceRequest(trackingCode: $code) { payments { receiptUrl reference } } }",
+            json!({ "code": code }),
+        )
+        .await;
+    let receipt_url = listed["data"]["serviceRequest"]["payments"][0]["receiptUrl"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .to_owned();
+    let reference = listed["data"]["serviceRequest"]["payments"][0]["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let receipt = app.client.get(&receipt_url).send().await.expect("receipt");
+    assert_eq!(receipt.status(), 200, "{receipt_url}");
+    let receipt = receipt.text().await.expect("text");
+    assert!(receipt.contains("پرداخت معتبر است"), "{receipt}");
+    assert!(
+        receipt.contains(&shahr_domain::text::persian_digits(&reference)),
+        "{receipt}"
+    );
+    assert!(receipt.contains("۲۹٬۰۰۰٬۰۰۰ ریال"), "{receipt}");
+    let forged = app
+        .client
+        .get(app.url("/receipts/AAAAAAAAAAAAAAAAAAAA"))
+        .send()
+        .await
+        .expect("receipt");
+    assert_eq!(forged.status(), 404);
     assert_eq!(
         seen(&app, &code).await,
         ("PAID".into(), vec!["SUCCEEDED".into()])

@@ -91,6 +91,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             name: "fee_tariffs",
             sql: include_str!("../migrations/0011_fee_tariffs.sql"),
         },
+        Migration {
+            version: 12,
+            name: "payment_receipts",
+            sql: include_str!("../migrations/0012_payment_receipts.sql"),
+        },
     ],
 };
 

@@ -89,11 +89,13 @@ pub struct Payment {
     pub updated_at: DateTime<Utc>,
     /// Settled.
     pub settled_at: Option<DateTime<Utc>>,
+    /// The receipt's public code, once paid.
+    pub receipt_code: Option<String>,
 }
 
 const PAYMENT_COLUMNS: &str = "p.id, p.request_id, r.tracking_code, p.provider, p.amount_rials, p.state, p.token, \
     p.sale_reference, p.card_pan, p.failure, p.payer_subject, p.created_at, p.updated_at, p.settled_at, \
-    r.citizen_national_id, r.district";
+    r.citizen_national_id, r.district, p.receipt_code";
 const PAYMENT_FROM: &str = " FROM shahr.payments p JOIN shahr.requests r ON r.id = p.request_id";
 
 fn payment_from_row(row: &Row) -> Payment {
@@ -114,6 +116,7 @@ fn payment_from_row(row: &Row) -> Payment {
         settled_at: row.get(13),
         citizen_national_id: row.get(14),
         district: row.get(15),
+        receipt_code: row.get(16),
     }
 }
 
@@ -435,8 +438,9 @@ impl CitizenDb {
         id: i64,
         card_pan: Option<&str>,
         actor: &Actor,
-        receipt_link: Option<String>,
+        receipt: (String, String),
     ) -> Result<Recorded, StoreError> {
+        let (receipt_code, receipt_link) = receipt;
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
         let Some(row) = tx
@@ -493,14 +497,15 @@ impl CitizenDb {
         }
         tx.execute(
             "UPDATE shahr.payments SET state = 'SUCCEEDED', card_pan = COALESCE($2, card_pan), \
-             settled_at = now(), updated_at = now() WHERE id = $1",
-            &[&id, &card_pan],
+             settled_at = now(), updated_at = now(), receipt_code = $3 WHERE id = $1",
+            &[&id, &card_pan, &receipt_code],
         )
         .await?;
         let succeeded = Payment {
             state: PaymentState::Succeeded,
             card_pan: card_pan.map(str::to_owned).or(payment.card_pan.clone()),
             settled_at: Some(Utc::now()),
+            receipt_code: Some(receipt_code.clone()),
             ..payment.clone()
         };
         record_end(&*tx, &succeeded, actor).await?;
@@ -526,12 +531,24 @@ impl CitizenDb {
                     ),
                     shahr_domain::text::persian_digits(&id.to_string()),
                 ),
-                link: receipt_link,
+                link: Some(receipt_link),
             },
         )
         .await?;
         tx.commit().await?;
         Ok(Recorded::Paid(succeeded, Box::new(moved)))
+    }
+
+    /// The paid payment whose receipt has this code.
+    pub async fn payment_by_receipt(&self, code: &str) -> Result<Option<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.receipt_code = $1 AND p.state = 'SUCCEEDED'"),
+                &[&code],
+            )
+            .await?;
+        Ok(row.as_ref().map(payment_from_row))
     }
 
     /// Payments to reconcile: those being verified and idle for longer than `idle` (a call

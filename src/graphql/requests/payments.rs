@@ -104,6 +104,12 @@ impl Payment {
         self.0.failure.as_deref()
     }
 
+    /// The receipt's public page (its QR code's target), once paid.
+    async fn receipt_url(&self, ctx: &Context<'_>) -> Option<String> {
+        let code = self.0.receipt_code.as_deref()?;
+        Some(format!("{}/receipts/{code}", ctx.deps().public_base_url))
+    }
+
     /// When it started.
     async fn created_at(&self) -> DateTime {
         DateTime(self.0.created_at)
