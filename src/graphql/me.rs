@@ -146,6 +146,36 @@ impl Me {
         });
         Ok(connection("Ruling", request, page, |r| r.id, Ruling, total))
     }
+
+    /// Your online payments of request fees, newest first (at most 100).
+    async fn payments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many: 20 by default, at most 100.")] first: Option<i32>,
+    ) -> async_graphql::Result<Vec<super::requests::payments::Payment>> {
+        let first = i64::from(first.unwrap_or(20));
+        if !(1..=100).contains(&first) {
+            return Err(ApiError::bad_input(
+                "first",
+                "between 1 and 100",
+                "تعداد پرداخت‌ها باید بین ۱ و ۱۰۰ باشد.",
+            )
+            .into());
+        }
+        let Some(national_id) = self.info.national_id.clone() else {
+            return Ok(Vec::new());
+        };
+        let found = ctx
+            .deps()
+            .citizen
+            .payments_of_citizen(&national_id, first)
+            .await
+            .map_err(ApiError::from)?;
+        Ok(found
+            .into_iter()
+            .map(super::requests::payments::Payment)
+            .collect())
+    }
 }
 
 /// The `me` query.

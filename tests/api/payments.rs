@@ -236,6 +236,27 @@ async fn a_citizen_pays_the_fee_due_and_the_request_moves_to_paid_once() {
     assert_eq!(outcome, "paid");
     assert_eq!(paid_rows(&app, &code).await, (1, 1));
     assert_eq!(bank.count("bpSettleRequest"), 1);
+    // The citizen finds it among their payments.
+    let mine = app
+        .query_as(
+            &app.citizen(CITIZEN_B),
+            "{ me { payments { trackingCode state amount } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        mine["data"]["me"]["payments"],
+        json!([{ "trackingCode": code, "state": "SUCCEEDED", "amount": "29000000" }]),
+        "{mine}"
+    );
+    let other = app
+        .query_as(
+            &app.citizen("3974017844"),
+            "{ me { payments { state } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(other["data"]["me"]["payments"], json!([]), "{other}");
     // The receipt reaches the citizen's inbox (written by the notifier).
     let started = tokio::time::Instant::now();
     loop {

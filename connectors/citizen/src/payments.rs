@@ -539,6 +539,24 @@ impl CitizenDb {
         Ok(Recorded::Paid(succeeded, Box::new(moved)))
     }
 
+    /// The payments of the requests a citizen filed, newest first.
+    pub async fn payments_of_citizen(
+        &self,
+        national_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE r.citizen_national_id = $1 ORDER BY p.id DESC LIMIT $2"
+                ),
+                &[&national_id, &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(payment_from_row).collect())
+    }
+
     /// The paid payment whose receipt has this code.
     pub async fn payment_by_receipt(&self, code: &str) -> Result<Option<Payment>, StoreError> {
         let client = self.pool.get().await?;
