@@ -7,6 +7,7 @@ pub mod blobs;
 mod catalogue;
 mod changes;
 mod documents;
+mod payment_reads;
 pub mod payments;
 mod reads;
 mod records;

@@ -2,8 +2,6 @@
 //! its steps (pending, being verified, succeeded, failed, reversed). The money is recorded in
 //! the same transaction that moves the request to `PAID`, once.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Utc};
 use shahr_domain::{
     actors::Actor,
@@ -93,12 +91,13 @@ pub struct Payment {
     pub receipt_code: Option<String>,
 }
 
-const PAYMENT_COLUMNS: &str = "p.id, p.request_id, r.tracking_code, p.provider, p.amount_rials, p.state, p.token, \
+pub(crate) const PAYMENT_COLUMNS: &str = "p.id, p.request_id, r.tracking_code, p.provider, p.amount_rials, p.state, p.token, \
     p.sale_reference, p.card_pan, p.failure, p.payer_subject, p.created_at, p.updated_at, p.settled_at, \
     r.citizen_national_id, r.district, p.receipt_code";
-const PAYMENT_FROM: &str = " FROM shahr.payments p JOIN shahr.requests r ON r.id = p.request_id";
+pub(crate) const PAYMENT_FROM: &str =
+    " FROM shahr.payments p JOIN shahr.requests r ON r.id = p.request_id";
 
-fn payment_from_row(row: &Row) -> Payment {
+pub(crate) fn payment_from_row(row: &Row) -> Payment {
     Payment {
         id: row.get(0),
         request_id: row.get(1),
@@ -286,28 +285,6 @@ impl CitizenDb {
             )
             .await?;
         Ok(row.as_ref().map(payment_from_row))
-    }
-
-    /// The payments of each request, oldest first; one statement.
-    pub async fn payments_by_request(
-        &self,
-        request_ids: &[i64],
-    ) -> Result<HashMap<i64, Vec<Payment>>, StoreError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.request_id = ANY($1) ORDER BY p.request_id, p.id"
-                ),
-                &[&request_ids],
-            )
-            .await?;
-        let mut out: HashMap<i64, Vec<Payment>> = HashMap::new();
-        for row in &rows {
-            let p = payment_from_row(row);
-            out.entry(p.request_id).or_default().push(p);
-        }
-        Ok(out)
     }
 
     /// Keeps the gateway's token of a pending payment.
@@ -537,60 +514,6 @@ impl CitizenDb {
         .await?;
         tx.commit().await?;
         Ok(Recorded::Paid(succeeded, Box::new(moved)))
-    }
-
-    /// The payments of the requests a citizen filed, newest first.
-    pub async fn payments_of_citizen(
-        &self,
-        national_id: &str,
-        limit: i64,
-    ) -> Result<Vec<Payment>, StoreError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE r.citizen_national_id = $1 ORDER BY p.id DESC LIMIT $2"
-                ),
-                &[&national_id, &limit],
-            )
-            .await?;
-        Ok(rows.iter().map(payment_from_row).collect())
-    }
-
-    /// The paid payment whose receipt has this code.
-    pub async fn payment_by_receipt(&self, code: &str) -> Result<Option<Payment>, StoreError> {
-        let client = self.pool.get().await?;
-        let row = client
-            .query_opt(
-                &format!("SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.receipt_code = $1 AND p.state = 'SUCCEEDED'"),
-                &[&code],
-            )
-            .await?;
-        Ok(row.as_ref().map(payment_from_row))
-    }
-
-    /// Payments to reconcile: those being verified and idle for longer than `idle` (a call
-    /// timed out, a settled payment not yet recorded), and those still pending after
-    /// `abandoned` (the citizen closed the browser, the callback never came).
-    pub async fn unsettled_payments(
-        &self,
-        idle: std::time::Duration,
-        abandoned: std::time::Duration,
-        limit: i64,
-    ) -> Result<Vec<Payment>, StoreError> {
-        let client = self.pool.get().await?;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE \
-                     (p.state = 'VERIFYING' AND p.updated_at < now() - make_interval(secs => $1)) \
-                     OR (p.state = 'PENDING' AND p.updated_at < now() - make_interval(secs => $2)) \
-                     ORDER BY p.updated_at LIMIT $3"
-                ),
-                &[&idle.as_secs_f64(), &abandoned.as_secs_f64(), &limit],
-            )
-            .await?;
-        Ok(rows.iter().map(payment_from_row).collect())
     }
 
     /// Takes a stale payment back for another look: `VERIFYING` again, touched now.

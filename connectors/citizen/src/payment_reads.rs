@@ -1,0 +1,88 @@
+//! Reading payments: a request's, a citizen's, a receipt's, and those reconciliation takes.
+
+use std::collections::HashMap;
+
+use shahr_store::StoreError;
+
+use crate::{
+    payments::{payment_from_row, Payment, PAYMENT_COLUMNS, PAYMENT_FROM},
+    CitizenDb,
+};
+
+impl CitizenDb {
+    /// The payments of each request, oldest first; one statement.
+    pub async fn payments_by_request(
+        &self,
+        request_ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<Payment>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.request_id = ANY($1) ORDER BY p.request_id, p.id"
+                ),
+                &[&request_ids],
+            )
+            .await?;
+        let mut out: HashMap<i64, Vec<Payment>> = HashMap::new();
+        for row in &rows {
+            let p = payment_from_row(row);
+            out.entry(p.request_id).or_default().push(p);
+        }
+        Ok(out)
+    }
+
+    /// The payments of the requests a citizen filed, newest first.
+    pub async fn payments_of_citizen(
+        &self,
+        national_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE r.citizen_national_id = $1 ORDER BY p.id DESC LIMIT $2"
+                ),
+                &[&national_id, &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(payment_from_row).collect())
+    }
+
+    /// The paid payment whose receipt has this code.
+    pub async fn payment_by_receipt(&self, code: &str) -> Result<Option<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.receipt_code = $1 AND p.state = 'SUCCEEDED'"),
+                &[&code],
+            )
+            .await?;
+        Ok(row.as_ref().map(payment_from_row))
+    }
+
+    /// Payments to reconcile: those being verified and idle for longer than `idle` (a call
+    /// timed out, a settled payment not yet recorded), and those still pending after
+    /// `abandoned` (the citizen closed the browser, the callback never came).
+    pub async fn unsettled_payments(
+        &self,
+        idle: std::time::Duration,
+        abandoned: std::time::Duration,
+        limit: i64,
+    ) -> Result<Vec<Payment>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE \
+                     (p.state = 'VERIFYING' AND p.updated_at < now() - make_interval(secs => $1)) \
+                     OR (p.state = 'PENDING' AND p.updated_at < now() - make_interval(secs => $2)) \
+                     ORDER BY p.updated_at LIMIT $3"
+                ),
+                &[&idle.as_secs_f64(), &abandoned.as_secs_f64(), &limit],
+            )
+            .await?;
+        Ok(rows.iter().map(payment_from_row).collect())
+    }
+}
