@@ -54,7 +54,7 @@ pub async fn callback(
     let detail = match &payment {
         Some(p) => {
             format!(
-                "{} درخواست {} — مبلغ {}{}",
+                "{} درخواست <bdi dir=\"ltr\">{}</bdi> — مبلغ {}{}",
                 outcome.label_fa(),
                 esc(&p.tracking_code),
                 fa_rials(p.amount_rials),
@@ -154,7 +154,7 @@ pub async fn receipt(
         })
         .unwrap_or_default();
     let detail = format!(
-        "پرداخت معتبر است: مبلغ <span class=\"amount\">{}</span> بابت عوارض درخواست {}، در تاریخ {}. شماره مرجع <span class=\"reference\">{}</span>؛ شماره سفارش {}؛ درگاه به‌پرداخت ملت.",
+        "پرداخت معتبر است: مبلغ <span class=\"amount\">{}</span> بابت عوارض درخواست <bdi dir=\"ltr\">{}</bdi>، در تاریخ {}. شماره مرجع <span class=\"reference\">{}</span>؛ شماره سفارش {}؛ درگاه به‌پرداخت ملت.",
         fa_rials(p.amount_rials),
         esc(&p.tracking_code),
         paid_on,

@@ -230,6 +230,19 @@ impl Browser {
         }
     }
 
+    /// A screenshot of the window alone (after a cross-site navigation, a capture beyond the
+    /// viewport can come out shifted).
+    pub(crate) async fn screenshot_viewport(&mut self, name: &str) {
+        let shot = self
+            .call("Page.captureScreenshot", json!({ "format": "png" }))
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().expect("png"))
+            .expect("base64");
+        assert!(png.starts_with(b"\x89PNG"));
+        std::fs::write(output_dir().join(name), &png).expect("screenshot saved");
+    }
+
     pub(crate) async fn screenshot(&mut self, name: &str) {
         let shot = self
             .call(

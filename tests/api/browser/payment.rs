@@ -95,7 +95,17 @@ async fn a_citizen_pays_on_the_banks_page_and_comes_back_to_the_receipt() {
     );
     assert!(receipt.contains("۲۹٬۰۰۰٬۰۰۰ ریال"), "{receipt}");
     assert!(receipt.contains("شماره مرجع"), "{receipt}");
-    browser.screenshot("payment-receipt.png").await;
+    let layout = browser
+        .eval("document.fonts.ready.then(() => { const r = document.querySelector('.page').getBoundingClientRect(); return { left: r.left, right: r.right, inner: window.innerWidth, scrollX: window.scrollX, qr: document.querySelector('.receipt .qr svg').getBoundingClientRect().width }; })")
+        .await;
+    let page = &layout;
+    assert!(
+        page["left"].as_f64().unwrap_or(-1.0) >= 0.0
+            && page["right"].as_f64().unwrap_or(f64::MAX) <= page["inner"].as_f64().unwrap_or(0.0)
+            && page["qr"].as_f64().unwrap_or(0.0) > 100.0,
+        "the receipt fits the window with its QR code: {layout}"
+    );
+    browser.screenshot_viewport("payment-receipt.png").await;
 
     let state = app
         .query_as(
