@@ -50,12 +50,31 @@ pub enum Command {
     /// file: import a year's list, or list what is stored.
     #[command(subcommand)]
     Holidays(HolidaysCommand),
+    /// The yearly tariff of fees (ta'refeh-ye avarez), one Jalali year per file: import a
+    /// year's tariff, or list what is stored.
+    #[command(subcommand)]
+    Tariff(TariffCommand),
     /// Aids for trying the gateway on demo data (dev profile only).
     #[command(subcommand)]
     Demo(DemoCommand),
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `tariff` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TariffCommand {
+    /// Replace a Jalali year's tariff with the rows in FILE (TOML: `year`, `source`, and
+    /// `[[row]]` entries with `service`, optional `district` and `land_use`, `area_from` and
+    /// optional `area_to` in m², `fixed` and `per_m2` in rials).
+    Import {
+        /// The year's tariff.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List the stored years, their rows and source.
+    List,
 }
 
 /// `demo` subcommands.
@@ -208,6 +227,46 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .context("cannot read the holidays")?
             {
                 println!("{}\t{} days\t{}", stored.year, stored.days, stored.source);
+            }
+            Ok(())
+        }
+        Some(Command::Tariff(command)) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            let year = match command {
+                TariffCommand::Import { file } => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    Some(
+                        shahr_domain::tariff::TariffYear::from_toml(&text).with_context(|| {
+                            format!("{} is not a usable tariff", file.display())
+                        })?,
+                    )
+                }
+                TariffCommand::List => None,
+            };
+            let databases = Databases::resolve(&config).await?;
+            databases.migrate().await?;
+            let citizen = shahr_citizen::CitizenDb::new(databases.citizen.build_pool()?);
+            if let Some(year) = year {
+                let before = citizen
+                    .import_tariff(&year)
+                    .await
+                    .context("cannot store the tariff")?;
+                eprintln!(
+                    "imported {} tariff rows of {} ({} before), source: {}",
+                    year.rows.len(),
+                    year.year,
+                    before,
+                    year.source
+                );
+            }
+            for (year, rows, source) in citizen
+                .tariff_years()
+                .await
+                .context("cannot read the tariff")?
+            {
+                println!("{year}\t{rows} rows\t{source}");
             }
             Ok(())
         }

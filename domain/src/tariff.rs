@@ -62,6 +62,117 @@ impl TariffRow {
     }
 }
 
+/// A year's tariff as a file gives it (TOML: `year`, `source`, and `[[row]]` entries with
+/// `service`, optional `district`, optional `land_use` (`RESIDENTIAL`, ...), `area_from` and
+/// optional `area_to` in m², `fixed` and `per_m2` in rials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TariffYear {
+    /// The Jalali year.
+    pub year: i32,
+    /// Where the figures come from (the council's resolution).
+    pub source: String,
+    /// Its rows.
+    pub rows: Vec<TariffRow>,
+}
+
+/// Why a tariff file cannot be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TariffFileError {
+    /// Not the file's format.
+    #[error("not a tariff file: {0}")]
+    Format(String),
+    /// The year is out of range.
+    #[error("year {0} is not a Jalali year between 1300 and 1600")]
+    Year(i32),
+    /// A row's value is unusable.
+    #[error("row {row}: {why}")]
+    Row {
+        /// The row, counted from 1.
+        row: usize,
+        /// What is wrong.
+        why: String,
+    },
+    /// No rows.
+    #[error("the file has no rows")]
+    Empty,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct YearFile {
+    year: i32,
+    source: String,
+    row: Vec<RowFile>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RowFile {
+    service: String,
+    district: Option<i16>,
+    land_use: Option<LandUse>,
+    area_from: Option<f64>,
+    area_to: Option<f64>,
+    fixed: i64,
+    per_m2: i64,
+}
+
+impl TariffYear {
+    /// Reads and checks a tariff file.
+    pub fn from_toml(text: &str) -> Result<Self, TariffFileError> {
+        let file: YearFile =
+            toml::from_str(text).map_err(|e| TariffFileError::Format(e.message().to_owned()))?;
+        if !(1300..=1600).contains(&file.year) {
+            return Err(TariffFileError::Year(file.year));
+        }
+        if file.row.is_empty() {
+            return Err(TariffFileError::Empty);
+        }
+        let rows = file
+            .row
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let bad = |why: String| TariffFileError::Row { row: i + 1, why };
+                let area = |v: f64, name: &str| {
+                    crate::quantities::Hundredths::from_f64(v)
+                        .map_err(|e| bad(format!("{name}: {e}")))
+                };
+                let area_from = area(r.area_from.unwrap_or(0.0), "area_from")?;
+                let area_to = r.area_to.map(|v| area(v, "area_to")).transpose()?;
+                if area_to.is_some_and(|to| to <= area_from) {
+                    return Err(bad("area_to must be larger than area_from".into()));
+                }
+                if r.fixed < 0 || r.per_m2 < 0 {
+                    return Err(bad("fixed and per_m2 must not be negative".into()));
+                }
+                if r.district.is_some_and(|d| !(1..=99).contains(&d)) {
+                    return Err(bad("district must be 1 to 99".into()));
+                }
+                let service = r.service.trim().to_owned();
+                if service.is_empty() {
+                    return Err(bad("service is empty".into()));
+                }
+                Ok(TariffRow {
+                    service,
+                    year: file.year,
+                    district: r.district,
+                    land_use: r.land_use,
+                    area_from,
+                    area_to,
+                    fixed_rials: r.fixed,
+                    per_m2_rials: r.per_m2,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            year: file.year,
+            source: file.source.trim().to_owned(),
+            rows,
+        })
+    }
+}
+
 /// The row of `rows` that fits the service, year and parcel most closely (a district's own row
 /// over the city's, a land use's own over the general one); `None` when the tariff has none.
 pub fn pick<'a>(
@@ -100,6 +211,58 @@ mod tests {
             area_to: to.map(area),
             fixed_rials: fixed,
             per_m2_rials: per_m2,
+        }
+    }
+
+    #[test]
+    fn a_tariff_file_is_read_and_a_bad_one_is_refused_naming_the_row() {
+        let good = r#"
+year = 1406
+source = "مصوبه شورای اسلامی شهر"
+[[row]]
+service = "building_permit_new"
+land_use = "COMMERCIAL"
+fixed = 6000000
+per_m2 = 450000
+[[row]]
+service = "building_permit_new"
+district = 9
+area_from = 0
+area_to = 199.5
+fixed = 2000000
+per_m2 = 160000
+"#;
+        let year = TariffYear::from_toml(good).expect("good file");
+        assert_eq!((year.year, year.rows.len()), (1406, 2));
+        assert_eq!(year.rows[0].land_use, Some(LandUse::Commercial));
+        assert_eq!(
+            year.rows[1].area_to,
+            Some(crate::quantities::Hundredths::from_f64(199.5).expect("area"))
+        );
+        let bad = [
+            (good.replace("year = 1406", "year = 2026"), "year 2026"),
+            (
+                good.replace("area_to = 199.5", "area_to = 0"),
+                "row 2: area_to",
+            ),
+            (
+                good.replace("per_m2 = 450000", "per_m2 = -1"),
+                "row 1: fixed and per_m2",
+            ),
+            (
+                good.replace("\"COMMERCIAL\"", "\"SHOP\""),
+                "not a tariff file",
+            ),
+            (
+                good.replace("district = 9", "district = 120"),
+                "row 2: district",
+            ),
+        ];
+        for (text, expected) in bad {
+            let e = TariffYear::from_toml(&text)
+                .expect_err(expected)
+                .to_string();
+            assert!(e.contains(expected), "{e}");
         }
     }
 

@@ -35,6 +35,7 @@ mod samples;
 mod seed;
 mod session;
 mod subscriptions;
+mod tariff;
 mod uploads;
 mod urbanism;
 mod verify;

@@ -55,7 +55,7 @@ pub(crate) async fn payable_request(app: &TestApp) -> String {
     code
 }
 
-async fn start(app: &TestApp, code: &str, key: &str) -> (i64, Value) {
+pub(crate) async fn start(app: &TestApp, code: &str, key: &str) -> (i64, Value) {
     let body = app
         .query_as(
             &app.citizen(CITIZEN_B),
@@ -486,43 +486,6 @@ async fn a_payment_the_citizen_never_came_back_from_is_failed_after_a_while() {
     // A new payment can start.
     let (_, again) = start(&app, &code, "second-try").await;
     assert_eq!(again["data"]["startPayment"]["payment"]["state"], "PENDING");
-}
-
-#[tokio::test]
-async fn the_years_tariff_prices_the_parcels_land_use_and_that_fee_is_what_is_charged() {
-    let bank = Bank::start().await;
-    let app = app_with(&bank).await;
-    // Citizen B's parcel, recorded as commercial in the urbanism system: the 1405 tariff's
-    // commercial row (5,000,000 + 400,000 rials per m² of its 180 m²), not the residential one.
-    app.databases
-        .urbanism
-        .client()
-        .await
-        .execute(
-            "UPDATE tbl_parvandeh SET karbari_kod = '02' WHERE id_parvandeh = 2",
-            &[],
-        )
-        .await
-        .expect("land use");
-    let code = payable_request(&app).await;
-    let body = app
-        .query_as(
-            &app.citizen(CITIZEN_B),
-            "query($code: String!) { serviceRequest(trackingCode: $code) { state fee } }",
-            json!({ "code": code }),
-        )
-        .await;
-    assert_eq!(body["data"]["serviceRequest"]["fee"], "77000000", "{body}");
-    let (order, started) = start(&app, &code, "commercial").await;
-    assert_eq!(
-        started["data"]["startPayment"]["payment"]["amount"],
-        "77000000"
-    );
-    assert_eq!(
-        bank.books().orders[&order].amount,
-        77_000_000,
-        "the fee seen is the fee charged"
-    );
 }
 
 #[tokio::test]

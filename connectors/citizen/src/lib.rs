@@ -12,6 +12,7 @@ pub mod payments;
 mod reads;
 mod records;
 pub mod stats;
+mod tariffs;
 
 use std::collections::HashMap;
 
@@ -96,6 +97,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 12,
             name: "payment_receipts",
             sql: include_str!("../migrations/0012_payment_receipts.sql"),
+        },
+        Migration {
+            version: 13,
+            name: "tariff_source",
+            sql: include_str!("../migrations/0013_tariff_source.sql"),
         },
     ],
 };
