@@ -268,6 +268,24 @@ pub(crate) fn body_timeout() -> Response {
 }
 
 /// A JSON error body in GraphQL shape, for failures outside GraphQL execution.
+/// A code read from paper (`/verify/{code}`, `/receipts/{code}`), once the per-address brake
+/// on guessing allows it: the code in capitals, or `None` when it cannot be one. `Err` is the
+/// rate-limited answer to send instead.
+pub(crate) async fn paper_code(
+    req: &poem::Request,
+    state: &HttpState,
+    code: &str,
+) -> Result<Option<String>, Response> {
+    // Codes are unguessable, and guessing them is slowed further per address.
+    let ip =
+        client_ip(req, &state.settings).map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    if let Err(wait) = state.rate.take(state.rate.verify(), &ip, 1).await {
+        return Err(rate_limited(wait));
+    }
+    let code = code.trim().to_uppercase();
+    Ok((code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric())).then_some(code))
+}
+
 /// An error outside GraphQL (`/uploads`, `/documents`, a refused token) in the same shape as
 /// the GraphQL errors: `errors[0].message`, `extensions.code` and `extensions.messageFa` (the
 /// code's general Persian message).

@@ -117,14 +117,12 @@ pub async fn receipt(
     Path(code): Path<String>,
     state: Data<&Arc<HttpState>>,
 ) -> Response {
-    let ip = super::client_ip(req, &state.settings)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    if let Err(wait) = state.rate.take(state.rate.verify(), &ip, 1).await {
-        return super::rate_limited(wait);
-    }
-    let code = code.trim().to_uppercase();
-    let found = if code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        match state.citizen.payment_by_receipt(&code).await {
+    let code = match super::paper_code(req, &state, &code).await {
+        Ok(code) => code,
+        Err(refused) => return refused,
+    };
+    let found = if let Some(code) = &code {
+        match state.citizen.payment_by_receipt(code).await {
             Ok(found) => found,
             Err(err) => {
                 tracing::warn!(error = %err, "receipt lookup failed");

@@ -31,18 +31,15 @@ pub async fn verify(
     Path(code): Path<String>,
     state: Data<&Arc<HttpState>>,
 ) -> Response {
-    // Codes are unguessable, and guessing them is slowed further per address.
-    let ip = super::client_ip(req, &state.settings)
-        .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    if let Err(wait) = state.rate.take(state.rate.verify(), &ip, 1).await {
-        return super::rate_limited(wait);
-    }
+    let code = match super::paper_code(req, &state, &code).await {
+        Ok(code) => code,
+        Err(refused) => return refused,
+    };
     let wants_json = req
         .header(header::ACCEPT)
         .is_some_and(|a| a.contains("application/json"));
-    let code = code.trim().to_uppercase();
-    let found = if code.len() <= 64 && code.chars().all(|c| c.is_ascii_alphanumeric()) {
-        match state.urbanism.issued_by_code(&code).await {
+    let found = if let Some(code) = &code {
+        match state.urbanism.issued_by_code(code).await {
             Ok(found) => found,
             Err(err) => {
                 tracing::warn!(error = %err, "verification lookup failed");
@@ -86,8 +83,12 @@ pub async fn verify(
     };
     // The seal is drawn again from the signed record: only for a record that checks out, so a
     // tampered one never shows a matching pattern.
-    let seal =
-        (verdict != Verdict::Invalid).then(|| SealSeed::of(&record.content["legacy"], &code));
+    let seal = (verdict != Verdict::Invalid).then(|| {
+        SealSeed::of(
+            &record.content["legacy"],
+            code.as_deref().unwrap_or_default(),
+        )
+    });
     let body = json!({
         "status": status,
         "number": record.number,

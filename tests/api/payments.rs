@@ -95,10 +95,13 @@ async fn callback(app: &TestApp, fields: &[(String, String)]) -> (String, String
     (outcome, response.text().await.unwrap_or_default())
 }
 
-fn encode(text: &str) -> String {
+/// Percent-encodes `text` for a form body or a `data:` URL.
+pub(crate) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()

@@ -22,13 +22,19 @@ use crate::{
 /// True when the viewer may see `request`: its citizen, staff of its district, auditors and
 /// admins.
 pub(crate) fn may_see(viewer: &Viewer, request: &shahr_citizen::ServiceRequest) -> bool {
+    sees_filed(viewer, request.district, &request.citizen_national_id)
+}
+
+/// True when the viewer may see what a citizen filed in a district: that citizen, staff of the
+/// district, auditors and admins.
+fn sees_filed(viewer: &Viewer, district: i16, citizen_national_id: &str) -> bool {
     match visibility(viewer) {
         Visibility::All => true,
-        Visibility::District(d) => d == request.district,
+        Visibility::District(d) => d == district,
         Visibility::Owner(_) | Visibility::Nothing => viewer
             .principal()
             .and_then(|p| p.national_id.as_ref())
-            .is_some_and(|n| n.as_str() == request.citizen_national_id),
+            .is_some_and(|n| n.as_str() == citizen_national_id),
     }
 }
 
@@ -39,14 +45,7 @@ pub(crate) fn may_see_in(ctx: &Context<'_>, request: &shahr_citizen::ServiceRequ
 
 /// True when the viewer may see `payment`: as for its request.
 pub(crate) fn may_see_payment(viewer: &Viewer, payment: &shahr_citizen::payments::Payment) -> bool {
-    match visibility(viewer) {
-        Visibility::All => true,
-        Visibility::District(d) => d == payment.district,
-        Visibility::Owner(_) | Visibility::Nothing => viewer
-            .principal()
-            .and_then(|p| p.national_id.as_ref())
-            .is_some_and(|n| n.as_str() == payment.citizen_national_id),
-    }
+    sees_filed(viewer, payment.district, &payment.citizen_national_id)
 }
 
 /// Queries of citizen-sourcing.

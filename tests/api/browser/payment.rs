@@ -49,7 +49,7 @@ async fn a_citizen_pays_on_the_banks_page_and_comes_back_to_the_receipt() {
     browser
         .call(
             "Page.navigate",
-            json!({ "url": format!("data:text/html;charset=utf-8,{}", urlencode(&app_page)) }),
+            json!({ "url": format!("data:text/html;charset=utf-8,{}", crate::payments::encode(&app_page)) }),
         )
         .await;
     browser
@@ -126,15 +126,4 @@ async fn a_citizen_pays_on_the_banks_page_and_comes_back_to_the_receipt() {
         .filter(|p| !p.contains("favicon"))
         .collect();
     assert!(problems.is_empty(), "{problems:#?}");
-}
-
-fn urlencode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
