@@ -128,19 +128,6 @@ impl Application {
             public_base_url: public_base_url.clone(),
         };
         let letterhead = Arc::new(config.letterhead()?);
-        let payments = match config.payment_settings() {
-            Some(settings) => Some(crate::usecases::payments::Payments {
-                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone())
-                    .with_sms_alerts(config.sms_base_url.is_some()),
-                provider: Arc::new(
-                    shahr_payment::Behpardakht::new(settings)
-                        .context("cannot build the payment gateway client")?,
-                ),
-                public_base_url: public_base_url.clone(),
-                metrics: metrics.clone(),
-            }),
-            None => None,
-        };
         let article100 = {
             let (rules, keyring, gis) = (rules.clone(), keyring.clone(), gis.clone());
             move |db: UrbanismDb| crate::usecases::Article100 {
@@ -152,6 +139,20 @@ impl Application {
                 gis: gis.clone(),
                 letterhead: letterhead.clone(),
             }
+        };
+        let payments = match config.payment_settings() {
+            Some(settings) => Some(crate::usecases::payments::Payments {
+                citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone())
+                    .with_sms_alerts(config.sms_base_url.is_some()),
+                provider: Arc::new(
+                    shahr_payment::Behpardakht::new(settings)
+                        .context("cannot build the payment gateway client")?,
+                ),
+                article100: article100(urbanism.clone()),
+                public_base_url: public_base_url.clone(),
+                metrics: metrics.clone(),
+            }),
+            None => None,
         };
         warn_when_holidays_missing(&urbanism).await;
         // The service catalogue is data: a service whose workflow cannot be used refuses to

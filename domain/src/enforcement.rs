@@ -205,3 +205,64 @@ pub fn nothing_to_enforce(r: &RulingStanding) -> bool {
             .iter()
             .all(|o| matches!(o, ItemOutcome::NoViolation | ItemOutcome::Fine))
 }
+
+/// How the city lets a final fine be paid online. The domain reference says fines may be paid
+/// in instalments but leaves their terms to the city, so they are settings: at most `count`
+/// instalments, none smaller than `min` (except the last, which is what remains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstalmentPlan {
+    /// The most instalments a fine is split into (1: paid whole).
+    pub count: u16,
+    /// The smallest instalment.
+    pub min: Rials,
+}
+
+impl Default for InstalmentPlan {
+    fn default() -> Self {
+        Self {
+            count: 12,
+            min: Rials::new(5_000_000).unwrap_or_default(),
+        }
+    }
+}
+
+/// What an online payment of a fine pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinePart {
+    /// All that is outstanding.
+    Whole,
+    /// The next instalment of the city's plan.
+    NextInstalment,
+}
+
+/// Rounds up to a whole thousand rials (one hundred tomans), as fee slips are written.
+fn round_up_thousand(rials: i64) -> i64 {
+    ceil_div(rials, 1_000).saturating_mul(1_000)
+}
+
+/// `a / b` rounded up, for a non-negative `a` and a positive `b`.
+fn ceil_div(a: i64, b: i64) -> i64 {
+    a / b + i64::from(a % b != 0)
+}
+
+/// The amount an online payment of `part` of the ruling's fine is for, decided by the
+/// municipality, never by the payer. An instalment is the fine divided by the plan's count
+/// (rounded up to a thousand rials), at least the plan's minimum, and the whole remainder when
+/// less than an instalment would be left after it.
+pub fn online_fine_due(
+    r: &RulingStanding,
+    plan: InstalmentPlan,
+    part: FinePart,
+) -> Result<Rials, Refusal> {
+    let owed = r.outstanding();
+    may_pay(r, owed)?;
+    if part == FinePart::Whole || plan.count <= 1 {
+        return Ok(owed);
+    }
+    let share = round_up_thousand(ceil_div(r.fine.get(), i64::from(plan.count)));
+    let instalment = share.max(plan.min.get());
+    if owed.get() - instalment < instalment {
+        return Ok(owed);
+    }
+    Rials::new(instalment).map_err(|_| Refusal::MoreThanOwed(owed))
+}

@@ -31,6 +31,8 @@ pub struct Article100Rules {
     pub municipality_served_at_issue: bool,
     /// How ruling numbers are written.
     pub ruling_number: NumberTemplate,
+    /// How a final fine may be paid online in instalments (a city setting).
+    pub fine_instalments: crate::enforcement::InstalmentPlan,
 }
 
 impl Article100Rules {
@@ -62,6 +64,7 @@ impl Default for Article100Rules {
             municipality_served_at_issue: true,
             ruling_number: NumberTemplate::parse(DEFAULT_RULING_NUMBER)
                 .unwrap_or_else(|_| unreachable!("the default template is valid")),
+            fine_instalments: crate::enforcement::InstalmentPlan::default(),
         }
     }
 }

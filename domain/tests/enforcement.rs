@@ -173,3 +173,40 @@ fn the_operative_ruling_is_the_latest_that_decided_the_case_and_stands() {
         vec![Fine, Demolition]
     );
 }
+
+#[test]
+fn an_online_fine_payment_is_for_the_outstanding_amount_or_the_citys_next_instalment() {
+    use shahr_domain::enforcement::{online_fine_due, FinePart, InstalmentPlan};
+    let plan = |count, min| InstalmentPlan { count, min: r(min) };
+    let fine = |fine, paid| RulingStanding {
+        fine: r(fine),
+        paid: r(paid),
+        ..fine_ruling()
+    };
+    /// (source, ruling, plan, part, expected)
+    type Row = (
+        &'static str,
+        RulingStanding,
+        InstalmentPlan,
+        FinePart,
+        Result<Rials, Refusal>,
+    );
+    #[rustfmt::skip]
+    let rows: Vec<Row> = vec![
+        ("section 1: the whole fine when nothing is paid", fine(120_000_000, 0), plan(12, 5_000_000), FinePart::Whole, Ok(r(120_000_000))),
+        ("section 1: what remains after instalments", fine(120_000_000, 30_000_000), plan(12, 5_000_000), FinePart::Whole, Ok(r(90_000_000))),
+        ("city setting: a twelfth of the fine", fine(120_000_000, 0), plan(12, 5_000_000), FinePart::NextInstalment, Ok(r(10_000_000))),
+        ("city setting: an instalment is rounded up to a thousand rials", fine(100_000_000, 0), plan(12, 1_000_000), FinePart::NextInstalment, Ok(r(8_334_000))),
+        ("city setting: never below the smallest instalment", fine(24_000_000, 0), plan(12, 5_000_000), FinePart::NextInstalment, Ok(r(5_000_000))),
+        ("city setting: the last instalment takes the remainder", fine(120_000_000, 105_000_000), plan(12, 5_000_000), FinePart::NextInstalment, Ok(r(15_000_000))),
+        ("city setting: less than an instalment left after it: all of it", fine(24_000_000, 15_000_000), plan(12, 5_000_000), FinePart::NextInstalment, Ok(r(9_000_000))),
+        ("city setting: a plan of one is payment in full", fine(120_000_000, 0), plan(1, 5_000_000), FinePart::NextInstalment, Ok(r(120_000_000))),
+        ("section 1: nothing left to pay", fine(1_000, 1_000), plan(12, 1), FinePart::Whole, Err(Refusal::AlreadyPaid)),
+        ("a fine is paid once the ruling is final", RulingStanding { is_final: false, ..fine(1_000, 0) }, plan(12, 1), FinePart::Whole, Err(Refusal::NotFinal)),
+        ("the ruling that stands takes the payments", RulingStanding { superseded: true, ..fine(1_000, 0) }, plan(12, 1), FinePart::Whole, Err(Refusal::Superseded)),
+        ("a demolition ruling has no fine", RulingStanding { outcomes: vec![Demolition], ..fine(0, 0) }, plan(12, 1), FinePart::NextInstalment, Err(Refusal::NoFine)),
+    ];
+    for (source, ruling, plan, part, expected) in rows {
+        assert_eq!(online_fine_due(&ruling, plan, part), expected, "{source}");
+    }
+}

@@ -39,6 +39,17 @@ impl Config {
                 "`objection_window_days` and `defence_window_days` must be at least 1".into(),
             ));
         }
+        if self.fine_instalments == 0 || self.fine_instalment_min_rials <= 0 {
+            return Err(ConfigError(
+                "`fine_instalments` must be at least 1 and `fine_instalment_min_rials` positive"
+                    .into(),
+            ));
+        }
+        let fine_instalments = shahr_domain::enforcement::InstalmentPlan {
+            count: self.fine_instalments,
+            min: shahr_domain::money::Rials::new(self.fine_instalment_min_rials)
+                .map_err(|e| ConfigError(format!("`fine_instalment_min_rials`: {e}")))?,
+        };
         Ok(shahr_domain::session::Article100Rules {
             fines: self.fines.clone(),
             defence_window_days: self.defence_window_days,
@@ -49,6 +60,7 @@ impl Config {
             max_demolition_days: self.max_demolition_days,
             municipality_served_at_issue: self.municipality_served_at_issue,
             ruling_number,
+            fine_instalments,
         })
     }
 

@@ -288,6 +288,11 @@ pub struct Config {
     pub exclude_day_of_act: bool,
     /// The longest demolition period a ruling may set, in days (Note 1: at most two months).
     pub max_demolition_days: u32,
+    /// The most instalments a final fine may be paid online in (1: paid whole). The domain
+    /// reference allows instalments and leaves their terms to the city.
+    pub fine_instalments: u16,
+    /// The smallest online instalment of a fine, in rials (the last takes what remains).
+    pub fine_instalment_min_rials: i64,
     /// Office hours of the urban-planning offices (Asia/Tehran), for service requests' SLA
     /// clocks: `07:30-14:30`.
     pub office_hours: String,
@@ -432,6 +437,8 @@ impl Default for Config {
             objection_window_days: 10,
             exclude_day_of_act: true,
             max_demolition_days: 60,
+            fine_instalments: 12,
+            fine_instalment_min_rials: 5_000_000,
             office_hours: "07:30-14:30".into(),
             office_days: ["saturday", "sunday", "monday", "tuesday", "wednesday"]
                 .map(String::from)

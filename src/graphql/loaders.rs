@@ -167,6 +167,36 @@ impl Loader<i32> for UnpaidFinesLoader {
     }
 }
 
+/// Each ruling's standing for enforcement (operative or replaced, final, fine and paid), per
+/// parcel: the rulings of all the parcel's cases, one statement per batch of parcels.
+pub struct StandingsLoader(pub UrbanismDb);
+
+impl Loader<i32> for StandingsLoader {
+    type Value = Vec<shahr_domain::enforcement::RulingStanding>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[i32],
+    ) -> Result<HashMap<i32, Vec<shahr_domain::enforcement::RulingStanding>>, ApiError> {
+        let client = self
+            .0
+            .pool()
+            .get()
+            .await
+            .map_err(shahr_store::StoreError::from)?;
+        let ledgers = self.0.rulings_of_parcels(&**client, keys).await?;
+        let mut standing = crate::usecases::enforcement::standings(&ledgers);
+        let mut out: HashMap<i32, Vec<_>> = HashMap::new();
+        for l in &ledgers {
+            if let Some(s) = standing.remove(&l.facts.id) {
+                out.entry(l.parcel_id).or_default().push(s);
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// Declares a loader keyed by a document (a ruling or a summons).
 macro_rules! by_document {
     ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
@@ -253,6 +283,21 @@ impl Loader<i64> for DocumentsLoader {
     }
 }
 
+/// Online payments of each ruling's fine (from the citizen store).
+pub struct OnlinePaymentsLoader(pub CitizenDb);
+
+impl Loader<i32> for OnlinePaymentsLoader {
+    type Value = Vec<shahr_citizen::payments::Payment>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[i32],
+    ) -> Result<HashMap<i32, Vec<shahr_citizen::payments::Payment>>, ApiError> {
+        Ok(self.0.payments_by_ruling(keys).await?)
+    }
+}
+
 /// Requests per parcel (by canonical renovation code).
 pub struct RequestsByParcelLoader(pub CitizenDb);
 
@@ -301,6 +346,7 @@ pub(super) fn register(
         VerificationCodeLoader,
         PaymentsLoader,
         UnpaidFinesLoader,
+        StandingsLoader,
         FinalDatesLoader,
         EnforcementsLoader,
         SealedContentLoader,
@@ -311,6 +357,7 @@ pub(super) fn register(
     .data(Batcher::new(HistoryLoader(citizen.clone())))
     .data(Batcher::new(DocumentsLoader(citizen.clone())))
     .data(Batcher::new(RequestsByParcelLoader(citizen.clone())))
+    .data(Batcher::new(OnlinePaymentsLoader(citizen.clone())))
 }
 
 /// The batcher of loader `L` registered on the schema.

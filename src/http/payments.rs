@@ -18,6 +18,23 @@ use crate::{
     graphql::node::global_id,
     usecases::payments::Outcome,
 };
+use shahr_citizen::payments::{PaidFor, Payment};
+
+/// What a payment paid, in Persian, with its code kept left to right.
+fn paid_for_fa(p: &Payment) -> String {
+    match &p.paid_for {
+        PaidFor::Request { tracking_code, .. } => {
+            format!(
+                "عوارض درخواست <bdi dir=\"ltr\">{}</bdi>",
+                esc(tracking_code)
+            )
+        }
+        PaidFor::Fine { ruling_number, .. } => format!(
+            "جریمه رأی کمیسیون ماده ۱۰۰ شماره <bdi dir=\"ltr\">{}</bdi>",
+            esc(ruling_number)
+        ),
+    }
+}
 
 #[handler]
 pub async fn callback(
@@ -39,10 +56,16 @@ pub async fn callback(
     let (outcome, payment) = payments.callback(&form).await;
     if let (Some(app), Some(p)) = (&state.payment_return_url, &payment) {
         let separator = if app.contains('?') { '&' } else { '?' };
+        // What it paid: `tracking` (a request's code, URL-safe) or `ruling` (a Ruling id).
+        let paid_for = match &p.paid_for {
+            PaidFor::Request { tracking_code, .. } => format!("tracking={tracking_code}"),
+            PaidFor::Fine { ruling_id, .. } => {
+                format!("ruling={}", global_id("Ruling", ruling_id).0)
+            }
+        };
         let to = format!(
-            "{app}{separator}payment={}&tracking={}&outcome={}",
+            "{app}{separator}payment={}&{paid_for}&outcome={}",
             global_id("Payment", p.id).0,
-            p.tracking_code,
             outcome.as_str()
         );
         return Response::builder()
@@ -54,9 +77,9 @@ pub async fn callback(
     let detail = match &payment {
         Some(p) => {
             format!(
-                "{} درخواست <bdi dir=\"ltr\">{}</bdi> — مبلغ {}{}",
+                "{} {} — مبلغ {}{}",
                 outcome.label_fa(),
-                esc(&p.tracking_code),
+                paid_for_fa(p),
                 fa_rials(p.amount_rials),
                 p.sale_reference
                     .filter(|_| outcome == Outcome::Paid)
@@ -152,9 +175,9 @@ pub async fn receipt(
         })
         .unwrap_or_default();
     let detail = format!(
-        "پرداخت معتبر است: مبلغ <span class=\"amount\">{}</span> بابت عوارض درخواست <bdi dir=\"ltr\">{}</bdi>، در تاریخ {}. شماره مرجع <span class=\"reference\">{}</span>؛ شماره سفارش {}؛ درگاه به‌پرداخت ملت.",
+        "پرداخت معتبر است: مبلغ <span class=\"amount\">{}</span> بابت {}، در تاریخ {}. شماره مرجع <span class=\"reference\">{}</span>؛ شماره سفارش {}؛ درگاه به‌پرداخت ملت.",
         fa_rials(p.amount_rials),
-        esc(&p.tracking_code),
+        paid_for_fa(&p),
         paid_on,
         fa_digits(&p.sale_reference.unwrap_or_default().to_string()),
         fa_digits(&p.id.to_string()),

@@ -118,7 +118,7 @@ pub fn unpaid_by_parcel(ledgers: &[RulingLedger]) -> HashMap<i32, i64> {
     out
 }
 
-fn refusal(e: Refusal, current: CaseStatus) -> UseCaseError {
+pub(super) fn refusal(e: Refusal, current: CaseStatus) -> UseCaseError {
     match e {
         Refusal::MoreThanOwed(owed) => bad(
             "amount",
@@ -147,7 +147,7 @@ fn refusal(e: Refusal, current: CaseStatus) -> UseCaseError {
 }
 
 impl Article100 {
-    async fn standing_in(
+    pub(super) async fn standing_in(
         &self,
         tx: &impl GenericClient,
         locked: &LockedCase,
@@ -257,8 +257,34 @@ impl Article100 {
             policy::works_district(p, Role::UrbanismStaff, &locked),
             "only urbanism staff of the parcel's district record payments",
         )?;
-        let standing = self.standing_in(&*tx, &locked, ruling_id).await?;
-        if let Some(existing) = self.db.payment_by_reference(&*tx, reference).await? {
+        let paid = self
+            .pay_locked(
+                &*tx,
+                &mut locked,
+                ruling_id,
+                (amount, paid_on),
+                reference,
+                &actor,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(paid)
+    }
+
+    /// Records a payment against a ruling whose case the caller has locked (and may pay): once
+    /// per reference; the case moves to enforcement, and closes when everything is done.
+    pub(super) async fn pay_locked(
+        &self,
+        tx: &impl GenericClient,
+        locked: &mut LockedCase,
+        ruling_id: i32,
+        (amount, paid_on): (Rials, NaiveDate),
+        reference: &str,
+        actor: &Actor,
+    ) -> Result<Paid, UseCaseError> {
+        let amount_rials = amount.get();
+        let standing = self.standing_in(tx, locked, ruling_id).await?;
+        if let Some(existing) = self.db.payment_by_reference(tx, reference).await? {
             if existing.ruling_id != ruling_id || existing.amount_rials != amount_rials {
                 return Err(UseCaseError::IdempotencyKeyReused(
                     "this payment reference was recorded for another payment".into(),
@@ -274,7 +300,7 @@ impl Article100 {
         may_pay(&standing, amount).map_err(|e| refusal(e, locked.case.status))?;
         let payment = self
             .db
-            .insert_payment(&*tx, ruling_id, amount_rials, paid_on, reference, &actor)
+            .insert_payment(tx, ruling_id, amount_rials, paid_on, reference, actor)
             .await?;
         let paid = standing
             .paid
@@ -296,10 +322,10 @@ impl Article100 {
             CaseStatus::Final | CaseStatus::Enforcement
         ) {
             self.close_if_done(
-                &*tx,
-                &mut locked,
+                tx,
+                locked,
                 &after,
-                &actor,
+                actor,
                 "recordFinePayment",
                 (DomainEvent::FinePaid, detail.clone()),
             )
@@ -314,9 +340,9 @@ impl Article100 {
                 DomainEvent::InstalmentPaid
             };
             emit(
-                &*tx,
-                &locked,
-                &actor,
+                tx,
+                locked,
+                actor,
                 ("recordFinePayment", format!("ruling:{ruling_id}")),
                 variant,
                 detail,
@@ -325,10 +351,9 @@ impl Article100 {
         }
         if after.outstanding() == Rials::ZERO {
             self.db
-                .append_ruling_state(&*tx, ruling_id, "PAID", &actor, Some(reference))
+                .append_ruling_state(tx, ruling_id, "PAID", actor, Some(reference))
                 .await?;
         }
-        tx.commit().await?;
         Ok(Paid {
             payment,
             fine_rials: standing.fine.get(),

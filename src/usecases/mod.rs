@@ -20,6 +20,7 @@ pub mod certificates;
 pub mod drafting;
 pub mod enforcement;
 pub mod finality;
+pub mod fines_online;
 pub mod hearing;
 pub mod issuing;
 mod keys;

@@ -1,6 +1,10 @@
-//! Paying a request's fee online: start (the amount due, never the client's), the gateway's
-//! callback (verified server to server, settled, recorded once), and reconciliation of the
-//! payments whose callback never came or whose calls timed out.
+//! Paying online, a request's fee or a final ruling's fine: start (the amount due, never the
+//! client's), the gateway's callback (verified server to server, settled, recorded once), and
+//! reconciliation of the payments whose callback never came or whose calls timed out.
+//!
+//! A fine's money is recorded on the ruling in the urbanism system by the gateway's
+//! reference (once, however often it is retried), then the payment is marked paid here; a
+//! payment left between the two is finished by reconciliation.
 //!
 //! No network call is made while a row is locked: a payment is claimed (a state change,
 //! committed), the gateway is asked, and the outcome is recorded in its own transaction.
@@ -8,12 +12,14 @@
 use std::{sync::Arc, time::Duration};
 
 use shahr_citizen::{
-    payments::{Claim, Payment, PaymentState, Recorded, StartError},
+    fine_payments::NewFinePayment,
+    payments::{Claim, PaidFor, Payment, PaymentState, Recorded, StartError},
     CitizenDb,
 };
-use shahr_domain::actors::Actor;
+use shahr_domain::{actors::Actor, enforcement::FinePart};
 use shahr_payment::{Behpardakht, Callback, PaymentError, PaymentProvider, Redirect};
 
+use super::{Article100, UseCaseError};
 use crate::{auth::Principal, metrics::Metrics};
 
 /// How a payment ended, as the citizen is told.
@@ -50,7 +56,7 @@ impl Outcome {
             Outcome::Cancelled => "پرداخت را لغو کردید؛ مبلغی کسر نشده است.",
             Outcome::Failed => "پرداخت انجام نشد؛ اگر مبلغی کسر شده باشد، درگاه آن را برمی‌گرداند.",
             Outcome::Reversed => {
-                "این درخواست پیش‌تر پرداخت شده بود؛ مبلغ این پرداخت به کارت شما برگشت داده شد."
+                "این بدهی پیش‌تر پرداخت شده بود؛ مبلغ این پرداخت به کارت شما برگشت داده شد."
             }
             Outcome::Pending => {
                 "نتیجه پرداخت هنوز از درگاه نرسیده است؛ تا چند دقیقه دیگر مشخص می‌شود."
@@ -85,16 +91,21 @@ pub enum PayError {
     /// An earlier attempt with this key ended.
     #[error("the payment started with this key has ended ({0}); start another with a new key")]
     Ended(&'static str),
+    /// The fine cannot be paid (as the urbanism system says).
+    #[error(transparent)]
+    Fine(#[from] UseCaseError),
     /// The database failed.
     #[error(transparent)]
     Store(#[from] shahr_store::StoreError),
 }
 
-/// The payments of request fees.
+/// The online payments of request fees and fines.
 #[derive(Clone)]
 pub struct Payments {
     /// The citizen-request store.
     pub citizen: CitizenDb,
+    /// The Article 100 commands (fines' standing and their recording).
+    pub article100: Article100,
     /// The payment gateway.
     pub provider: Arc<Behpardakht>,
     /// The gateway's public address (for the callback URL and receipts).
@@ -137,6 +148,46 @@ impl Payments {
                 national_id.as_deref() == Some(r.citizen_national_id.as_str())
             })
             .await?;
+        self.launch(payment, created).await
+    }
+
+    /// Starts (or, with the same key, resumes) the online payment of a final ruling's fine by
+    /// an owner of its parcel: the whole outstanding, or the city's next instalment.
+    pub async fn start_fine(
+        &self,
+        p: &Principal,
+        ruling_id: i32,
+        part: FinePart,
+        key: Option<&str>,
+    ) -> Result<(Payment, Redirect), PayError> {
+        let due = self.article100.online_fine_due(p, ruling_id, part).await?;
+        let national_id = p
+            .national_id
+            .as_ref()
+            .map(|n| n.as_str().to_owned())
+            .unwrap_or_default();
+        let (payment, created) = self
+            .citizen
+            .start_fine_payment(&NewFinePayment {
+                ruling_id,
+                ruling_number: &due.ruling_number,
+                district: due.district,
+                payer_national_id: &national_id,
+                payer_subject: &p.subject,
+                amount_rials: due.amount.get(),
+                provider: self.provider.name(),
+                key,
+            })
+            .await?;
+        self.launch(payment, created).await
+    }
+
+    /// Registers a new payment with the gateway, or resumes one started with the same key.
+    async fn launch(
+        &self,
+        payment: Payment,
+        created: bool,
+    ) -> Result<(Payment, Redirect), PayError> {
         if !created {
             return match (&payment.state, &payment.token) {
                 (PaymentState::Pending, Some(token)) => {
@@ -259,10 +310,10 @@ impl Payments {
                 return (Outcome::Pending, Some(payment));
             }
         }
-        let payable = match self.citizen.payable(&payment).await {
+        let payable = match self.payable(&payment).await {
             Ok(payable) => payable && !reverse,
             Err(e) => {
-                tracing::warn!(order = payment.id, error = %e, "could not tell whether the request is payable");
+                tracing::warn!(order = payment.id, error = %e, "could not tell whether the payment is still due");
                 return (Outcome::Pending, Some(payment));
             }
         };
@@ -272,7 +323,7 @@ impl Payments {
                     self.end(
                         payment,
                         Outcome::Reversed,
-                        "the request was paid or closed meanwhile",
+                        "what it paid was paid or closed meanwhile",
                     )
                     .await
                 }
@@ -290,6 +341,11 @@ impl Payments {
         let actor = Actor::system(&format!("payment:{}", self.provider.name()));
         let code = crate::hologram::verification_code();
         let receipt = (code.clone(), self.receipt_url(&code));
+        if let PaidFor::Fine { ruling_id, .. } = payment.paid_for {
+            return self
+                .record_fine(payment, ruling_id, card_pan, &actor, receipt)
+                .await;
+        }
         match self
             .citizen
             .record_payment(payment.id, card_pan, &actor, receipt)
@@ -349,8 +405,7 @@ impl Payments {
             };
             match self.provider.inquire(payment.id, sale).await {
                 Ok(()) => {
-                    let reverse = !self.citizen.payable(&payment).await.unwrap_or(true);
-                    self.settle(payment, reverse, None).await;
+                    self.settle(payment, false, None).await;
                 }
                 Err(PaymentError::Refused(code)) => {
                     let why = format!("the gateway has no payment of this order (code {code})");
@@ -363,4 +418,78 @@ impl Payments {
         }
         Ok(n)
     }
+
+    /// Whether what the payment pays can still take it: the request waits for this fee, or
+    /// the fine still owes at least this much.
+    async fn payable(&self, payment: &Payment) -> Result<bool, PayError> {
+        match payment.paid_for {
+            PaidFor::Request { .. } => Ok(self.citizen.payable(payment).await?),
+            PaidFor::Fine { ruling_id, .. } => Ok(self
+                .article100
+                .fine_still_due(ruling_id, payment.amount_rials, &fine_reference(payment))
+                .await?),
+        }
+    }
+
+    /// Records a settled fine payment on the ruling (once, by the gateway's reference), then
+    /// marks it paid with its receipt.
+    async fn record_fine(
+        &self,
+        payment: Payment,
+        ruling_id: i32,
+        card_pan: Option<&str>,
+        actor: &Actor,
+        receipt: (String, String),
+    ) -> (Outcome, Option<Payment>) {
+        let reference = fine_reference(&payment);
+        match self
+            .article100
+            .record_online_fine_payment(ruling_id, payment.amount_rials, &reference, actor)
+            .await
+        {
+            Ok(_) => {}
+            Err(e @ (UseCaseError::Store(_) | UseCaseError::IdempotencyKeyReused(_))) => {
+                tracing::warn!(order = payment.id, error = %e, "a settled fine payment could not be recorded yet; reconciliation retries");
+                return (Outcome::Pending, Some(payment));
+            }
+            Err(e) => {
+                // Settled, then the fine stopped taking it (paid at the bank meanwhile, or the
+                // ruling replaced): the money is kept as reversed-due so staff refund it.
+                tracing::error!(order = payment.id, error = %e, "a settled fine payment no longer fits its ruling; refund due");
+                return self
+                    .end(
+                        payment,
+                        Outcome::Reversed,
+                        "settled after the fine stopped owing it; refund due",
+                    )
+                    .await;
+            }
+        }
+        match self
+            .citizen
+            .succeed_fine_payment(payment.id, card_pan, actor, receipt)
+            .await
+        {
+            Ok(p) => {
+                if p.state == PaymentState::Succeeded {
+                    self.metrics.add_payment("paid");
+                }
+                (Outcome::of(&p), Some(p))
+            }
+            Err(e) => {
+                tracing::warn!(order = payment.id, error = %e, "a recorded fine payment could not be marked paid yet; reconciliation retries");
+                (Outcome::Pending, Some(payment))
+            }
+        }
+    }
+}
+
+/// The reference a fine's online payment is recorded on the ruling by: the gateway and its
+/// reference of the money, so a retried recording finds the first.
+fn fine_reference(payment: &Payment) -> String {
+    format!(
+        "{}:{}",
+        payment.provider,
+        payment.sale_reference.unwrap_or(payment.id)
+    )
 }

@@ -71,7 +71,7 @@ pub(crate) async fn start(app: &TestApp, code: &str, key: &str) -> (i64, Value) 
 }
 
 /// The browser posts the bank's form back to the gateway: the outcome header and the page.
-async fn callback(app: &TestApp, fields: &[(String, String)]) -> (String, String) {
+pub(crate) async fn callback(app: &TestApp, fields: &[(String, String)]) -> (String, String) {
     let body = fields
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))

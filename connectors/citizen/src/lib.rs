@@ -7,6 +7,8 @@ pub mod blobs;
 mod catalogue;
 mod changes;
 mod documents;
+pub mod fine_payments;
+mod payment_model;
 mod payment_reads;
 pub mod payments;
 mod reads;
@@ -102,6 +104,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 13,
             name: "tariff_source",
             sql: include_str!("../migrations/0013_tariff_source.sql"),
+        },
+        Migration {
+            version: 14,
+            name: "fine_payments",
+            sql: include_str!("../migrations/0014_fine_payments.sql"),
         },
     ],
 };

@@ -1,4 +1,5 @@
-//! Reading payments: a request's, a citizen's, a receipt's, and those reconciliation takes.
+//! Reading payments: a request's, a ruling's, a citizen's, a receipt's, and those
+//! reconciliation takes.
 
 use std::collections::HashMap;
 
@@ -27,12 +28,38 @@ impl CitizenDb {
         let mut out: HashMap<i64, Vec<Payment>> = HashMap::new();
         for row in &rows {
             let p = payment_from_row(row);
-            out.entry(p.request_id).or_default().push(p);
+            if let Some(id) = p.paid_for.request_id() {
+                out.entry(id).or_default().push(p);
+            }
         }
         Ok(out)
     }
 
-    /// The payments of the requests a citizen filed, newest first.
+    /// The online payments of each ruling's fine, oldest first; one statement.
+    pub async fn payments_by_ruling(
+        &self,
+        ruling_ids: &[i32],
+    ) -> Result<HashMap<i32, Vec<Payment>>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.ruling_id = ANY($1) ORDER BY p.ruling_id, p.id"
+                ),
+                &[&ruling_ids],
+            )
+            .await?;
+        let mut out: HashMap<i32, Vec<Payment>> = HashMap::new();
+        for row in &rows {
+            let p = payment_from_row(row);
+            if let Some(id) = p.paid_for.ruling_id() {
+                out.entry(id).or_default().push(p);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The payments of the requests a citizen filed and of the fines they paid, newest first.
     pub async fn payments_of_citizen(
         &self,
         national_id: &str,
@@ -42,7 +69,9 @@ impl CitizenDb {
         let rows = client
             .query(
                 &format!(
-                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE r.citizen_national_id = $1 ORDER BY p.id DESC LIMIT $2"
+                    "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE r.citizen_national_id = $1 \
+                     UNION ALL SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.payer_national_id = $1 AND p.request_id IS NULL \
+                     ORDER BY 1 DESC LIMIT $2"
                 ),
                 &[&national_id, &limit],
             )

@@ -1,8 +1,9 @@
-//! Online payments of request fees: the order a citizen pays through the payment gateway, and
-//! its steps (pending, being verified, succeeded, failed, reversed). The money is recorded in
-//! the same transaction that moves the request to `PAID`, once.
+//! Online payments: the order a citizen pays through the payment gateway, and its steps
+//! (pending, being verified, succeeded, failed, reversed). A request's fee is recorded in the
+//! same transaction that moves the request to `PAID`, once; a fine's payments are in
+//! [`crate::fine_payments`].
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use shahr_domain::{
     actors::Actor,
     money::Rials,
@@ -10,114 +11,11 @@ use shahr_domain::{
     vocabulary::RequestState,
 };
 use shahr_store::StoreError;
-use tokio_postgres::Row;
 
 use crate::{lock_request, records, Change, CitizenDb, ServiceRequest, REQUEST_COLUMNS};
 
-/// Where a payment stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PaymentState {
-    /// Started; the citizen is (or was) on the gateway's page.
-    Pending,
-    /// The callback came; the gateway is being asked.
-    Verifying,
-    /// Paid and recorded.
-    Succeeded,
-    /// Not paid (cancelled, refused, or the gateway could not take it).
-    Failed,
-    /// Paid, then given back (the request was no longer payable).
-    Reversed,
-}
-
-impl PaymentState {
-    /// The stored and API spelling.
-    pub fn as_code(self) -> &'static str {
-        match self {
-            PaymentState::Pending => "PENDING",
-            PaymentState::Verifying => "VERIFYING",
-            PaymentState::Succeeded => "SUCCEEDED",
-            PaymentState::Failed => "FAILED",
-            PaymentState::Reversed => "REVERSED",
-        }
-    }
-
-    fn from_code(code: &str) -> Self {
-        match code {
-            "VERIFYING" => PaymentState::Verifying,
-            "SUCCEEDED" => PaymentState::Succeeded,
-            "FAILED" => PaymentState::Failed,
-            "REVERSED" => PaymentState::Reversed,
-            _ => PaymentState::Pending,
-        }
-    }
-}
-
-/// A payment.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Payment {
-    /// The order id sent to the gateway.
-    pub id: i64,
-    /// The request it pays.
-    pub request_id: i64,
-    /// The request's tracking code.
-    pub tracking_code: String,
-    /// The request's citizen (who may see the payment).
-    pub citizen_national_id: String,
-    /// The request's district (whose staff may see it).
-    pub district: i16,
-    /// The gateway (`behpardakht`).
-    pub provider: String,
-    /// The amount, fixed when it started.
-    pub amount_rials: i64,
-    /// Where it stands.
-    pub state: PaymentState,
-    /// The gateway's token (`RefId`).
-    pub token: Option<String>,
-    /// The gateway's reference of the money movement.
-    pub sale_reference: Option<i64>,
-    /// The card, masked.
-    pub card_pan: Option<String>,
-    /// Why it failed or was reversed.
-    pub failure: Option<String>,
-    /// Who started it.
-    pub payer_subject: String,
-    /// Started.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-    /// Settled.
-    pub settled_at: Option<DateTime<Utc>>,
-    /// The receipt's public code, once paid.
-    pub receipt_code: Option<String>,
-}
-
-pub(crate) const PAYMENT_COLUMNS: &str = "p.id, p.request_id, r.tracking_code, p.provider, p.amount_rials, p.state, p.token, \
-    p.sale_reference, p.card_pan, p.failure, p.payer_subject, p.created_at, p.updated_at, p.settled_at, \
-    r.citizen_national_id, r.district, p.receipt_code";
-pub(crate) const PAYMENT_FROM: &str =
-    " FROM shahr.payments p JOIN shahr.requests r ON r.id = p.request_id";
-
-pub(crate) fn payment_from_row(row: &Row) -> Payment {
-    Payment {
-        id: row.get(0),
-        request_id: row.get(1),
-        tracking_code: row.get(2),
-        provider: row.get(3),
-        amount_rials: row.get(4),
-        state: PaymentState::from_code(row.get::<_, &str>(5)),
-        token: row.get(6),
-        sale_reference: row.get(7),
-        card_pan: row.get(8),
-        failure: row.get(9),
-        payer_subject: row.get(10),
-        created_at: row.get(11),
-        updated_at: row.get(12),
-        settled_at: row.get(13),
-        citizen_national_id: row.get(14),
-        district: row.get(15),
-        receipt_code: row.get(16),
-    }
-}
+pub(crate) use crate::payment_model::{payment_from_row, PAYMENT_COLUMNS, PAYMENT_FROM};
+pub use crate::payment_model::{PaidFor, Payment, PaymentState};
 
 /// Why a payment could not start.
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +32,9 @@ pub enum StartError {
     /// The idempotency key started a payment of another request.
     #[error("this idempotency key started the payment of another request")]
     KeyReused,
+    /// Another payment of the same fine is under way.
+    #[error("another payment of this fine is under way")]
+    Underway,
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -168,7 +69,7 @@ pub enum Recorded {
 }
 
 /// The outbox event and the audit entry of a payment that ended, in the caller's transaction.
-async fn record_end(
+pub(crate) async fn record_end(
     tx: &impl tokio_postgres::GenericClient,
     payment: &Payment,
     actor: &Actor,
@@ -176,8 +77,16 @@ async fn record_end(
     use shahr_domain::events::{DomainEvent, PaymentEnded};
     let ended = PaymentEnded {
         payment_id: payment.id,
-        tracking_code: payment.tracking_code.clone(),
-        request_id: payment.request_id,
+        tracking_code: match &payment.paid_for {
+            PaidFor::Request { tracking_code, .. } => Some(tracking_code.clone()),
+            PaidFor::Fine { .. } => None,
+        },
+        request_id: payment.paid_for.request_id(),
+        ruling_id: payment.paid_for.ruling_id().map(i64::from),
+        ruling_number: match &payment.paid_for {
+            PaidFor::Fine { ruling_number, .. } => Some(ruling_number.clone()),
+            PaidFor::Request { .. } => None,
+        },
         district: payment.district,
         citizen_national_id: payment.citizen_national_id.clone(),
         amount_rials: payment.amount_rials,
@@ -197,7 +106,7 @@ async fn record_end(
         &shahr_store::audit::Entry::new(
             actor,
             "payment",
-            vec![payment.tracking_code.clone(), payment.id.to_string()],
+            vec![payment.paid_for.label().to_owned(), payment.id.to_string()],
             payment.state.as_code(),
             &serde_json::json!({
                 "provider": payment.provider,
@@ -236,7 +145,8 @@ impl CitizenDb {
                 .await?;
             if let Some(row) = prior {
                 let payment = payment_from_row(&row);
-                if payment.tracking_code != tracking_code {
+                if !matches!(&payment.paid_for, PaidFor::Request { tracking_code: t, .. } if t == tracking_code)
+                {
                     return Err(StartError::KeyReused);
                 }
                 return Ok((payment, false));
@@ -370,7 +280,7 @@ impl CitizenDb {
         let paid_elsewhere: bool = tx
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM shahr.payments WHERE request_id = $1 AND id <> $2 AND state = 'SUCCEEDED')",
-                &[&payment.request_id, &id],
+                &[&payment.paid_for.request_id(), &id],
             )
             .await?
             .get(0);
@@ -394,15 +304,22 @@ impl CitizenDb {
     }
 
     /// Whether the request of a payment being verified can still take it (read before the
-    /// money is settled; `record_payment` checks again under the lock).
+    /// money is settled; `record_payment` checks again under the lock). A fine's standing is
+    /// the urbanism system's to tell.
     pub async fn payable(&self, payment: &Payment) -> Result<bool, StoreError> {
+        let Some(request_id) = payment.paid_for.request_id() else {
+            return Err(StoreError::Data(format!(
+                "payment {} pays a fine, not a request",
+                payment.id
+            )));
+        };
         let client = self.pool.get().await?;
         let row = client
             .query_one(
                 "SELECT r.state = 'FEE_PAYABLE' AND r.fee_rials = $2 \
                  AND NOT EXISTS (SELECT 1 FROM shahr.payments o WHERE o.request_id = r.id AND o.state = 'SUCCEEDED') \
                  FROM shahr.requests r WHERE r.id = $1",
-                &[&payment.request_id, &payment.amount_rials],
+                &[&request_id, &payment.amount_rials],
             )
             .await?;
         Ok(row.get(0))
@@ -433,10 +350,15 @@ impl CitizenDb {
         if payment.state != PaymentState::Verifying {
             return Ok(Recorded::Done(payment));
         }
+        let Some(request_id) = payment.paid_for.request_id() else {
+            return Err(StoreError::Data(format!(
+                "payment {id} pays a fine, not a request"
+            )));
+        };
         let request = tx
             .query_one(
                 &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE id = $1 FOR UPDATE"),
-                &[&payment.request_id],
+                &[&request_id],
             )
             .await?;
         let request = records::request_from_row(&request);

@@ -295,19 +295,27 @@ pub struct RequestStatusChanged {
     pub assigned_to: Option<String>,
 }
 
-/// An online payment of a request's fee ended.
+/// An online payment of a request's fee or of a ruling's fine ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentEnded {
     /// The payment (the order id the gateway knows).
     pub payment_id: i64,
-    /// The request's tracking code.
-    pub tracking_code: String,
-    /// The request's id.
-    pub request_id: i64,
-    /// The district the request is handled in.
+    /// The request's tracking code (a fee's payment).
+    #[serde(default)]
+    pub tracking_code: Option<String>,
+    /// The request's id (a fee's payment).
+    #[serde(default)]
+    pub request_id: Option<i64>,
+    /// The legacy ruling (a fine's payment).
+    #[serde(default)]
+    pub ruling_id: Option<i64>,
+    /// The ruling's number (a fine's payment).
+    #[serde(default)]
+    pub ruling_number: Option<String>,
+    /// The district the request is handled in, or the fined parcel's.
     pub district: i16,
-    /// The citizen: whose `myEvents` show it.
+    /// The citizen who paid: whose `myEvents` show it.
     pub citizen_national_id: String,
     /// The amount.
     pub amount_rials: i64,

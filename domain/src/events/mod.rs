@@ -285,13 +285,17 @@ impl DomainEvent {
 
     /// The legacy ruling concerned.
     pub fn ruling_id(&self) -> Option<i64> {
-        self.parts().1.and_then(Facts::ruling_id)
+        match self {
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => e.ruling_id,
+            _ => self.parts().1.and_then(Facts::ruling_id),
+        }
     }
 
     /// The ruling's number, when the event carries it.
     pub fn ruling_number(&self) -> Option<&str> {
         match self {
             Self::CertificateIssued(_) => None,
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => e.ruling_number.as_deref(),
             _ => self.parts().1.and_then(Facts::number),
         }
     }
@@ -306,7 +310,7 @@ impl DomainEvent {
         match self {
             Self::RequestSubmitted(e) => Some(&e.tracking_code),
             Self::RequestStatusChanged(e) => Some(&e.tracking_code),
-            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => Some(&e.tracking_code),
+            Self::PaymentSucceeded(e) | Self::PaymentFailed(e) => e.tracking_code.as_deref(),
             Self::CertificateIssued(e) => e.tracking_code.as_deref(),
             _ => None,
         }

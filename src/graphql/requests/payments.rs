@@ -1,14 +1,16 @@
-//! Paying a request's fee online: `startPayment`, the `Payment` object and its lists.
+//! Paying online, a request's fee or a final ruling's fine: `startPayment`, the `Payment`
+//! object and its lists.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
-use shahr_citizen::payments::{Payment as PaymentRecord, PaymentState as StoredState};
+use shahr_citizen::payments::{PaidFor, Payment as PaymentRecord, PaymentState as StoredState};
+use shahr_domain::enforcement::FinePart;
 
 use super::resolvers::may_see_in;
 use crate::{
     graphql::{
         access::signed_in,
         context::ContextExt,
-        error::{ApiError, ErrorCode},
+        error::{usecase_error, ApiError, ErrorCode},
         node::global_id,
         scalars::{DateTime, Rial},
     },
@@ -22,12 +24,21 @@ pub enum PaymentState {
     Pending,
     /// The gateway sent the citizen back; it is being asked whether the payment went through.
     Verifying,
-    /// Paid and recorded; the request moved on.
+    /// Paid and recorded; the request moved on, or the payment is on the ruling's fine.
     Succeeded,
     /// Not paid (cancelled, refused, or never finished); nothing was kept.
     Failed,
-    /// Paid, then given back (the request no longer needed it).
+    /// Paid, then given back (what it paid had been paid or closed meanwhile).
     Reversed,
+}
+
+/// What an online payment pays.
+#[derive(Enum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PaymentPurpose {
+    /// A service request's fee.
+    RequestFee,
+    /// An Article 100 ruling's fine (the whole outstanding or an instalment).
+    Fine,
 }
 
 impl From<StoredState> for PaymentState {
@@ -42,10 +53,10 @@ impl From<StoredState> for PaymentState {
     }
 }
 
-/// An online payment of a request's fee.
+/// An online payment of a request's fee or of a ruling's fine.
 pub struct Payment(pub PaymentRecord);
 
-/// An online payment of a request's fee.
+/// An online payment of a request's fee or of a final ruling's fine.
 #[Object]
 impl Payment {
     /// Opaque global id; pass it to `node(id:)`.
@@ -58,12 +69,41 @@ impl Payment {
         self.0.id.to_string()
     }
 
-    /// The request it pays (its tracking code).
-    async fn tracking_code(&self) -> &str {
-        &self.0.tracking_code
+    /// What it pays.
+    async fn purpose(&self) -> PaymentPurpose {
+        match self.0.paid_for {
+            PaidFor::Request { .. } => PaymentPurpose::RequestFee,
+            PaidFor::Fine { .. } => PaymentPurpose::Fine,
+        }
     }
 
-    /// The amount: the request's fee when the payment started.
+    /// The request whose fee it pays (its tracking code); null for a fine.
+    async fn tracking_code(&self) -> Option<&str> {
+        match &self.0.paid_for {
+            PaidFor::Request { tracking_code, .. } => Some(tracking_code),
+            PaidFor::Fine { .. } => None,
+        }
+    }
+
+    /// The ruling whose fine it pays (the id of a `Ruling`); null for a request's fee.
+    async fn ruling_id(&self) -> Option<ID> {
+        self.0
+            .paid_for
+            .ruling_id()
+            .map(|id| global_id("Ruling", id))
+    }
+
+    /// The number of the ruling whose fine it pays, as printed on the dadnameh; null for a
+    /// request's fee.
+    async fn ruling_number(&self) -> Option<&str> {
+        match &self.0.paid_for {
+            PaidFor::Fine { ruling_number, .. } => Some(ruling_number),
+            PaidFor::Request { .. } => None,
+        }
+    }
+
+    /// The amount, decided by the municipality when the payment started: the request's fee,
+    /// or the fine's outstanding amount or instalment.
     async fn amount(&self) -> Rial {
         Rial(self.0.amount_rials)
     }
@@ -141,11 +181,18 @@ pub struct PaymentRedirect {
     pub fields: Vec<FormField>,
 }
 
-/// Starts paying a request's fee.
+/// Starts paying a request's fee or a ruling's fine: give exactly one of `request` and
+/// `ruling`.
 #[derive(InputObject)]
 pub struct StartPaymentInput {
     /// The request (its tracking code); it must be waiting for its fee (`FEE_PAYABLE`).
-    pub request: String,
+    pub request: Option<String>,
+    /// The final ruling whose fine an owner of the parcel pays (a `Ruling` id).
+    pub ruling: Option<ID>,
+    /// For a fine: pay the next instalment of the city's plan (`Ruling.fineNextInstalment`)
+    /// instead of all that is outstanding.
+    #[graphql(default)]
+    pub fine_instalment: bool,
     /// Makes retries safe: the same key answers with the payment it started.
     pub idempotency_key: Option<String>,
 }
@@ -165,11 +212,14 @@ pub struct PaymentsMutation;
 
 #[Object]
 impl PaymentsMutation {
-    /// Starts the online payment of a request's fee by the citizen who filed it, for the fee
-    /// due (never an amount from the client), through the city's payment gateway
-    /// (Behpardakht Mellat, on the Shaparak network). Send the browser to `redirect`; the
-    /// gateway brings it back to the gateway's callback, which verifies the payment with the
-    /// bank, records it once and moves the request to `PAID`.
+    /// Starts an online payment through the city's payment gateway (Behpardakht Mellat, on
+    /// the Shaparak network), for the amount the municipality decides (never an amount from
+    /// the client): a request's fee, by the citizen who filed it; or a final ruling's fine, by
+    /// an owner of the parcel, whole or the next instalment. Send the browser to `redirect`;
+    /// the gateway brings it back to the gateway's callback, which verifies the payment with
+    /// the bank and records it once: the request moves to `PAID`, or the payment goes on the
+    /// ruling (enforcement starts; the case closes when everything is done). One payment of a
+    /// fine is under way at a time.
     async fn start_payment(
         &self,
         ctx: &Context<'_>,
@@ -196,10 +246,34 @@ impl PaymentsMutation {
             )
             .into());
         }
-        let (payment, redirect) = payments
-            .start(&principal, input.request.trim(), key.as_deref())
-            .await
-            .map_err(refusal)?;
+        let started = match (&input.request, &input.ruling) {
+            (Some(request), None) => {
+                payments
+                    .start(&principal, request.trim(), key.as_deref())
+                    .await
+            }
+            (None, Some(ruling)) => {
+                let ruling =
+                    crate::graphql::rulings::resolvers::id_of("Ruling", "input.ruling", ruling)?;
+                let part = if input.fine_instalment {
+                    FinePart::NextInstalment
+                } else {
+                    FinePart::Whole
+                };
+                payments
+                    .start_fine(&principal, ruling, part, key.as_deref())
+                    .await
+            }
+            _ => {
+                return Err(ApiError::bad_input(
+                    "input.request",
+                    "give exactly one of `request` and `ruling`",
+                    "یکی از دو مورد را مشخص کنید: کد رهگیری درخواست یا رأی کمیسیون.",
+                )
+                .into())
+            }
+        };
+        let (payment, redirect) = started.map_err(refusal)?;
         Ok(StartPaymentPayload {
             payment: Payment(payment),
             redirect: PaymentRedirect {
@@ -236,9 +310,17 @@ fn refusal(e: PayError) -> async_graphql::Error {
         }
         PayError::Start(S::KeyReused) => ApiError::new(
             ErrorCode::IdempotencyKeyReused,
-            "this idempotency key started the payment of another request",
+            "this idempotency key started another payment",
         )
-        .with_fa("این شناسه یکتا پیش‌تر برای پرداخت درخواست دیگری به کار رفته است."),
+        .with_fa("این شناسه یکتا پیش‌تر برای پرداخت دیگری به کار رفته است."),
+        PayError::Start(S::Underway) => ApiError::new(
+            ErrorCode::Conflict,
+            "another payment of this fine is under way; it ends within minutes",
+        )
+        .with("currentState", "PENDING".into())
+        .with("stateOf", "Payment".into())
+        .with_fa("پرداخت دیگری برای این جریمه در جریان است؛ چند دقیقه بعد دوباره تلاش کنید."),
+        PayError::Fine(e) => usecase_error(e, "input"),
         PayError::Ended(state) => ApiError::new(
             ErrorCode::Conflict,
             format!("the payment started with this key has ended ({state}); start another with a new key"),
@@ -277,4 +359,23 @@ pub(crate) async fn of_request(
         .into_iter()
         .map(Payment)
         .collect())
+}
+
+/// The online payments of a ruling's fine the viewer may see, oldest first: staff of the
+/// parcel's district see every attempt, an owner their own; one statement per batch of
+/// rulings.
+pub(crate) async fn of_ruling(
+    ctx: &Context<'_>,
+    ruling_id: i32,
+) -> async_graphql::Result<Vec<Payment>> {
+    Ok(
+        crate::graphql::loaders::many::<crate::graphql::loaders::OnlinePaymentsLoader, _>(
+            ctx, ruling_id,
+        )
+        .await?
+        .into_iter()
+        .filter(|p| super::resolvers::may_see_payment(ctx.viewer(), p))
+        .map(Payment)
+        .collect(),
+    )
 }

@@ -43,7 +43,8 @@ pub(crate) fn may_see_in(ctx: &Context<'_>, request: &shahr_citizen::ServiceRequ
     may_see(ctx.viewer(), request)
 }
 
-/// True when the viewer may see `payment`: as for its request.
+/// True when the viewer may see `payment`: as for its request; for a fine, the owner who paid
+/// it and staff of the parcel's district.
 pub(crate) fn may_see_payment(viewer: &Viewer, payment: &shahr_citizen::payments::Payment) -> bool {
     sees_filed(viewer, payment.district, &payment.citizen_national_id)
 }

@@ -268,6 +268,45 @@ impl Ruling {
             .collect())
     }
 
+    /// Attempts to pay the fine online (through `startPayment`), oldest first, including
+    /// those that failed or are under way; the money of those that succeeded is also among
+    /// `payments`.
+    async fn online_payments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<Vec<crate::graphql::requests::payments::Payment>> {
+        crate::graphql::requests::payments::of_ruling(ctx, self.0.id).await
+    }
+
+    /// The next instalment an owner would pay online with `startPayment(input: {ruling,
+    /// fineInstalment: true})` under the city's instalment plan (the whole outstanding when
+    /// too little would be left); null when nothing can be paid on this ruling now (not
+    /// final, replaced on appeal, no fine, or paid).
+    async fn fine_next_instalment(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rial>> {
+        use shahr_domain::enforcement::{online_fine_due, FinePart};
+        let Some(case) = loader::<i32, CaseLoader>(ctx)
+            .load_one(self.0.case_id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let Some(standing) =
+            many::<crate::graphql::loaders::StandingsLoader, _>(ctx, case.parcel_id)
+                .await?
+                .into_iter()
+                .find(|s| s.ruling_id == self.0.id)
+        else {
+            return Ok(None);
+        };
+        Ok(online_fine_due(
+            &standing,
+            ctx.deps().rules.fine_instalments,
+            FinePart::NextInstalment,
+        )
+        .ok()
+        .map(|r| Rial(r.get())))
+    }
+
     /// What is still owed on the fine; null for rulings without a fine.
     async fn fine_outstanding(&self, ctx: &Context<'_>) -> async_graphql::Result<Option<Rial>> {
         let Some(fine) = self.0.fine_rials.filter(|f| *f > 0) else {
