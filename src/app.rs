@@ -254,6 +254,11 @@ impl Application {
             ),
             rules: rules.clone(),
             calendar: crate::usecases::CalendarCache::new(urbanism.clone()),
+            persisted: Arc::new(crate::http::persisted::PersistedQueries::new(
+                redis
+                    .clone()
+                    .map(|pool| (pool, config.redis_key_prefix.clone(), config.redis_timeout)),
+            )),
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

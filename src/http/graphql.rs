@@ -45,10 +45,11 @@ pub(super) fn request_from_query_string(
     let params = req
         .params::<GetParams>()
         .map_err(|_| "the query string is malformed")?;
-    let query = params
-        .query
-        .filter(|q| !q.trim().is_empty())
-        .ok_or("the `query` parameter is required")?;
+    // A persisted query may come without its document (its hash is in `extensions`).
+    let query = params.query.unwrap_or_default();
+    if query.trim().is_empty() && params.extensions.is_none() {
+        return Err("the `query` parameter is required");
+    }
     let mut request = async_graphql::Request::new(query);
     request.operation_name = params.operation_name;
     if let Some(vars) = params.variables.filter(|v| !v.is_empty()) {
@@ -76,10 +77,16 @@ pub async fn get_or_upgrade(
     let Some(rtype) = response_type(req.header(header::ACCEPT)) else {
         return not_acceptable();
     };
-    let request = match request_from_query_string(req) {
+    let mut request = match request_from_query_string(req) {
         Ok(r) => r,
         Err(message) => return bad_request(message),
     };
+    if let Err(refusal) = state.persisted.resolve(&mut request).await {
+        return refusal.response();
+    }
+    if request.query.trim().is_empty() {
+        return bad_request("the `query` parameter is required");
+    }
     // Only queries may travel over GET: a link or an image tag must never change state.
     if let Some(kind) = operation_kind(&request.query, request.operation_name.as_deref()) {
         if kind != OperationType::Query {
@@ -132,7 +139,7 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
         Ok(Err(poem::error::ReadBodyError::PayloadTooLarge)) => return too_large(limit),
         Ok(Err(_)) => return bad_request("the body could not be read"),
     };
-    let batch: BatchRequest = match serde_json::from_slice(&bytes) {
+    let mut batch: BatchRequest = match serde_json::from_slice(&bytes) {
         Ok(b) => b,
         Err(_) => {
             return bad_request(
@@ -140,6 +147,22 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
             )
         }
     };
+    let resolved = match &mut batch {
+        BatchRequest::Single(request) => state.persisted.resolve(request).await,
+        BatchRequest::Batch(requests) => {
+            let mut resolved = Ok(());
+            for request in requests.iter_mut() {
+                resolved = state.persisted.resolve(request).await;
+                if resolved.is_err() {
+                    break;
+                }
+            }
+            resolved
+        }
+    };
+    if let Err(refusal) = resolved {
+        return refusal.response();
+    }
     if batch.iter().any(|r| r.query.trim().is_empty()) {
         return bad_request("the body is not a GraphQL request: `query` is required");
     }

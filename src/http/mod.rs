@@ -15,6 +15,7 @@ pub mod limits;
 mod negotiate;
 pub mod payments;
 pub mod pdf;
+pub mod persisted;
 mod request_id;
 mod security;
 mod sse;
@@ -116,6 +117,8 @@ pub struct HttpState {
     pub calendar: crate::usecases::CalendarCache,
     /// Redis pool, when configured.
     pub redis: Option<deadpool_redis::Pool>,
+    /// Automatic persisted queries' documents.
+    pub persisted: Arc<persisted::PersistedQueries>,
     /// The event bus (its kind is reported by `/readyz`).
     pub bus: Arc<dyn EventBus>,
     /// Cancelled when the server shuts down: live sockets close with 1001.

@@ -20,7 +20,8 @@ impl ResponseType {
 }
 
 /// Picks the response type from `Accept`; `None` when nothing acceptable is offered (406).
-/// Without an `Accept` header the legacy `application/json` is used, as the spec advises.
+/// Without an `Accept` header, or with a wildcard, `application/json` is used, as the spec
+/// advises; `application/graphql-response+json` only when the client names it.
 pub fn response_type(accept: Option<&str>) -> Option<ResponseType> {
     let Some(accept) = accept.map(str::trim).filter(|a| !a.is_empty()) else {
         return Some(ResponseType::Json);
@@ -46,13 +47,9 @@ pub fn response_type(accept: Option<&str>) -> Option<ResponseType> {
             _ => {}
         }
     }
-    if json {
-        Some(ResponseType::Json)
-    } else if wildcard {
-        Some(ResponseType::GraphqlResponseJson)
-    } else {
-        None
-    }
+    // A client that takes anything (`*/*`, as curl and many HTTP libraries send) gets the
+    // JSON every client reads, as the GraphQL-over-HTTP spec recommends.
+    (json || wildcard).then_some(ResponseType::Json)
 }
 
 /// True when the `Content-Type` is JSON (with any parameters).
@@ -78,7 +75,8 @@ mod tests {
             Some(GraphqlResponseJson)
         );
         assert_eq!(response_type(Some("application/json")), Some(Json));
-        assert_eq!(response_type(Some("*/*")), Some(GraphqlResponseJson));
+        assert_eq!(response_type(Some("*/*")), Some(Json));
+        assert_eq!(response_type(Some("application/*")), Some(Json));
         assert_eq!(response_type(Some("text/html")), None);
         assert_eq!(
             response_type(Some(

@@ -14,7 +14,7 @@ async fn a_post_answers_in_the_media_type_the_client_accepts() {
     for (accept, expected) in [
         (Some(GRAPHQL_RESPONSE), GRAPHQL_RESPONSE),
         (Some("application/json"), "application/json"),
-        (Some("*/*"), GRAPHQL_RESPONSE),
+        (Some("*/*"), "application/json"),
     ] {
         let mut req = app
             .client

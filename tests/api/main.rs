@@ -27,6 +27,7 @@ mod live_faults;
 mod oidc;
 mod parties;
 mod payments;
+mod persisted_queries;
 mod readme;
 mod refusals;
 mod request_moves;

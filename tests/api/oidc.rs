@@ -4,7 +4,7 @@
 //! identity provider puts them (`realm_access.roles`, `nid`, `org.district`), named by
 //! `[jwt_claims]`.
 
-use std::{path::PathBuf, process::Stdio, sync::Mutex, time::Duration};
+use std::{process::Stdio, time::Duration};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
 use ed25519_dalek::{pkcs8::EncodePrivateKey, SigningKey};
@@ -15,25 +15,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 
 use crate::helpers::TestApp;
 
-fn oidc_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc")
-}
-
-/// Installs the provider's packages once (`npm ci`, from the committed lock file).
-fn install() {
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let _once = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
-    if oidc_dir().join("node_modules/oidc-provider").is_dir() {
-        return;
-    }
-    let status = std::process::Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-        .current_dir(oidc_dir())
-        .status()
-        .expect("the OpenID Connect test needs Node.js and npm (as .ci/run installs)");
-    assert!(status.success(), "npm ci in tests/oidc failed");
-}
-
 struct Provider {
     _child: tokio::process::Child,
     issuer: String,
@@ -42,10 +23,10 @@ struct Provider {
 
 impl Provider {
     async fn start() -> Provider {
-        install();
+        let dir = crate::helpers::node::package("oidc", "oidc-provider");
         let mut child = tokio::process::Command::new("node")
             .arg("provider.mjs")
-            .current_dir(oidc_dir())
+            .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .kill_on_drop(true)

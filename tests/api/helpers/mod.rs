@@ -26,6 +26,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod bank;
 mod databases;
+pub(crate) mod node;
 mod process;
 mod ws;
 

@@ -1,0 +1,153 @@
+//! Apollo's automatic persisted queries: Apollo Client's own persisted-query link (run on
+//! Node from `tests/clients`) against the gateway, documents shared by every instance through
+//! Redis, and the protocol's answers checked by hand.
+
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::helpers::TestApp;
+
+/// Runs Apollo Client with the persisted-query link: the same query twice.
+async fn apollo(app: &TestApp) -> Value {
+    let dir = crate::helpers::node::package("clients", "@apollo/client");
+    let output = tokio::process::Command::new("node")
+        .arg("apq.mjs")
+        .arg(app.url("/graphql"))
+        .current_dir(dir)
+        .stderr(Stdio::inherit())
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success(), "apq.mjs failed");
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&output.stdout)))
+}
+
+fn with_document(calls: &Value) -> Vec<(bool, u64)> {
+    calls
+        .as_array()
+        .unwrap_or_else(|| panic!("{calls}"))
+        .iter()
+        .map(|c| {
+            (
+                c["withDocument"].as_bool().unwrap_or_default(),
+                c["status"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+async fn kept_in_redis(app: &TestApp) -> usize {
+    let client = redis::Client::open(crate::helpers::redis_url().as_str()).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let keys: Vec<String> = redis::cmd("KEYS")
+        .arg(format!("{}apq:*", app.redis_prefix))
+        .query_async(&mut conn)
+        .await
+        .expect("keys");
+    keys.len()
+}
+
+#[tokio::test]
+async fn apollo_clients_persisted_query_link_sends_the_document_once_and_every_instance_knows_it() {
+    let app = TestApp::spawn().await;
+    let run = apollo(&app).await;
+    assert!(run.get("error").is_none(), "{run}");
+    assert_eq!(run["first"], run["second"]);
+    assert_eq!(run["first"]["districts"].as_array().map(Vec::len), Some(10));
+    // The hash alone, told it is not known; the document with its hash; then the hash alone.
+    assert_eq!(
+        with_document(&run["calls"]),
+        [(false, 200), (true, 200), (false, 200)]
+    );
+    assert_eq!(kept_in_redis(&app).await, 1);
+
+    // Another instance on the same Redis answers the hash at once.
+    let prefix = app.redis_prefix.clone();
+    let other = TestApp::builder()
+        .databases(app.databases.clone())
+        .configure(move |c| c.redis_key_prefix = prefix)
+        .spawn()
+        .await;
+    let run = apollo(&other).await;
+    assert_eq!(run["first"]["districts"].as_array().map(Vec::len), Some(10));
+    assert_eq!(with_document(&run["calls"]), [(false, 200), (false, 200)]);
+}
+
+fn hash_of(query: &str) -> String {
+    hex::encode(Sha256::digest(query.as_bytes()))
+}
+
+fn persisted(hash: &str) -> Value {
+    json!({ "persistedQuery": { "version": 1, "sha256Hash": hash } })
+}
+
+#[tokio::test]
+async fn a_persisted_query_is_checked_against_its_hash_and_stays_a_query_over_get() {
+    let app = TestApp::builder().without_redis().spawn().await;
+    let query = "{ districts { number } }";
+    let unknown = app
+        .post_graphql(json!({ "extensions": persisted(&hash_of(query)) }), None)
+        .await;
+    assert_eq!(unknown.status(), 200);
+    let body: Value = unknown.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"],
+        "PERSISTED_QUERY_NOT_FOUND"
+    );
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    assert!(body.get("data").is_none());
+
+    // A document whose hash is not the one sent is refused, naming the field.
+    let forged = app
+        .post_graphql(
+            json!({ "query": "{ districts { name } }", "extensions": persisted(&hash_of(query)) }),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status(), 400);
+    let body: Value = forged.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "extensions.persistedQuery.sha256Hash"
+    );
+    let old = app
+        .post_graphql(
+            json!({ "query": query, "extensions": { "persistedQuery": { "version": 2, "sha256Hash": hash_of(query) } } }),
+            None,
+        )
+        .await;
+    assert_eq!(old.status(), 400);
+
+    // Kept in memory without Redis; GET works with the hash alone.
+    let kept = app
+        .post_graphql(
+            json!({ "query": query, "extensions": persisted(&hash_of(query)) }),
+            None,
+        )
+        .await;
+    assert_eq!(kept.status(), 200);
+    let extensions = crate::payments::encode(&persisted(&hash_of(query)).to_string());
+    let by_get = app.get(&format!("/graphql?extensions={extensions}")).await;
+    assert_eq!(by_get.status(), 200);
+    let body: Value = by_get.json().await.expect("json");
+    assert_eq!(body["data"]["districts"].as_array().map(Vec::len), Some(10));
+
+    // A persisted mutation is still a mutation: never over GET.
+    let mutation = "mutation { __typename }";
+    let stored = app
+        .post_graphql(
+            json!({ "query": mutation, "extensions": persisted(&hash_of(mutation)) }),
+            None,
+        )
+        .await;
+    assert_eq!(stored.status(), 200);
+    let extensions = crate::payments::encode(&persisted(&hash_of(mutation)).to_string());
+    let by_get = app.get(&format!("/graphql?extensions={extensions}")).await;
+    assert_eq!(by_get.status(), 405);
+}
