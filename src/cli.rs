@@ -57,9 +57,28 @@ pub enum Command {
     /// Aids for trying the gateway on demo data (dev profile only).
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Ask the running gateway whether it is alive (`/healthz`) or, with `--ready`, ready to
+    /// serve (`/readyz`), on the port of `listen`: exit 0 when it says so, 1 otherwise. For a
+    /// container's `HEALTHCHECK`; needs no shell.
+    Healthcheck(HealthcheckArgs),
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `healthcheck` options.
+#[derive(Debug, clap::Args)]
+pub struct HealthcheckArgs {
+    /// Ask `/readyz` (databases, Redis, the event relays) instead of `/healthz`.
+    #[arg(long)]
+    pub ready: bool,
+    /// How long to wait for the answer.
+    #[arg(long, default_value = "3s", value_parser = humantime_duration)]
+    pub timeout: std::time::Duration,
+}
+
+fn humantime_duration(text: &str) -> Result<std::time::Duration, String> {
+    humantime_serde::re::humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// `tariff` subcommands.
@@ -286,6 +305,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("case {case} has no hearing scheduled through the gateway; schedule one first (scheduleHearing)");
             }
             eprintln!("case {case}: the hearing is today and every summons was served 30 days ago");
+            Ok(())
+        }
+        Some(Command::Healthcheck(args)) => {
+            let config = Config::read(cli.config.as_deref())?;
+            let mut address = config.listen;
+            if address.ip().is_unspecified() {
+                address.set_ip(std::net::IpAddr::from([127, 0, 0, 1]));
+            }
+            let path = if args.ready { "readyz" } else { "healthz" };
+            let url = format!("http://{address}/{path}");
+            let client = reqwest::Client::builder()
+                .timeout(args.timeout)
+                .build()
+                .context("cannot build an HTTP client")?;
+            let status = client
+                .get(&url)
+                .send()
+                .await
+                .with_context(|| format!("{url} did not answer"))?
+                .status();
+            if !status.is_success() {
+                bail!("{url} answered {status}");
+            }
+            println!("{url}: {status}");
             Ok(())
         }
         Some(Command::Audit(AuditCommand::Verify)) => {

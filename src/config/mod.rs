@@ -473,6 +473,14 @@ pub struct ConfigError(String);
 impl Config {
     /// Loads defaults, then the TOML file (if any), then `SHAHR_*` variables, and validates.
     pub fn load(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
+        let config = Self::read(file)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// [`Config::load`] without validation, for commands that need only a key or two of a
+    /// configuration the server validates (the health check needs `listen`).
+    pub fn read(file: Option<&std::path::Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::new();
         if let Some(path) = file {
             if !path.is_file() {
@@ -485,9 +493,7 @@ impl Config {
         }
         // `SHAHR_RATE_LIMITS__VIEWER_PER_MINUTE` sets `viewer_per_minute` of `[rate_limits]`.
         figment = figment.merge(Env::prefixed(ENV_PREFIX).split("__").ignore(&["config"]));
-        let config: Config = figment.extract().map_err(validate::describe)?;
-        config.validate()?;
-        Ok(config)
+        figment.extract().map_err(validate::describe)
     }
 }
 

@@ -370,3 +370,39 @@ async fn token_refuses_an_incomplete_identity_in_one_line_naming_what_is_missing
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn the_healthcheck_command_says_whether_the_gateway_on_its_port_is_alive_and_ready() {
+    let app = crate::helpers::TestApp::spawn().await;
+    for args in [vec!["healthcheck"], vec!["healthcheck", "--ready"]] {
+        let mut cmd = gateway();
+        cmd.env("SHAHR_LISTEN", format!("0.0.0.0:{}", app.port))
+            .args(&args);
+        let out = tokio::process::Command::from(cmd)
+            .output()
+            .await
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    // Nothing listening: a failure naming the address, quickly.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = free.local_addr().expect("address").port();
+    drop(free);
+    let mut cmd = gateway();
+    cmd.env("SHAHR_LISTEN", format!("127.0.0.1:{port}"))
+        .args(["healthcheck", "--timeout", "1s"]);
+    let out = tokio::process::Command::from(cmd)
+        .output()
+        .await
+        .expect("runs");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("127.0.0.1:{port}/healthz")),
+        "{stderr}"
+    );
+}
