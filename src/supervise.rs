@@ -149,7 +149,7 @@ mod tests {
 
     fn counted(metrics: &Metrics, name: &str) -> String {
         metrics
-            .render()
+            .render(crate::metrics::exposition::Format::PrometheusText)
             .lines()
             .filter(|l| l.contains(&format!("worker=\"{name}\"")))
             .collect::<Vec<_>>()

@@ -83,7 +83,7 @@ fn check_json(result: Result<(), String>, started: Instant) -> Value {
     }
 }
 
-/// `/metrics`: Prometheus text exposition.
+/// `/metrics`: OpenMetrics when asked for, else the Prometheus text format.
 #[handler]
 pub fn metrics(state: Data<&Arc<HttpState>>, request: &poem::Request) -> Response {
     if let Some(expected) = &state.settings.metrics_token_sha256 {
@@ -112,11 +112,20 @@ pub fn metrics(state: Data<&Arc<HttpState>>, request: &poem::Request) -> Respons
     for (name, pool) in &state.databases {
         state.metrics.set_pool(name, pool.status());
     }
+    if let Some(redis) = &state.redis {
+        state.metrics.set_redis_pool(redis.status());
+    }
     state.metrics.observe_connector(
         state.urbanism.statements(),
         &state.urbanism.rejects().snapshot(),
     );
+    let format = crate::metrics::exposition::Format::negotiate(
+        request
+            .headers()
+            .get(poem::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok()),
+    );
     Response::builder()
-        .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render())
+        .content_type(format.content_type())
+        .body(state.metrics.render(format))
 }

@@ -157,9 +157,11 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
     if state.settings.profile == Profile::Dev {
         route = route.at("/graphiql", get(graphiql)).at("/", get(index_dev));
     }
+    let metrics = state.metrics.clone();
     route
         .data(state)
         .around(security::middleware)
+        .around(move |ep, req| request_id::count(ep, req, metrics.clone()))
         .around(request_id::middleware)
         .map_to_response()
 }

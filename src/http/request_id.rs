@@ -52,3 +52,49 @@ pub(super) async fn middleware<E: Endpoint>(ep: E, mut req: Request) -> Result<R
     .instrument(span)
     .await
 }
+
+/// The route pattern of `path`, for the `route` label: bounded whatever paths clients ask.
+pub(super) fn route_of(path: &str) -> &'static str {
+    const EXACT: &[&str] = &[
+        "/graphql",
+        "/graphql/stream",
+        "/uploads",
+        "/dashboard",
+        "/dashboard/app.js",
+        "/dashboard/app.css",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/graphiql",
+        "/",
+    ];
+    const PATTERNS: &[(&str, &str)] = &[
+        ("/verify/", "/verify/:code"),
+        ("/receipts/", "/receipts/:code"),
+        ("/payments/callback/", "/payments/callback/:provider"),
+        ("/documents/rulings/", "/documents/rulings/:id"),
+        ("/assets/fonts/", "/assets/fonts/:file"),
+    ];
+    if let Some(exact) = EXACT.iter().find(|p| **p == path) {
+        return exact;
+    }
+    PATTERNS
+        .iter()
+        .find(|(prefix, _)| path.starts_with(prefix))
+        .map_or("other", |(_, pattern)| pattern)
+}
+
+/// Counts each request by route and status.
+pub(super) async fn count<E: Endpoint>(
+    ep: E,
+    req: Request,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+) -> Result<Response> {
+    let route = route_of(req.uri().path());
+    let response = match ep.call(req).await {
+        Ok(r) => r.into_response(),
+        Err(err) => err.into_response(),
+    };
+    metrics.add_http_request(route, response.status().as_u16());
+    Ok(response)
+}

@@ -158,10 +158,12 @@ fn stream(
     };
     let request = request.data(viewer).data(info).data(budget);
     let stop = state.shutdown.clone();
+    let metrics = state.metrics.clone();
     let events = state
         .schema
         .execute_stream(request)
-        .map(|response| {
+        .map(move |response| {
+            metrics.add_subscription_message("sse", &response);
             let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());
             Event::message(body).event_type("next")
         })

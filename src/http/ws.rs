@@ -389,6 +389,9 @@ impl Connection {
                 Step::Send(out)
             }
             Item::Response(response, _) => {
+                self.state
+                    .metrics
+                    .add_subscription_message(self.protocol.metric_label(), &response);
                 let kind = match self.protocol {
                     Protocol::TransportWs => "next",
                     Protocol::LegacyWs => "data",

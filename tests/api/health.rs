@@ -193,3 +193,82 @@ async fn metrics_on_their_own_address_are_not_served_on_the_main_one() {
         .expect("graphql");
     assert_eq!(graphql.status(), 404, "only /metrics there");
 }
+
+/// Runs `promtool check metrics` (Prometheus's own linter, from Debian's `prometheus`
+/// package as .ci/run installs) on an exposition: its problems, empty when none.
+async fn promtool_problems(exposition: &str) -> String {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("promtool runs (apt-get install prometheus, as .ci/run does)");
+    let mut stdin = child.stdin.take().expect("stdin");
+    stdin
+        .write_all(exposition.as_bytes())
+        .await
+        .expect("written");
+    drop(stdin);
+    let out = child.wait_with_output().await.expect("promtool ends");
+    let problems = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() {
+        problems
+    } else {
+        format!("exit {:?}: {problems}", out.status.code())
+    }
+}
+
+#[tokio::test]
+async fn metrics_pass_promtool_and_come_as_openmetrics_to_a_scraper_that_asks() {
+    let app = TestApp::spawn().await;
+    app.query("{ districts { number } }").await;
+    assert_eq!(app.get("/no/such/page").await.status(), 404);
+    let text = app.get("/metrics").await;
+    assert_eq!(
+        text.headers()["content-type"],
+        "text/plain; version=0.0.4; charset=utf-8"
+    );
+    let text = text.text().await.expect("text");
+    assert_eq!(promtool_problems(&text).await, "", "{text}");
+    for series in [
+        r#"shahr_http_requests_total{route="/graphql",status="200"} 1"#,
+        r#"shahr_http_requests_total{route="other",status="404"} 1"#,
+        r#"shahr_db_pool_connections{database="redis",state="max"}"#,
+        r#"shahr_subscription_messages_total{transport="sse"} 0"#,
+        r#"shahr_build_info{version="#,
+        "shahr_outbox_lag_seconds{",
+        "process_cpu_seconds_total ",
+        "process_resident_memory_bytes ",
+        "process_open_fds ",
+        "process_max_fds ",
+        "process_start_time_seconds ",
+    ] {
+        assert!(text.contains(series), "{series} in {text}");
+    }
+    let open = app
+        .client
+        .get(app.url("/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )
+        .send()
+        .await
+        .expect("metrics");
+    assert_eq!(
+        open.headers()["content-type"],
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    );
+    let open = open.text().await.expect("text");
+    assert!(open.ends_with("# EOF\n"), "{open}");
+    assert!(
+        open.contains("# TYPE shahr_http_requests counter"),
+        "{open}"
+    );
+}

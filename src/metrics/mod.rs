@@ -1,4 +1,5 @@
-//! Prometheus metrics of one gateway instance, served as text on `/metrics`.
+//! Prometheus metrics of one gateway instance, served on `/metrics` as OpenMetrics or as
+//! Prometheus text (see [`exposition`]).
 //!
 //! Each [`crate::app::Application`] owns its registry, so several instances in one process
 //! (tests) keep separate numbers. Operation names come from clients, so only the names
@@ -22,6 +23,8 @@ use prometheus_client::{
 };
 
 use crate::events::Source;
+
+pub mod exposition;
 
 /// Most operation names that may be configured as labels.
 pub const MAX_OPERATION_LABELS: usize = 200;
@@ -91,6 +94,12 @@ struct WorkerLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HttpLabels {
+    route: &'static str,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BucketLabel {
     bucket: String,
 }
@@ -105,7 +114,7 @@ pub struct Metrics {
     relay_leader: Family<SourceLabel, Gauge>,
     relayed: Family<SourceLabel, Counter>,
     backlog: Family<SourceLabel, Gauge>,
-    lag_ms: Family<SourceLabel, Gauge>,
+    lag: Family<SourceLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     known_operations: HashSet<String>,
     subscriber_total: AtomicI64,
     urbanism_statements: Counter,
@@ -116,6 +125,9 @@ pub struct Metrics {
     worker_restarts: Family<WorkerLabel, Counter>,
     worker_up: Family<WorkerLabel, Gauge>,
     payments: Family<PaymentLabel, Counter>,
+    http_requests: Family<HttpLabels, Counter>,
+    subscription_messages: Family<TransportLabel, Counter>,
+    subscriptions_lagged: Family<TransportLabel, Counter>,
     seen: Mutex<SeenTotals>,
 }
 
@@ -161,7 +173,7 @@ impl Metrics {
         let pool = Family::<PoolLabels, Gauge>::default();
         registry.register(
             "db_pool_connections",
-            "Database pool connections by database and state (in_use, idle, max, waiting)",
+            "Connection pools by store (urbanism, citizen, redis) and state (in_use, idle, max, waiting)",
             pool.clone(),
         );
         let subscribers = Family::<TransportLabel, Gauge>::default();
@@ -188,11 +200,11 @@ impl Metrics {
             "Outbox rows not yet published to the event bus (measured by the leading relay)",
             backlog.clone(),
         );
-        let lag_ms = Family::<SourceLabel, Gauge>::default();
+        let lag = Family::<SourceLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
         registry.register(
-            "outbox_lag_milliseconds",
-            "Age of the oldest unpublished outbox row (0 when none waits)",
-            lag_ms.clone(),
+            "outbox_lag_seconds",
+            "Age of the oldest unpublished outbox row in seconds (0 when none waits)",
+            lag.clone(),
         );
         let urbanism_statements = Counter::default();
         registry.register(
@@ -242,16 +254,39 @@ impl Metrics {
             "Online payments by how they ended: paid, cancelled, failed, reversed, or left pending for reconciliation",
             payments.clone(),
         );
+        let http_requests = Family::<HttpLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route (the path's pattern; `other` for unknown paths) and status",
+            http_requests.clone(),
+        );
+        let subscription_messages = Family::<TransportLabel, Counter>::default();
+        registry.register(
+            "subscription_messages",
+            "Results sent to live subscribers, by transport",
+            subscription_messages.clone(),
+        );
+        let subscriptions_lagged = Family::<TransportLabel, Counter>::default();
+        registry.register(
+            "subscriptions_lagged",
+            "Subscriptions ended because the subscriber fell behind the event buffer (the events it missed are dropped; it resumes with `after`), by transport",
+            subscriptions_lagged.clone(),
+        );
         // Present from the start (at zero), so dashboards and alerts see the series.
         for transport in ["graphql-transport-ws", "graphql-ws-legacy", "sse"] {
-            drop(subscribers.get_or_create(&TransportLabel {
+            let label = TransportLabel {
                 transport: transport.into(),
-            }));
+            };
+            drop(subscribers.get_or_create(&label));
+            drop(subscription_messages.get_or_create(&label));
+            drop(subscriptions_lagged.get_or_create(&label));
         }
         for source in [Source::Urbanism, Source::Citizen] {
-            drop(relay_leader.get_or_create(&SourceLabel {
+            let label = SourceLabel {
                 source: source.as_str().into(),
-            }));
+            };
+            drop(relay_leader.get_or_create(&label));
+            drop(lag.get_or_create(&label));
         }
         Self {
             registry,
@@ -262,7 +297,7 @@ impl Metrics {
             relay_leader,
             relayed,
             backlog,
-            lag_ms,
+            lag,
             known_operations: HashSet::new(),
             subscriber_total: AtomicI64::new(0),
             urbanism_statements,
@@ -273,6 +308,9 @@ impl Metrics {
             worker_restarts,
             worker_up,
             payments,
+            http_requests,
+            subscription_messages,
+            subscriptions_lagged,
             seen: Mutex::new(SeenTotals::default()),
         }
     }
@@ -306,6 +344,35 @@ impl Metrics {
                 outcome: outcome.into(),
             })
             .inc();
+    }
+
+    /// Counts an HTTP request answered with `status` on `route` (a path pattern).
+    pub fn add_http_request(&self, route: &'static str, status: u16) {
+        self.http_requests
+            .get_or_create(&HttpLabels { route, status })
+            .inc();
+    }
+
+    /// Counts a result sent to a live subscriber on `transport`, and a subscription ended
+    /// for falling behind (its error names the `eventBuffer` limit).
+    pub fn add_subscription_message(
+        &self,
+        transport: &'static str,
+        response: &async_graphql::Response,
+    ) {
+        let label = TransportLabel {
+            transport: transport.into(),
+        };
+        self.subscription_messages.get_or_create(&label).inc();
+        let lagged = response.errors.iter().any(|e| {
+            e.extensions
+                .as_ref()
+                .and_then(|x| x.get("limit"))
+                .is_some_and(|v| *v == async_graphql::Value::from("eventBuffer"))
+        });
+        if lagged {
+            self.subscriptions_lagged.get_or_create(&label).inc();
+        }
     }
 
     /// Counts a restart of the background worker `name`.
@@ -370,6 +437,19 @@ impl Metrics {
                 })
                 .set(i64::try_from(value).unwrap_or(i64::MAX));
         }
+    }
+
+    /// Sets the Redis pool's gauges (`database="redis"`) from its current status.
+    pub fn set_redis_pool(&self, status: deadpool_redis::Status) {
+        self.set_pool(
+            "redis",
+            deadpool_postgres::Status {
+                max_size: status.max_size,
+                size: status.size,
+                available: status.available,
+                waiting: status.waiting,
+            },
+        );
     }
 
     /// A subscription started on `transport`; the returned guard ends it when dropped.
@@ -438,16 +518,26 @@ impl Metrics {
             source: source.as_str().into(),
         };
         self.backlog.get_or_create(&label).set(rows);
-        self.lag_ms.get_or_create(&label).set(oldest_ms);
+        // Milliseconds are exact in an f64 for any age an outbox row can reach.
+        #[allow(clippy::cast_precision_loss)]
+        let seconds = oldest_ms as f64 / 1000.0;
+        self.lag.get_or_create(&label).set(seconds);
     }
 
-    /// The Prometheus text exposition.
-    pub fn render(&self) -> String {
+    /// The exposition in `format`: this instance's families, then the process's.
+    pub fn render(&self, format: exposition::Format) -> String {
         let mut out = String::new();
-        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+        let process = exposition::process_registry();
+        let encoded = prometheus_client::encoding::text::encode_registry(&mut out, &self.registry)
+            .and_then(|()| prometheus_client::encoding::text::encode_registry(&mut out, &process))
+            .and_then(|()| prometheus_client::encoding::text::encode_eof(&mut out));
+        if encoded.is_err() {
             tracing::error!("metrics could not be encoded");
         }
-        out
+        match format {
+            exposition::Format::OpenMetrics => out,
+            exposition::Format::PrometheusText => exposition::prometheus_text(&out),
+        }
     }
 }
 
