@@ -96,5 +96,5 @@ pub fn sdl() -> String {
             introspection: true,
         },
     )
-    .sdl()
+    .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }
