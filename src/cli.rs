@@ -42,8 +42,9 @@ pub enum Command {
     /// Load the imitation legacy schema and demo data into the urbanism database
     /// (development and tests only; refused in the prod profile).
     Seed(SeedArgs),
-    /// Print the GraphQL schema (SDL), as committed in schema.graphql.
-    Schema,
+    /// Print the GraphQL schema (SDL), as committed in schema.graphql; with `--subgraph`, the
+    /// Federation v2 subgraph SDL (`@link`, `@key`), as committed in subgraph.graphql.
+    Schema(SchemaArgs),
     /// Mint a development token (dev profile only) and print it alone on stdout.
     Token(TokenArgs),
     /// The official holidays that legal windows skip (besides Fridays), one Jalali year per
@@ -64,6 +65,14 @@ pub enum Command {
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `schema` options.
+#[derive(Debug, clap::Args)]
+pub struct SchemaArgs {
+    /// Print the schema as a Federation v2 subgraph, for composition with a router.
+    #[arg(long)]
+    pub subgraph: bool,
 }
 
 /// `healthcheck` options.
@@ -357,8 +366,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Some(Command::Schema) => {
-            print!("{}", crate::graphql::sdl());
+        Some(Command::Schema(args)) => {
+            if args.subgraph {
+                print!("{}", crate::graphql::subgraph_sdl());
+            } else {
+                print!("{}", crate::graphql::sdl());
+            }
             Ok(())
         }
         Some(Command::Token(args)) => {

@@ -32,6 +32,51 @@ macro_rules! by_id {
     };
 }
 
+/// Declares a loader of root records by id as one viewer may see them: keys carry the
+/// viewer's visibility, and each distinct visibility (one per request, as a rule) is one
+/// statement filtered by it, so what the viewer may not see is absent, as on every root.
+macro_rules! visible_by_id {
+    ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
+        $(#[$doc])*
+        pub struct $name(pub UrbanismDb);
+
+        impl Loader<(Visibility, i32)> for $name {
+            type Value = $value;
+            type Error = ApiError;
+
+            async fn load(
+                &self,
+                keys: &[(Visibility, i32)],
+            ) -> Result<HashMap<(Visibility, i32), $value>, ApiError> {
+                let mut by_visibility: HashMap<&Visibility, Vec<i32>> = HashMap::new();
+                for (vis, id) in keys {
+                    by_visibility.entry(vis).or_default().push(*id);
+                }
+                let mut out = HashMap::new();
+                for (vis, ids) in by_visibility {
+                    for item in self.0.$method(&ids, vis).await? {
+                        out.insert((vis.clone(), item.id), item);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    };
+}
+
+visible_by_id!(
+    /// Parcels by id, as the viewer may see them (roots: `_entities`).
+    VisibleParcelLoader, Parcel, parcels_by_ids
+);
+visible_by_id!(
+    /// Cases by id, as the viewer may see them.
+    VisibleCaseLoader, ViolationCase, cases_by_ids
+);
+visible_by_id!(
+    /// Rulings by id, as the viewer may see them.
+    VisibleRulingLoader, Ruling, rulings_by_ids
+);
+
 /// Declares a loader of the records hanging off each key.
 macro_rules! grouped {
     ($(#[$doc:meta])* $name:ident, $value:ty, $method:ident) => {
@@ -347,6 +392,9 @@ pub(super) fn register(
         PaymentsLoader,
         UnpaidFinesLoader,
         StandingsLoader,
+        VisibleParcelLoader,
+        VisibleCaseLoader,
+        VisibleRulingLoader,
         FinalDatesLoader,
         EnforcementsLoader,
         SealedContentLoader,

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod context;
 pub mod dashboards;
 pub mod error;
+pub mod federation;
 pub mod guard;
 pub mod idempotency;
 pub mod live;
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     rulings::SessionQuery,
     requests::RequestsQuery,
     dashboards::DashboardsQuery,
+    federation::FederationQuery,
 );
 
 /// Every mutation field.
@@ -70,6 +72,7 @@ pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
         MutationRoot::default(),
         SubscriptionRoot::default(),
     )
+    .enable_federation()
     .limit_depth(limits.max_depth)
     .limit_complexity(limits.max_complexity)
     .limit_directives(limits.max_directives);
@@ -97,4 +100,25 @@ pub fn sdl() -> String {
         },
     )
     .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+}
+
+/// The schema as an Apollo Federation v2 subgraph (`@link`, `@key` on its entities), as
+/// committed in `subgraph.graphql` and served by `_service { sdl }`.
+pub fn subgraph_sdl() -> String {
+    build_schema(
+        None,
+        Limits {
+            max_aliases: usize::MAX,
+            max_tokens: usize::MAX,
+            max_depth: usize::MAX,
+            max_complexity: usize::MAX,
+            max_directives: usize::MAX,
+            introspection: true,
+        },
+    )
+    .sdl_with_options(
+        async_graphql::SDLExportOptions::new()
+            .federation()
+            .include_specified_by(),
+    )
 }

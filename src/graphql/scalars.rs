@@ -9,7 +9,10 @@ pub struct DateTime(pub chrono::DateTime<Utc>);
 
 /// A moment in time as an RFC 3339 string with offset, e.g. `2026-11-28T09:30:00+03:30`.
 /// Output is in Asia/Tehran time (+03:30); input may use any offset.
-#[Scalar(name = "DateTime", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")]
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for DateTime {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -44,7 +47,10 @@ pub struct Date(pub chrono::NaiveDate);
 
 /// A calendar day as ISO `YYYY-MM-DD` (Gregorian). Fields a person reads have a `...Jalali`
 /// sibling with the Solar Hijri date, e.g. `1405/09/07`.
-#[Scalar(name = "Date", specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6")]
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://datatracker.ietf.org/doc/html/rfc3339#section-5.6"
+)]
 impl ScalarType for Date {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {

@@ -14,6 +14,7 @@ mod eblagh;
 mod enforcement;
 mod events;
 mod faults;
+mod federation;
 mod fine_payments;
 mod flow;
 mod gis;

@@ -86,7 +86,7 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
 };
 
 /// What a reader may see. Anything outside is indistinguishable from absent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Visibility {
     /// Everything (auditors, admins).
     All,
