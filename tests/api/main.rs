@@ -15,6 +15,7 @@ mod enforcement;
 mod events;
 mod faults;
 mod federation;
+mod federation_router;
 mod fine_payments;
 mod flow;
 mod gis;
