@@ -32,8 +32,14 @@ pub enum Node {
     ViolationCase(ViolationCase),
     /// A ruling.
     Ruling(Ruling),
-    /// An online payment of a request's fee.
+    /// An online payment of a request's fee or a fine.
     Payment(super::requests::payments::Payment),
+    /// A citizen's service request.
+    ServiceRequest(super::requests::types::ServiceRequest),
+    /// A sitting of a commission.
+    CommissionSession(super::rulings::session::objects::CommissionSession),
+    /// A draft ruling with its signatures.
+    RulingDraft(super::rulings::session::objects::RulingDraft),
 }
 
 /// Builds the global id of an object of type `kind` with key `key`.
@@ -88,6 +94,24 @@ impl NodeQuery {
             return Ok(found
                 .filter(|p| super::requests::resolvers::may_see_payment(ctx.viewer(), p))
                 .map(|p| Node::Payment(super::requests::payments::Payment(p))));
+        }
+        // Keys of the gateway's own tables (bigint), each behind its own reading rule.
+        if let ("ServiceRequest" | "CommissionSession" | "RulingDraft", Ok(key)) =
+            (kind.as_str(), key.parse::<i64>())
+        {
+            use super::rulings::session::commission::{draft_by_key, session_by_key};
+            return Ok(match kind.as_str() {
+                "ServiceRequest" => ctx
+                    .deps()
+                    .citizen
+                    .request_by_id(key)
+                    .await
+                    .map_err(ApiError::from)?
+                    .filter(|r| super::requests::resolvers::may_see(ctx.viewer(), r))
+                    .map(|r| Node::ServiceRequest(super::requests::types::ServiceRequest(r))),
+                "CommissionSession" => session_by_key(ctx, key).await?.map(Node::CommissionSession),
+                _ => draft_by_key(ctx, key).await?.map(Node::RulingDraft),
+            });
         }
         let Ok(key) = key.parse::<i32>() else {
             return Ok(None);

@@ -26,6 +26,7 @@ mod holidays;
 mod http_protocol;
 mod live;
 mod live_faults;
+mod nodes;
 mod oidc;
 mod parties;
 mod payments;

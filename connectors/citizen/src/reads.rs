@@ -49,6 +49,18 @@ impl CitizenDb {
             .get(0))
     }
 
+    /// The request with this row id.
+    pub async fn request_by_id(&self, id: i64) -> Result<Option<ServiceRequest>, StoreError> {
+        let client = self.pool.get().await?;
+        let row = client
+            .query_opt(
+                &format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE id = $1"),
+                &[&id],
+            )
+            .await?;
+        Ok(row.as_ref().map(records::request_from_row))
+    }
+
     /// The request with this tracking code.
     pub async fn request_by_tracking_code(
         &self,

@@ -214,8 +214,8 @@ impl ServiceRequest {
 /// A citizen's request for an urban-planning service.
 #[Object]
 impl ServiceRequest {
-    /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    /// Opaque global id; pass it to `node(id:)`.
+    pub async fn id(&self) -> ID {
         global_id("ServiceRequest", self.0.id)
     }
 

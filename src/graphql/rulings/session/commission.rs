@@ -486,21 +486,10 @@ impl SessionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The session's `id`.")] id: ID,
     ) -> async_graphql::Result<Option<CommissionSession>> {
-        let Some(p) = ctx.viewer().principal() else {
-            return Ok(None);
-        };
         let Ok(key) = id64("CommissionSession", "id", &id) else {
             return Ok(None);
         };
-        let found = ctx
-            .deps()
-            .urbanism
-            .session(key)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(found
-            .filter(|s| policy::may_read_commission(p, s.commission_id))
-            .map(CommissionSession))
+        session_by_key(ctx, key).await
     }
 
     /// The secretariat's work list: parties of the commission's cases that no e-notice
@@ -558,20 +547,48 @@ impl SessionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The draft's `id`.")] id: ID,
     ) -> async_graphql::Result<Option<RulingDraft>> {
-        let Some(p) = ctx.viewer().principal() else {
-            return Ok(None);
-        };
         let Ok(key) = id64("RulingDraft", "id", &id) else {
             return Ok(None);
         };
-        let found = ctx
-            .deps()
-            .urbanism
-            .draft(key)
-            .await
-            .map_err(ApiError::from)?;
-        Ok(found
-            .filter(|d| policy::may_read_commission(p, d.content.commission_id))
-            .map(RulingDraft))
+        draft_by_key(ctx, key).await
     }
+}
+
+/// A sitting the viewer may read (its commission's secretary and members, auditors and
+/// admins), or `None` exactly as for one that does not exist.
+pub(crate) async fn session_by_key(
+    ctx: &Context<'_>,
+    key: i64,
+) -> async_graphql::Result<Option<CommissionSession>> {
+    let Some(p) = ctx.viewer().principal() else {
+        return Ok(None);
+    };
+    let found = ctx
+        .deps()
+        .urbanism
+        .session(key)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found
+        .filter(|s| policy::may_read_commission(p, s.commission_id))
+        .map(CommissionSession))
+}
+
+/// A draft the viewer may read (as its commission's sittings), or `None`.
+pub(crate) async fn draft_by_key(
+    ctx: &Context<'_>,
+    key: i64,
+) -> async_graphql::Result<Option<RulingDraft>> {
+    let Some(p) = ctx.viewer().principal() else {
+        return Ok(None);
+    };
+    let found = ctx
+        .deps()
+        .urbanism
+        .draft(key)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found
+        .filter(|d| policy::may_read_commission(p, d.content.commission_id))
+        .map(RulingDraft))
 }

@@ -174,8 +174,8 @@ pub struct CommissionSession(pub c::sittings::CommissionSession);
 /// A sitting of a commission and the cases on its agenda.
 #[Object]
 impl CommissionSession {
-    /// Opaque id; pass it to `draftRuling`.
-    async fn id(&self) -> ID {
+    /// Opaque global id; pass it to `draftRuling` or `node(id:)`.
+    pub async fn id(&self) -> ID {
         global_id("CommissionSession", self.0.id)
     }
 
@@ -303,8 +303,8 @@ pub struct RulingDraft(pub c::drafts::Draft);
 /// once the three voting members have signed this very content.
 #[Object]
 impl RulingDraft {
-    /// Opaque id; pass it to `signRuling` and `issueRuling`.
-    async fn id(&self) -> ID {
+    /// Opaque global id; pass it to `signRuling`, `issueRuling` or `node(id:)`.
+    pub async fn id(&self) -> ID {
         global_id("RulingDraft", self.0.id)
     }
 
