@@ -254,11 +254,17 @@ impl Application {
             ),
             rules: rules.clone(),
             calendar: crate::usecases::CalendarCache::new(urbanism.clone()),
-            persisted: Arc::new(crate::http::persisted::PersistedQueries::new(
-                redis
-                    .clone()
-                    .map(|pool| (pool, config.redis_key_prefix.clone(), config.redis_timeout)),
-            )),
+            persisted: Arc::new(
+                crate::http::persisted::PersistedQueries::new(
+                    redis
+                        .clone()
+                        .map(|pool| (pool, config.redis_key_prefix.clone(), config.redis_timeout)),
+                )
+                .with_trusted(
+                    shahr_citizen::CitizenDb::new(citizen_pool.clone()),
+                    config.trusted_document_clients.clone(),
+                ),
+            ),
             redis,
             bus: bus.clone(),
             shutdown: shutdown.clone(),

@@ -58,6 +58,10 @@ pub enum Command {
     /// Aids for trying the gateway on demo data (dev profile only).
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Trusted documents: register a client app's operations from its manifest, or list the
+    /// clients and their counts.
+    #[command(subcommand)]
+    Documents(DocumentsCommand),
     /// Ask the running gateway whether it is alive (`/healthz`) or, with `--ready`, ready to
     /// serve (`/readyz`), on the port of `listen`: exit 0 when it says so, 1 otherwise. For a
     /// container's `HEALTHCHECK`; needs no shell.
@@ -65,6 +69,23 @@ pub enum Command {
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+/// `documents` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum DocumentsCommand {
+    /// Add the operations of FILE for CLIENT (the name its requests send as
+    /// `graphql-client-name`): Apollo's persisted-query manifest, or a JSON map of SHA-256 to
+    /// document. Every hash is checked; a bad one refuses the whole file.
+    Add {
+        /// The client app.
+        client: String,
+        /// Its manifest.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// List the clients and how many documents each registered.
+    List,
 }
 
 /// `schema` options.
@@ -314,6 +335,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("case {case} has no hearing scheduled through the gateway; schedule one first (scheduleHearing)");
             }
             eprintln!("case {case}: the hearing is today and every summons was served 30 days ago");
+            Ok(())
+        }
+        Some(Command::Documents(command)) => {
+            let config = load_config(&cli)?;
+            telemetry::init(&config.log_filter, config.log_format);
+            let add = match command {
+                DocumentsCommand::Add { client, file } => {
+                    let text = std::fs::read_to_string(file)
+                        .with_context(|| format!("cannot read {}", file.display()))?;
+                    let documents = crate::http::persisted::read_manifest(&text)
+                        .map_err(|why| anyhow::anyhow!("{}: {why}", file.display()))?;
+                    Some((client, documents))
+                }
+                DocumentsCommand::List => None,
+            };
+            let databases = Databases::resolve(&config).await?;
+            databases.migrate().await?;
+            let citizen = shahr_citizen::CitizenDb::new(databases.citizen.build_pool()?);
+            if let Some((client, documents)) = add {
+                let added = citizen
+                    .add_trusted_documents(client, &documents)
+                    .await
+                    .context("cannot store the documents")?;
+                eprintln!(
+                    "{client}: {added} new of {} documents in the manifest",
+                    documents.len()
+                );
+            }
+            for (client, count) in citizen
+                .trusted_document_clients()
+                .await
+                .context("cannot read the trusted documents")?
+            {
+                println!("{client}\t{count} documents");
+            }
             Ok(())
         }
         Some(Command::Healthcheck(args)) => {

@@ -288,6 +288,9 @@ pub struct Config {
     pub exclude_day_of_act: bool,
     /// The longest demolition period a ruling may set, in days (Note 1: at most two months).
     pub max_demolition_days: u32,
+    /// Client apps (by `graphql-client-name`) that may send only their trusted documents,
+    /// by hash (`shahr-gateway documents add CLIENT FILE` registers them).
+    pub trusted_document_clients: Vec<String>,
     /// The most instalments a final fine may be paid online in (1: paid whole). The domain
     /// reference allows instalments and leaves their terms to the city.
     pub fine_instalments: u16,
@@ -437,6 +440,7 @@ impl Default for Config {
             objection_window_days: 10,
             exclude_day_of_act: true,
             max_demolition_days: 60,
+            trusted_document_clients: Vec::new(),
             fine_instalments: 12,
             fine_instalment_min_rials: 5_000_000,
             office_hours: "07:30-14:30".into(),

@@ -64,6 +64,15 @@ pub(super) fn request_from_query_string(
     Ok(request)
 }
 
+/// The client app a request says it comes from (`graphql-client-name`, or Apollo's
+/// `apollographql-client-name`).
+pub(super) fn client_name(req: &Request) -> Option<&str> {
+    req.header("graphql-client-name")
+        .or_else(|| req.header("apollographql-client-name"))
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+}
+
 /// GET `/graphql`: a WebSocket upgrade, or a query in the query string.
 #[handler]
 pub async fn get_or_upgrade(
@@ -81,7 +90,11 @@ pub async fn get_or_upgrade(
         Ok(r) => r,
         Err(message) => return bad_request(message),
     };
-    if let Err(refusal) = state.persisted.resolve(&mut request).await {
+    if let Err(refusal) = state
+        .persisted
+        .resolve(&mut request, client_name(req))
+        .await
+    {
         return refusal.response();
     }
     if request.query.trim().is_empty() {
@@ -147,12 +160,13 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
             )
         }
     };
+    let client = client_name(req);
     let resolved = match &mut batch {
-        BatchRequest::Single(request) => state.persisted.resolve(request).await,
+        BatchRequest::Single(request) => state.persisted.resolve(request, client).await,
         BatchRequest::Batch(requests) => {
             let mut resolved = Ok(());
             for request in requests.iter_mut() {
-                resolved = state.persisted.resolve(request).await;
+                resolved = state.persisted.resolve(request, client).await;
                 if resolved.is_err() {
                     break;
                 }

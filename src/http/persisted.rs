@@ -3,8 +3,13 @@
 //! answers `PERSISTED_QUERY_NOT_FOUND`, the client sends the document with its hash, the hash
 //! is checked and the document kept, in Redis for every instance (with a local copy), or in
 //! memory when the gateway runs without Redis.
+//!
+//! Trusted documents: a client app registers its operations ahead of time
+//! (`shahr-gateway documents add CLIENT FILE`); a request naming the client
+//! (`graphql-client-name` or `apollographql-client-name`) may send only the hash, and clients
+//! listed in `trusted_document_clients` may send nothing else.
 
-use std::{num::NonZeroUsize, sync::Mutex, time::Duration};
+use std::{collections::HashSet, num::NonZeroUsize, sync::Mutex, time::Duration};
 
 use poem::{http::StatusCode, Response};
 use redis::AsyncCommands;
@@ -20,6 +25,8 @@ const LOCAL: usize = 2_048;
 pub struct PersistedQueries {
     redis: Option<(deadpool_redis::Pool, String, Duration)>,
     local: Mutex<lru::LruCache<String, String>>,
+    trusted: Option<shahr_citizen::CitizenDb>,
+    required: HashSet<String>,
 }
 
 /// Why a persisted-query request cannot run.
@@ -31,6 +38,10 @@ pub enum Refusal {
     Mismatch,
     /// Not `{ version: 1, sha256Hash }`.
     Malformed(String),
+    /// The client may send only its trusted documents, and this is not one.
+    NotTrusted(String),
+    /// The store of trusted documents did not answer.
+    Unavailable,
 }
 
 impl Refusal {
@@ -59,6 +70,18 @@ impl Refusal {
                 "شناسه پرس‌وجو با متن آن نمی‌خواند.",
                 Some("extensions.persistedQuery.sha256Hash"),
             ),
+            Refusal::NotTrusted(client) => super::error_response_fa(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("client {client} may send only its trusted documents, by hash; this is not one of them"),
+                "این برنامه فقط پرس‌وجوهای ثبت‌شده خود را می‌تواند بفرستد.",
+                Some("extensions.persistedQuery.sha256Hash"),
+            ),
+            Refusal::Unavailable => super::error_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "UPSTREAM_UNAVAILABLE",
+                "the store of trusted documents did not answer; retry shortly",
+            ),
             Refusal::Malformed(why) => super::error_response_fa(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
@@ -78,14 +101,38 @@ impl PersistedQueries {
             local: Mutex::new(lru::LruCache::new(
                 NonZeroUsize::new(LOCAL).unwrap_or(NonZeroUsize::MIN),
             )),
+            trusted: None,
+            required: HashSet::new(),
         }
     }
 
-    /// Fills in the document of a request that names a persisted query, or keeps the one it
-    /// sends after checking its hash. A request without the extension is left alone.
-    pub async fn resolve(&self, request: &mut async_graphql::Request) -> Result<(), Refusal> {
+    /// With the clients' trusted documents from `store`; the clients in `required` may send
+    /// nothing else.
+    pub fn with_trusted(
+        mut self,
+        store: shahr_citizen::CitizenDb,
+        required: impl IntoIterator<Item = String>,
+    ) -> Self {
+        self.trusted = Some(store);
+        self.required = required.into_iter().collect();
+        self
+    }
+
+    /// Fills in the document of a request that names a persisted query (the `client`'s trusted
+    /// document first, then the automatic ones), or keeps the one it sends after checking its
+    /// hash. A request without the extension is left alone, unless its client may send only
+    /// trusted documents.
+    pub async fn resolve(
+        &self,
+        request: &mut async_graphql::Request,
+        client: Option<&str>,
+    ) -> Result<(), Refusal> {
+        let required = client.filter(|c| self.required.contains(*c));
         let Some(ext) = request.extensions.get("persistedQuery") else {
-            return Ok(());
+            return match required {
+                Some(client) => Err(Refusal::NotTrusted(client.to_owned())),
+                None => Ok(()),
+            };
         };
         let ext = serde_json::to_value(ext)
             .map_err(|_| Refusal::Malformed("`persistedQuery` is not an object".into()))?;
@@ -100,6 +147,23 @@ impl PersistedQueries {
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| Refusal::Malformed("`sha256Hash` must be 64 hexadecimal digits".into()))?
             .to_ascii_lowercase();
+        if let (Some(client), Some(store)) = (client, &self.trusted) {
+            let found = store
+                .trusted_document(client, &hash)
+                .await
+                .map_err(|_| Refusal::Unavailable)?;
+            match (found, required) {
+                (Some(document), _) => {
+                    if !request.query.trim().is_empty() && request.query != document {
+                        return Err(Refusal::Mismatch);
+                    }
+                    request.query = document;
+                    return Ok(());
+                }
+                (None, Some(client)) => return Err(Refusal::NotTrusted(client.to_owned())),
+                (None, None) => {}
+            }
+        }
         if request.query.trim().is_empty() {
             request.query = self.get(&hash).await.ok_or(Refusal::NotFound)?;
             return Ok(());
@@ -158,4 +222,61 @@ impl PersistedQueries {
             tracing::warn!("a persisted query could not be kept in Redis");
         }
     }
+}
+
+/// Reads a client's operation manifest: Apollo's (`{ "format":
+/// "apollo-persisted-query-manifest", "operations": [{ "id", "body", "name" }] }`) or a plain
+/// map of hash to document (GraphQL Code Generator's, Relay's). Every hash must be the SHA-256
+/// of its document, or the whole file is refused naming the first that is not.
+pub fn read_manifest(
+    text: &str,
+) -> Result<Vec<shahr_citizen::trusted_documents::TrustedDocument>, String> {
+    use shahr_citizen::trusted_documents::TrustedDocument;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
+    let entries: Vec<(String, String, Option<String>)> = match value.get("operations") {
+        Some(operations) => operations
+            .as_array()
+            .ok_or("`operations` must be a list")?
+            .iter()
+            .map(|op| {
+                let field = |name: &str| op.get(name).and_then(serde_json::Value::as_str);
+                match (field("id"), field("body")) {
+                    (Some(id), Some(body)) => Ok((
+                        id.to_owned(),
+                        body.to_owned(),
+                        field("name").map(str::to_owned),
+                    )),
+                    _ => Err("every operation needs `id` and `body`".to_owned()),
+                }
+            })
+            .collect::<Result<_, _>>()?,
+        None => value
+            .as_object()
+            .ok_or("expected an object of hash to document, or Apollo's manifest")?
+            .iter()
+            .map(|(hash, body)| {
+                body.as_str()
+                    .map(|b| (hash.clone(), b.to_owned(), None))
+                    .ok_or_else(|| format!("the document of {hash} is not a string"))
+            })
+            .collect::<Result<_, _>>()?,
+    };
+    if entries.is_empty() {
+        return Err("the manifest has no operations".into());
+    }
+    entries
+        .into_iter()
+        .map(|(hash, document, operation_name)| {
+            let hash = hash.trim_start_matches("sha256:").to_ascii_lowercase();
+            if hex::encode(Sha256::digest(document.as_bytes())) != hash {
+                return Err(format!("{hash} is not the SHA-256 of its document"));
+            }
+            Ok(TrustedDocument {
+                hash,
+                document,
+                operation_name,
+            })
+        })
+        .collect()
 }

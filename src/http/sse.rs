@@ -17,7 +17,7 @@ use poem::{
 
 use super::{
     error_response,
-    graphql::{operation_kind, request_from_query_string, viewer},
+    graphql::{client_name, operation_kind, request_from_query_string, viewer},
     negotiate::is_json_content,
     HttpState,
 };
@@ -47,10 +47,17 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         Ok(v) => v,
         Err(e) => return e.into_response(),
     };
-    let request = match request_from_query_string(req) {
+    let mut request = match request_from_query_string(req) {
         Ok(r) => r,
         Err(message) => return error_response(StatusCode::BAD_REQUEST, "BAD_REQUEST", message),
     };
+    if let Err(refusal) = state
+        .persisted
+        .resolve(&mut request, client_name(req))
+        .await
+    {
+        return refusal.response();
+    }
     // A link or an image tag must never change state: no mutation travels over GET.
     if operation_kind(&request.query, request.operation_name.as_deref())
         == Some(async_graphql::parser::types::OperationType::Mutation)
@@ -117,13 +124,20 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
             )
         }
     };
-    let Ok(request) = serde_json::from_slice::<async_graphql::Request>(&bytes) else {
+    let Ok(mut request) = serde_json::from_slice::<async_graphql::Request>(&bytes) else {
         return error_response(
             StatusCode::BAD_REQUEST,
             "BAD_REQUEST",
             "the body is not a GraphQL request: expected a JSON object with `query`",
         );
     };
+    if let Err(refusal) = state
+        .persisted
+        .resolve(&mut request, client_name(req))
+        .await
+    {
+        return refusal.response();
+    }
     stream(
         state.0.clone(),
         viewer,

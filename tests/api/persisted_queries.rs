@@ -151,3 +151,99 @@ async fn a_persisted_query_is_checked_against_its_hash_and_stays_a_query_over_ge
     let by_get = app.get(&format!("/graphql?extensions={extensions}")).await;
     assert_eq!(by_get.status(), 405);
 }
+
+/// Runs `shahr-gateway documents ...` against the test's databases.
+async fn documents(app: &TestApp, args: &[&str]) -> std::process::Output {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_shahr-gateway"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SHAHR_") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("SHAHR_URBANISM_DATABASE_URL", &app.databases.urbanism.url)
+        .env("SHAHR_CITIZEN_DATABASE_URL", &app.databases.citizen.url)
+        .env("RUST_LOG", "warn")
+        .arg("documents")
+        .args(args)
+        .output()
+        .await
+        .expect("runs")
+}
+
+#[tokio::test]
+async fn a_client_held_to_trusted_documents_sends_only_the_hashes_it_registered() {
+    let app = TestApp::builder()
+        .configure(|c| c.trusted_document_clients = vec!["dashboard".into()])
+        .spawn()
+        .await;
+    let query = "query DistrictNames { districts { number name } }";
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = dir.path().join("manifest.json");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &manifest,
+        json!({ "format": "apollo-persisted-query-manifest", "version": 1,
+                "operations": [{ "id": hash_of(query), "name": "DistrictNames", "type": "query", "body": query }] })
+        .to_string(),
+    )
+    .expect("written");
+    std::fs::write(
+        &bad,
+        json!({ hash_of("{ districts { number } }"): "{ districts { name } }" }).to_string(),
+    )
+    .expect("written");
+    // A manifest with a hash that is not its document's is refused whole.
+    let refused = documents(&app, &["add", "dashboard", &bad.display().to_string()]).await;
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("is not the SHA-256"));
+    let added = documents(&app, &["add", "dashboard", &manifest.display().to_string()]).await;
+    assert!(
+        added.status.success(),
+        "{}",
+        String::from_utf8_lossy(&added.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&added.stdout),
+        "dashboard\t1 documents\n"
+    );
+
+    let send = |body: Value, client: Option<&'static str>| {
+        let mut request = app.client.post(app.url("/graphql")).json(&body);
+        if let Some(client) = client {
+            request = request.header("graphql-client-name", client);
+        }
+        async move { request.send().await.expect("sent") }
+    };
+    let by_hash = send(
+        json!({ "extensions": persisted(&hash_of(query)) }),
+        Some("dashboard"),
+    )
+    .await;
+    assert_eq!(by_hash.status(), 200);
+    let body: Value = by_hash.json().await.expect("json");
+    assert_eq!(body["data"]["districts"].as_array().map(Vec::len), Some(10));
+    // The dashboard may send nothing else: not a document, not an unregistered hash.
+    let free = send(json!({ "query": query }), Some("dashboard")).await;
+    assert_eq!(free.status(), 400);
+    let other = "{ districts { number } }";
+    let unregistered = send(
+        json!({ "query": other, "extensions": persisted(&hash_of(other)) }),
+        Some("dashboard"),
+    )
+    .await;
+    assert_eq!(unregistered.status(), 400);
+    // Nor over SSE.
+    let streamed = app
+        .client
+        .post(app.url("/graphql/stream"))
+        .header("graphql-client-name", "dashboard")
+        .header("accept", "text/event-stream")
+        .json(&json!({ "query": "subscription { serverTime }" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(streamed.status(), 400);
+    // Other clients are not held to it.
+    let free = send(json!({ "query": other }), Some("citizen-app")).await;
+    assert_eq!(free.status(), 200);
+}

@@ -15,6 +15,7 @@ mod reads;
 mod records;
 pub mod stats;
 mod tariffs;
+pub mod trusted_documents;
 
 use std::collections::HashMap;
 
@@ -109,6 +110,11 @@ pub const MIGRATIONS: MigrationSet = MigrationSet {
             version: 14,
             name: "fine_payments",
             sql: include_str!("../migrations/0014_fine_payments.sql"),
+        },
+        Migration {
+            version: 15,
+            name: "trusted_documents",
+            sql: include_str!("../migrations/0015_trusted_documents.sql"),
         },
     ],
 };
