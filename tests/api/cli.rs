@@ -12,7 +12,7 @@ use serde_json::Value;
 const BIN: &str = env!("CARGO_BIN_EXE_shahr-gateway");
 
 /// The binary with no `SHAHR_*` variables inherited from the environment.
-fn gateway() -> Command {
+pub(crate) fn gateway() -> Command {
     let mut cmd = Command::new(BIN);
     for (key, _) in std::env::vars() {
         if key.starts_with("SHAHR_") {

@@ -8,10 +8,7 @@ use std::{
     time::Duration,
 };
 
-use poem::{
-    listener::{Acceptor, Listener, TcpListener},
-    Request, Route, Server,
-};
+use poem::{Request, Route};
 use serde_json::{json, Value};
 use shahr_gateway::config::Secret;
 
@@ -85,20 +82,8 @@ pub(crate) async fn fake_provider(hold_first_sms: Option<Duration>) -> Fake {
                 }
             })),
         );
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind");
-    let port = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-        .expect("port");
-    tokio::spawn(async move {
-        let _ = Server::new_with_acceptor(acceptor).run(app).await;
-    });
     Fake {
-        url: format!("http://127.0.0.1:{port}"),
+        url: crate::helpers::serve_upstream(app).await,
         state,
     }
 }

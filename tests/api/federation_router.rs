@@ -10,7 +10,7 @@ use async_graphql::{
     EmptyMutation, EmptySubscription, InputValueResult, Object, Scalar, ScalarType, Schema,
     SimpleObject, Value, ID,
 };
-use poem::{listener::TcpListener, Route, Server};
+use poem::Route;
 use serde_json::{json, Value as Json};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
@@ -113,21 +113,12 @@ async fn revenue(ruling: ID) -> (String, String) {
             .enable_federation()
             .finish();
     let sdl = schema.sdl_with_options(async_graphql::SDLExportOptions::new().federation());
-    let acceptor = poem::listener::Listener::into_acceptor(TcpListener::bind("127.0.0.1:0"))
-        .await
-        .expect("bind");
-    let port = poem::listener::Acceptor::local_addr(&acceptor)
-        .first()
-        .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-        .expect("port");
     let app = Route::new().at(
         "/graphql",
         poem::post(async_graphql_poem::GraphQL::new(schema)),
     );
-    tokio::spawn(async move {
-        let _ = Server::new_with_acceptor(acceptor).run(app).await;
-    });
-    (format!("http://127.0.0.1:{port}/graphql"), sdl)
+    let url = crate::helpers::serve_upstream(app).await;
+    (format!("{url}/graphql"), sdl)
 }
 
 /// Composes the supergraph and starts Hive Gateway over it; the router's URL.

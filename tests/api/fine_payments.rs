@@ -9,11 +9,8 @@ use serde_json::{json, Value};
 
 use crate::{
     flow::{case_status, code, count, eventually, ok, ruling_served_days_ago, Session, OWNER},
-    helpers::{
-        bank::{Bank, TERMINAL},
-        TestApp,
-    },
-    payments::callback,
+    helpers::{bank::Bank, TestApp},
+    payments::{bank_settings, callback},
 };
 
 async fn app_with(bank: &Bank) -> TestApp {
@@ -21,18 +18,11 @@ async fn app_with(bank: &Bank) -> TestApp {
 }
 
 async fn app_reconciling_after(bank: &Bank, idle: Duration) -> TestApp {
-    let url = bank.url.clone();
     TestApp::builder()
+        .configure(bank_settings(bank))
         .configure(move |c| {
             c.notify_poll_interval = Duration::from_millis(100);
-            c.payment_base_url = Some(url);
-            c.payment_terminal_id = TERMINAL;
-            c.payment_user_name = "shahr".into();
-            c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
-            c.payment_timeout = Duration::from_millis(800);
-            c.payment_attempts = 1;
             c.payment_reconcile_after = idle;
-            c.payment_reconcile_interval = Duration::from_millis(200);
         })
         .spawn()
         .await

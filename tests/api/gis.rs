@@ -3,10 +3,7 @@
 
 use std::time::Duration;
 
-use poem::{
-    listener::{Acceptor, Listener, TcpListener},
-    Route, Server,
-};
+use poem::Route;
 use serde_json::json;
 
 use crate::{
@@ -36,19 +33,7 @@ async fn fake_gis(delay: Duration) -> String {
             )
         })),
     );
-    let acceptor = TcpListener::bind("127.0.0.1:0")
-        .into_acceptor()
-        .await
-        .expect("bind");
-    let port = acceptor
-        .local_addr()
-        .first()
-        .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-        .expect("port");
-    tokio::spawn(async move {
-        let _ = Server::new_with_acceptor(acceptor).run(app).await;
-    });
-    format!("http://127.0.0.1:{port}")
+    crate::helpers::serve_upstream(app).await
 }
 
 async fn dadnameh(app: &TestApp) -> String {

@@ -16,19 +16,25 @@ use crate::{
     requests::CITIZEN_B,
 };
 
-pub(crate) async fn app_with(bank: &Bank) -> TestApp {
+/// The gateway's settings for the fake bank: its merchant terminal, short deadlines, one
+/// attempt per call, and reconciliation that looks every 200 ms at payments idle for 300 ms.
+pub(crate) fn bank_settings(bank: &Bank) -> impl FnOnce(&mut shahr_gateway::config::Config) {
     let url = bank.url.clone();
+    move |c| {
+        c.payment_base_url = Some(url);
+        c.payment_terminal_id = TERMINAL;
+        c.payment_user_name = "shahr".into();
+        c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
+        c.payment_timeout = Duration::from_millis(800);
+        c.payment_attempts = 1;
+        c.payment_reconcile_after = Duration::from_millis(300);
+        c.payment_reconcile_interval = Duration::from_millis(200);
+    }
+}
+
+pub(crate) async fn app_with(bank: &Bank) -> TestApp {
     TestApp::builder()
-        .configure(move |c| {
-            c.payment_base_url = Some(url);
-            c.payment_terminal_id = TERMINAL;
-            c.payment_user_name = "shahr".into();
-            c.payment_password = Some(shahr_gateway::config::Secret::new("secret"));
-            c.payment_timeout = Duration::from_millis(800);
-            c.payment_attempts = 1;
-            c.payment_reconcile_after = Duration::from_millis(300);
-            c.payment_reconcile_interval = Duration::from_millis(200);
-        })
+        .configure(bank_settings(bank))
         .spawn()
         .await
 }

@@ -154,17 +154,12 @@ async fn a_persisted_query_is_checked_against_its_hash_and_stays_a_query_over_ge
 
 /// Runs `shahr-gateway documents ...` against the test's databases.
 async fn documents(app: &TestApp, args: &[&str]) -> std::process::Output {
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_shahr-gateway"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SHAHR_") {
-            cmd.env_remove(key);
-        }
-    }
+    let mut cmd = crate::cli::gateway();
     cmd.env("SHAHR_URBANISM_DATABASE_URL", &app.databases.urbanism.url)
         .env("SHAHR_CITIZEN_DATABASE_URL", &app.databases.citizen.url)
-        .env("RUST_LOG", "warn")
         .arg("documents")
-        .args(args)
+        .args(args);
+    tokio::process::Command::from(cmd)
         .output()
         .await
         .expect("runs")

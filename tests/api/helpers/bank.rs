@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use poem::{listener::TcpListener, Route, Server};
+use poem::Route;
 use shahr_payment::soap;
 
 pub(crate) const TERMINAL: i64 = 7_000_123;
@@ -79,18 +79,8 @@ impl Bank {
                     }
                 })),
             );
-        let acceptor = poem::listener::Listener::into_acceptor(TcpListener::bind("127.0.0.1:0"))
-            .await
-            .expect("bind");
-        let port = poem::listener::Acceptor::local_addr(&acceptor)
-            .first()
-            .and_then(|a| a.as_socket_addr().map(|s| s.port()))
-            .expect("port");
-        tokio::spawn(async move {
-            let _ = Server::new_with_acceptor(acceptor).run(app).await;
-        });
         Self {
-            url: format!("http://127.0.0.1:{port}"),
+            url: super::serve_upstream(app).await,
             books,
         }
     }

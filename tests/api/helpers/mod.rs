@@ -481,3 +481,22 @@ fn delete_redis_keys(prefix: &str) {
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Serves `app` (a stand-in for an upstream system) on a free loopback port for the rest of
+/// the test; its base URL (`http://127.0.0.1:PORT`).
+pub(crate) async fn serve_upstream(app: impl poem::Endpoint + 'static) -> String {
+    use poem::listener::{Acceptor, Listener};
+    let acceptor = poem::listener::TcpListener::bind("127.0.0.1:0")
+        .into_acceptor()
+        .await
+        .expect("bind");
+    let port = acceptor
+        .local_addr()
+        .first()
+        .and_then(|a| a.as_socket_addr().map(|s| s.port()))
+        .expect("port");
+    tokio::spawn(async move {
+        let _ = poem::Server::new_with_acceptor(acceptor).run(app).await;
+    });
+    format!("http://127.0.0.1:{port}")
+}
