@@ -88,23 +88,17 @@ pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
 
 /// The SDL of the schema, as committed in `schema.graphql`.
 pub fn sdl() -> String {
-    build_schema(
-        None,
-        Limits {
-            max_aliases: usize::MAX,
-            max_tokens: usize::MAX,
-            max_depth: usize::MAX,
-            max_complexity: usize::MAX,
-            max_directives: usize::MAX,
-            introspection: true,
-        },
-    )
-    .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
+    export(async_graphql::SDLExportOptions::new())
 }
 
 /// The schema as an Apollo Federation v2 subgraph (`@link`, `@key` on its entities), as
 /// committed in `subgraph.graphql` and served by `_service { sdl }`.
 pub fn subgraph_sdl() -> String {
+    export(async_graphql::SDLExportOptions::new().federation())
+}
+
+/// The schema's SDL, with `@specifiedBy` on its scalars, as `options` say.
+fn export(options: async_graphql::SDLExportOptions) -> String {
     build_schema(
         None,
         Limits {
@@ -116,9 +110,5 @@ pub fn subgraph_sdl() -> String {
             introspection: true,
         },
     )
-    .sdl_with_options(
-        async_graphql::SDLExportOptions::new()
-            .federation()
-            .include_specified_by(),
-    )
+    .sdl_with_options(options.include_specified_by())
 }

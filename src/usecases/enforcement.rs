@@ -19,6 +19,7 @@ use shahr_domain::{
 };
 use shahr_urbanism::cases::{
     enforcement::{EnforcementRecord, Payment, RulingLedger},
+    service::RulingFacts,
     LockedCase,
 };
 use tokio_postgres::GenericClient;
@@ -240,17 +241,8 @@ impl Article100 {
             ));
         }
         let mut client = self.db.pool().get().await?;
-        let facts = self
-            .db
-            .ruling_facts(&**client, ruling_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
-        let mut locked = self
-            .db
-            .lock_case(&*tx, facts.case_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
+        let (_, mut locked) = self.lock_ruling_case(&*tx, ruling_id).await?;
         policy::decide(
             p,
             &locked,
@@ -269,6 +261,25 @@ impl Article100 {
             .await?;
         tx.commit().await?;
         Ok(paid)
+    }
+
+    /// The ruling's facts and its case, locked in `tx`; `NotFound` when either is missing.
+    pub(super) async fn lock_ruling_case(
+        &self,
+        tx: &impl GenericClient,
+        ruling_id: i32,
+    ) -> Result<(RulingFacts, LockedCase), UseCaseError> {
+        let facts = self
+            .db
+            .ruling_facts(tx, ruling_id)
+            .await?
+            .ok_or(UseCaseError::NotFound)?;
+        let locked = self
+            .db
+            .lock_case(tx, facts.case_id)
+            .await?
+            .ok_or(UseCaseError::NotFound)?;
+        Ok((facts, locked))
     }
 
     /// Records a payment against a ruling whose case the caller has locked (and may pay): once

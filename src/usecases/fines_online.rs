@@ -36,18 +36,9 @@ impl Article100 {
         part: FinePart,
     ) -> Result<FineDue, UseCaseError> {
         let mut client = self.db.pool().get().await?;
-        let facts = self
-            .db
-            .ruling_facts(&**client, ruling_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
         // A read under the case's lock, so the standing is consistent; nothing is written.
         let tx = client.transaction().await?;
-        let locked = self
-            .db
-            .lock_case(&*tx, facts.case_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
+        let (facts, locked) = self.lock_ruling_case(&*tx, ruling_id).await?;
         policy::decide(
             p,
             &locked,
@@ -79,12 +70,11 @@ impl Article100 {
         if let Some(recorded) = self.db.payment_by_reference(&**client, reference).await? {
             return Ok(recorded.ruling_id == ruling_id && recorded.amount_rials == amount);
         }
-        let Some(facts) = self.db.ruling_facts(&**client, ruling_id).await? else {
-            return Ok(false);
-        };
         let tx = client.transaction().await?;
-        let Some(locked) = self.db.lock_case(&*tx, facts.case_id).await? else {
-            return Ok(false);
+        let locked = match self.lock_ruling_case(&*tx, ruling_id).await {
+            Ok((_, locked)) => locked,
+            Err(UseCaseError::NotFound) => return Ok(false),
+            Err(e) => return Err(e),
         };
         let standing = self.standing_in(&*tx, &locked, ruling_id).await?;
         tx.rollback().await?;
@@ -104,17 +94,8 @@ impl Article100 {
         let amount = Rials::new(amount_rials)
             .map_err(|e| UseCaseError::Store(shahr_store::StoreError::Data(e.to_string())))?;
         let mut client = self.db.pool().get().await?;
-        let facts = self
-            .db
-            .ruling_facts(&**client, ruling_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
         let tx = client.transaction().await?;
-        let mut locked = self
-            .db
-            .lock_case(&*tx, facts.case_id)
-            .await?
-            .ok_or(UseCaseError::NotFound)?;
+        let (_, mut locked) = self.lock_ruling_case(&*tx, ruling_id).await?;
         let paid = self
             .pay_locked(
                 &*tx,

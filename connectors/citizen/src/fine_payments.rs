@@ -8,8 +8,8 @@ use shahr_store::StoreError;
 
 use crate::{
     payments::{
-        payment_from_row, record_end, PaidFor, Payment, PaymentState, StartError, PAYMENT_COLUMNS,
-        PAYMENT_FROM,
+        payment_from_row, record_end, started_with_key, PaidFor, Payment, PaymentState, StartError,
+        PAYMENT_COLUMNS, PAYMENT_FROM,
     },
     CitizenDb,
 };
@@ -49,16 +49,7 @@ impl CitizenDb {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await?;
         if let Some(key) = new.key {
-            let prior = tx
-                .query_opt(
-                    &format!(
-                        "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.payer_subject = $1 AND p.idempotency_key = $2"
-                    ),
-                    &[&new.payer_subject, &key],
-                )
-                .await?;
-            if let Some(row) = prior {
-                let payment = payment_from_row(&row);
+            if let Some(payment) = started_with_key(&*tx, new.payer_subject, key).await? {
                 if payment.paid_for.ruling_id() != Some(new.ruling_id) {
                     return Err(StartError::KeyReused);
                 }

@@ -68,6 +68,23 @@ pub enum Recorded {
     Done(Payment),
 }
 
+/// The payment `payer_subject` started with idempotency key `key`, if any.
+pub(crate) async fn started_with_key(
+    tx: &impl tokio_postgres::GenericClient,
+    payer_subject: &str,
+    key: &str,
+) -> Result<Option<Payment>, StoreError> {
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.payer_subject = $1 AND p.idempotency_key = $2"
+            ),
+            &[&payer_subject, &key],
+        )
+        .await?;
+    Ok(row.as_ref().map(payment_from_row))
+}
+
 /// The outbox event and the audit entry of a payment that ended, in the caller's transaction.
 pub(crate) async fn record_end(
     tx: &impl tokio_postgres::GenericClient,
@@ -135,16 +152,7 @@ impl CitizenDb {
         let mut client = self.pool.get().await.map_err(StoreError::from)?;
         let tx = client.transaction().await?;
         if let Some(key) = key {
-            let prior = tx
-                .query_opt(
-                    &format!(
-                        "SELECT {PAYMENT_COLUMNS}{PAYMENT_FROM} WHERE p.payer_subject = $1 AND p.idempotency_key = $2"
-                    ),
-                    &[&payer_subject, &key],
-                )
-                .await?;
-            if let Some(row) = prior {
-                let payment = payment_from_row(&row);
+            if let Some(payment) = started_with_key(&*tx, payer_subject, key).await? {
                 if !matches!(&payment.paid_for, PaidFor::Request { tracking_code: t, .. } if t == tracking_code)
                 {
                     return Err(StartError::KeyReused);
