@@ -472,7 +472,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(cli: &Cli) -> anyhow::Result<()> {
     let config = load_config(cli)?;
-    telemetry::init(&config.log_filter, config.log_format);
+    let telemetry = telemetry::init_with_traces(&config.log_filter, config.log_format);
+    let served = serve_with(config).await;
+    telemetry.shutdown().await;
+    served
+}
+
+async fn serve_with(config: Config) -> anyhow::Result<()> {
     let host = config.listen.ip();
     if config.profile == Profile::Dev && !host.is_loopback() {
         tracing::warn!(

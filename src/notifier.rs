@@ -20,6 +20,7 @@ use shahr_store::{
 use shahr_urbanism::UrbanismDb;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::{
     events::relay::RelayRole,
@@ -61,7 +62,16 @@ pub async fn pass(settings: &NotifierSettings) -> Result<(), StoreError> {
     for (pool, urbanism) in [(settings.urbanism.pool(), true), (&settings.citizen, false)] {
         let due = deliveries::claim_due(pool, 20, LEASE).await?;
         for delivery in due {
-            deliver(settings, pool, urbanism, &delivery).await?;
+            // Each delivery is a trace of its own (the spans of its statements and the
+            // provider's call hang under it).
+            let span = tracing::info_span!(
+                "job",
+                otel.name = %format_args!("deliver {}", delivery.channel.as_str()),
+                delivery.id = delivery.id,
+            );
+            deliver(settings, pool, urbanism, &delivery)
+                .instrument(span)
+                .await?;
         }
     }
     Ok(())

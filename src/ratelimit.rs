@@ -232,6 +232,7 @@ fn per_minute(name: &'static str, capacity: u32) -> Bucket {
     }
 }
 
+#[tracing::instrument(name = "redis.rate_limit_take", skip_all, fields(otel.kind = "client", db.system = "redis"))]
 async fn redis_take(
     pool: &deadpool_redis::Pool,
     prefix: &str,

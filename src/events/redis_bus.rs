@@ -212,6 +212,7 @@ impl RedisBus {
 
 #[async_trait]
 impl EventBus for RedisBus {
+    #[tracing::instrument(name = "redis.publish", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn publish(&self, event: NewEvent) -> Result<EventId, BusError> {
         let mut conn = self.shared().await?;
         let script = redis::Script::new(APPEND);
@@ -239,6 +240,7 @@ impl EventBus for RedisBus {
         }
     }
 
+    #[tracing::instrument(name = "redis.recent", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn recent(&self, source: Source, after: (i64, i64)) -> Result<Vec<Arc<Event>>, BusError> {
         const PAGE: usize = 1000;
         let mut conn = self.shared().await?;
@@ -274,6 +276,7 @@ impl EventBus for RedisBus {
         Ok(out)
     }
 
+    #[tracing::instrument(name = "redis.forget", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn forget(&self, source: Source, outbox_ids: &[i64]) {
         if outbox_ids.is_empty() {
             return;

@@ -11,6 +11,7 @@ use std::{sync::Arc, time::Duration};
 use shahr_store::{listener, outbox, PgSettings, StoreError};
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use super::{EventBus, NewEvent, Source};
 use crate::metrics::Metrics;
@@ -130,6 +131,17 @@ async fn relay_pass(
     metrics: &Metrics,
 ) -> Result<usize, StoreError> {
     let rows = outbox::unrelayed(client, BATCH).await?;
+    // A pass that relays something is a trace of its own; an idle one is not traced.
+    let span = if rows.is_empty() {
+        tracing::Span::none()
+    } else {
+        tracing::info_span!(
+            "job",
+            otel.name = %format_args!("relay {source} events"),
+            events = rows.len(),
+        )
+    };
+    async move {
     let mut done = Vec::with_capacity(rows.len());
     for row in rows {
         let id = row.id;
@@ -158,4 +170,7 @@ async fn relay_pass(
     metrics.set_outbox_backlog(source, waiting, oldest_ms);
     metrics.add_relayed(source, done.len() as u64);
     Ok(done.len())
+    }
+    .instrument(span)
+    .await
 }

@@ -98,7 +98,8 @@ where
             std::mem::take(&mut pending.waiting)
         };
         let loader = self.loader.clone();
-        tokio::spawn(async move {
+        // The load is traced under the span of the request that led the batch.
+        tokio::spawn(tracing::Instrument::in_current_span(async move {
             let mut keys: Vec<K> = batch.iter().map(|(k, _)| k.clone()).collect();
             let mut seen = std::collections::HashSet::with_capacity(keys.len());
             keys.retain(|k| seen.insert(k.clone()));
@@ -115,7 +116,7 @@ where
                     }
                 }
             }
-        });
+        }));
     }
 }
 

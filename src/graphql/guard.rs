@@ -12,9 +12,11 @@ use async_graphql::{
     extensions::{
         Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
     },
-    parser::types::{ExecutableDocument, Selection, SelectionSet},
+    parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
     Response, ServerError, ServerResult, ValidationResult, Variables,
 };
+
+use tracing::Instrument;
 
 use super::error::{ApiError, ErrorCode};
 
@@ -84,11 +86,46 @@ pub struct RequestGuard(pub Arc<Limits>);
 
 impl ExtensionFactory for RequestGuard {
     fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(RequestGuardExtension(self.0.clone()))
+        Arc::new(RequestGuardExtension {
+            limits: self.0.clone(),
+            operations: Mutex::new(Vec::new()),
+        })
     }
 }
 
-struct RequestGuardExtension(Arc<Limits>);
+struct RequestGuardExtension {
+    limits: Arc<Limits>,
+    /// The document's operations (name, type), for naming the operation's span.
+    operations: Mutex<Vec<(Option<String>, OperationType)>>,
+}
+
+impl RequestGuardExtension {
+    /// The span of the operation about to run, named as OpenTelemetry names GraphQL
+    /// operations: `query RulingsPage`, or the type alone for an anonymous one.
+    fn operation_span(&self, requested: Option<&str>) -> tracing::Span {
+        let operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+        let found = match requested {
+            Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
+            None => operations.first(),
+        };
+        let kind = match found.map(|(_, t)| *t) {
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            _ => "query",
+        };
+        let name = found.and_then(|(n, _)| n.as_deref());
+        let span_name = match name {
+            Some(name) => format!("{kind} {name}"),
+            None => kind.to_owned(),
+        };
+        tracing::info_span!(
+            "graphql.operation",
+            otel.name = %span_name,
+            graphql.operation.type = kind,
+            graphql.operation.name = name,
+        )
+    }
+}
 
 #[async_trait::async_trait]
 impl Extension for RequestGuardExtension {
@@ -99,11 +136,14 @@ impl Extension for RequestGuardExtension {
         variables: &Variables,
         next: NextParseQuery<'_>,
     ) -> ServerResult<ExecutableDocument> {
-        let tokens = count_tokens(query, self.0.max_tokens);
-        if tokens > self.0.max_tokens {
+        let tokens = count_tokens(query, self.limits.max_tokens);
+        if tokens > self.limits.max_tokens {
             return Err(ApiError::limit(
                 "tokens",
-                format!("the document has more than {} tokens", self.0.max_tokens),
+                format!(
+                    "the document has more than {} tokens",
+                    self.limits.max_tokens
+                ),
             )
             .into_server_error(None));
         }
@@ -128,20 +168,28 @@ impl Extension for RequestGuardExtension {
         for fragment in document.fragments.values() {
             visit(&fragment.node.selection_set.node);
         }
-        if aliases > self.0.max_aliases {
+        if aliases > self.limits.max_aliases {
             return Err(ApiError::limit(
                 "aliases",
-                format!("the document has more than {} aliases", self.0.max_aliases),
+                format!(
+                    "the document has more than {} aliases",
+                    self.limits.max_aliases
+                ),
             )
             .into_server_error(None));
         }
-        if introspection && !self.0.introspection {
+        if introspection && !self.limits.introspection {
             return Err(ApiError::new(
                 ErrorCode::GraphqlValidationFailed,
                 "introspection is disabled on this server",
             )
             .into_server_error(None));
         }
+        *self.operations.lock().unwrap_or_else(|p| p.into_inner()) = document
+            .operations
+            .iter()
+            .map(|(name, op)| (name.map(|n| n.to_string()), op.node.ty))
+            .collect();
         if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
             // A document with one named operation names the request even when the client
             // did not pass `operationName`; `execute` overrides with the requested name.
@@ -228,7 +276,8 @@ impl Extension for RequestGuardExtension {
                     .unwrap_or_else(|p| p.into_inner()) = Some(name.to_owned());
             }
         }
-        next.run(ctx, operation_name).await
+        let span = self.operation_span(operation_name);
+        next.run(ctx, operation_name).instrument(span).await
     }
 }
 

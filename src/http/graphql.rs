@@ -311,7 +311,11 @@ async fn run_to_the_end(
     request: async_graphql::Request,
 ) -> async_graphql::Response {
     let schema = state.schema.clone();
-    match tokio::spawn(async move { schema.execute(request).await }).await {
+    match tokio::spawn(tracing::Instrument::in_current_span(async move {
+        schema.execute(request).await
+    }))
+    .await
+    {
         Ok(response) => response,
         Err(err) => {
             tracing::error!(error = %err, "a mutation's task failed");

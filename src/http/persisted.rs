@@ -181,6 +181,7 @@ impl PersistedQueries {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    #[tracing::instrument(name = "redis.persisted_query_get", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn get(&self, hash: &str) -> Option<String> {
         if let Some(found) = self.local().get(hash).cloned() {
             return Some(found);
@@ -199,6 +200,7 @@ impl PersistedQueries {
         Some(found)
     }
 
+    #[tracing::instrument(name = "redis.persisted_query_put", skip_all, fields(otel.kind = "client", db.system = "redis"))]
     async fn put(&self, hash: &str, query: &str) {
         let known = self
             .local()

@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use poem::{Endpoint, IntoResponse, Request, Response, Result};
 use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 /// The header carrying the id.
 pub const HEADER: &str = "x-request-id";
@@ -32,7 +33,24 @@ pub(super) async fn middleware<E: Endpoint>(ep: E, mut req: Request) -> Result<R
     req.set_data(RequestId(id.clone()));
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
-    let span = tracing::info_span!("http", request_id = %id, %method, %path);
+    let route = route_of(&path);
+    let span = tracing::info_span!(
+        "http",
+        otel.name = %format_args!("{method} {route}"),
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = route,
+        url.path = %path,
+        http.response.status_code = tracing::field::Empty,
+        request_id = %id,
+        trace_id = tracing::field::Empty,
+    );
+    // Continue the caller's trace when it sent a well-formed `traceparent`.
+    let _ = span.set_parent(shahr_tracecontext::extract(req.headers()));
+    if let Some(trace_id) = shahr_tracecontext::trace_id_of(&span) {
+        span.record("trace_id", trace_id);
+    }
     let started = Instant::now();
     async move {
         let mut response = match ep.call(req).await {
@@ -41,6 +59,12 @@ pub(super) async fn middleware<E: Endpoint>(ep: E, mut req: Request) -> Result<R
         };
         if let Ok(value) = id.parse() {
             response.headers_mut().insert(HEADER, value);
+        }
+        let status = response.status();
+        let span = tracing::Span::current();
+        span.record("http.response.status_code", status.as_u16());
+        if status.is_server_error() {
+            span.record("otel.status_code", "ERROR");
         }
         tracing::info!(
             status = response.status().as_u16(),

@@ -41,6 +41,7 @@ mod seed;
 mod session;
 mod subscriptions;
 mod tariff;
+mod traces;
 mod uploads;
 mod urbanism;
 mod verify;

@@ -9,6 +9,7 @@ impl CitizenDb {
     }
 
     /// Active services, ordered for display; only those enabled in `district` when given.
+    #[tracing::instrument(name = "citizen.services", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn services(&self, district: Option<i16>) -> Result<Vec<Service>, StoreError> {
         let client = self.pool.get().await?;
         let sql = format!(
@@ -21,6 +22,7 @@ impl CitizenDb {
     }
 
     /// Services by code, one statement.
+    #[tracing::instrument(name = "citizen.services_by_codes", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn services_by_codes(&self, codes: &[String]) -> Result<Vec<Service>, StoreError> {
         let client = self.pool.get().await?;
         services_in(&**client, codes).await
@@ -28,6 +30,7 @@ impl CitizenDb {
 
     /// Reads the whole catalogue (inactive services too) and refuses it when any service's
     /// workflow, SLA or documents cannot be used, naming the service.
+    #[tracing::instrument(name = "citizen.check_catalogue", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn check_catalogue(&self) -> Result<usize, StoreError> {
         let client = self.pool.get().await?;
         let rows = client

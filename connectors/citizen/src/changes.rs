@@ -9,6 +9,7 @@ impl CitizenDb {
     /// Files a request: checks the service and district, honours the idempotency key, and in
     /// one transaction writes the request, its first history row, an outbox event and an
     /// audit entry.
+    #[tracing::instrument(name = "citizen.submit", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn submit(&self, new: &NewRequest, actor: &Actor) -> Result<Submitted, SubmitError> {
         let hash = payload_hash(new);
         // One connection for the whole filing: it never waits for a second one while it
@@ -126,6 +127,7 @@ impl CitizenDb {
     /// Applies a move in one transaction: the row is locked, `allowed` decides whether the
     /// actor may act on it, the domain rules decide the new state; the history row, the outbox
     /// event and the audit entry are written with it.
+    #[tracing::instrument(name = "citizen.change_state", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn change_state(
         &self,
         tracking_code: &str,
@@ -240,6 +242,7 @@ impl CitizenDb {
     }
 
     /// What an earlier attempt with this idempotency key left, if any.
+    #[tracing::instrument(name = "citizen.idempotency_prior", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn idempotency_prior(
         &self,
         key: &idempotency::Key,
@@ -249,6 +252,7 @@ impl CitizenDb {
     }
 
     /// Assigns a request to a staff member (by subject), with history, outbox and audit.
+    #[tracing::instrument(name = "citizen.assign", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn assign(
         &self,
         tracking_code: &str,
@@ -458,6 +462,7 @@ impl CitizenDb {
 
     /// The manual payment of a request awaiting a second staff member, if any: its reference,
     /// amount and who recorded it.
+    #[tracing::instrument(name = "citizen.awaiting_manual_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn awaiting_manual_payment(
         &self,
         request_id: i64,

@@ -4,6 +4,7 @@ use super::*;
 
 impl CitizenDb {
     /// Bytes `subject` has uploaded and not yet attached to a request (their quota's use).
+    #[tracing::instrument(name = "citizen.pending_upload_bytes", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn pending_upload_bytes(&self, subject: &str) -> Result<i64, StoreError> {
         let client = self.pool.get().await?;
         Ok(client
@@ -19,6 +20,7 @@ impl CitizenDb {
 
     /// Forgets uploads never attached to a request and older than `ttl`, at most `limit`;
     /// returns their storage keys so their bytes can go too.
+    #[tracing::instrument(name = "citizen.expire_uploads", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn expire_uploads(
         &self,
         ttl: std::time::Duration,
@@ -41,6 +43,7 @@ impl CitizenDb {
     }
 
     /// Records an upload's metadata (its bytes are already in the blob store).
+    #[tracing::instrument(name = "citizen.record_upload", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn record_upload(&self, upload: &Upload) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
         client
@@ -64,6 +67,7 @@ impl CitizenDb {
     /// Attaches an upload of the actor to a request as one of its service's documents,
     /// checking the document's size and type limits; history, outbox and audit in the same
     /// transaction.
+    #[tracing::instrument(name = "citizen.attach_document", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn attach_document(
         &self,
         tracking_code: &str,
@@ -133,6 +137,7 @@ impl CitizenDb {
     }
 
     /// Documents of each request, in attachment order; one statement.
+    #[tracing::instrument(name = "citizen.documents_by_request", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn documents_by_request(
         &self,
         request_ids: &[i64],

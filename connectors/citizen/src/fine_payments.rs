@@ -42,6 +42,7 @@ impl CitizenDb {
     /// first attempt started; a new attempt of the same payer replaces their own unfinished
     /// one (the gateway returns its money by itself if it was ever taken, since it is never
     /// verified); another payer's attempt under way refuses. Returns it and whether it is new.
+    #[tracing::instrument(name = "citizen.start_fine_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn start_fine_payment(
         &self,
         new: &NewFinePayment<'_>,
@@ -116,6 +117,7 @@ impl CitizenDb {
     /// Marks a fine payment being verified as succeeded once the urbanism system recorded its
     /// money (by the gateway's reference, once): the outbox event, the audit entry and the
     /// receipt in the payer's inbox go with it. A payment that had ended is answered as it is.
+    #[tracing::instrument(name = "citizen.succeed_fine_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn succeed_fine_payment(
         &self,
         id: i64,

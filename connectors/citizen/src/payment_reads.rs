@@ -12,6 +12,7 @@ use crate::{
 
 impl CitizenDb {
     /// The payments of each request, oldest first; one statement.
+    #[tracing::instrument(name = "citizen.payments_by_request", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payments_by_request(
         &self,
         request_ids: &[i64],
@@ -36,6 +37,7 @@ impl CitizenDb {
     }
 
     /// The online payments of each ruling's fine, oldest first; one statement.
+    #[tracing::instrument(name = "citizen.payments_by_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payments_by_ruling(
         &self,
         ruling_ids: &[i32],
@@ -60,6 +62,7 @@ impl CitizenDb {
     }
 
     /// The payments of the requests a citizen filed and of the fines they paid, newest first.
+    #[tracing::instrument(name = "citizen.payments_of_citizen", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payments_of_citizen(
         &self,
         national_id: &str,
@@ -80,6 +83,7 @@ impl CitizenDb {
     }
 
     /// The paid payment whose receipt has this code.
+    #[tracing::instrument(name = "citizen.payment_by_receipt", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payment_by_receipt(&self, code: &str) -> Result<Option<Payment>, StoreError> {
         let client = self.pool.get().await?;
         let row = client
@@ -94,6 +98,7 @@ impl CitizenDb {
     /// Payments to reconcile: those being verified and idle for longer than `idle` (a call
     /// timed out, a settled payment not yet recorded), and those still pending after
     /// `abandoned` (the citizen closed the browser, the callback never came).
+    #[tracing::instrument(name = "citizen.unsettled_payments", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn unsettled_payments(
         &self,
         idle: std::time::Duration,

@@ -141,6 +141,7 @@ impl CitizenDb {
     /// Starts a payment of the fee of the request `tracking_code` (which `allowed` must accept),
     /// for its fee as it stands: the amount is never the client's. A retry with the same key
     /// answers with the payment the first attempt started. Returns it and whether it is new.
+    #[tracing::instrument(name = "citizen.start_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn start_payment(
         &self,
         tracking_code: &str,
@@ -194,6 +195,7 @@ impl CitizenDb {
     }
 
     /// The payment with this order id.
+    #[tracing::instrument(name = "citizen.payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payment(&self, id: i64) -> Result<Option<Payment>, StoreError> {
         let client = self.pool.get().await?;
         let row = client
@@ -206,6 +208,7 @@ impl CitizenDb {
     }
 
     /// Keeps the gateway's token of a pending payment.
+    #[tracing::instrument(name = "citizen.set_payment_token", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn set_payment_token(&self, id: i64, token: &str) -> Result<(), StoreError> {
         let client = self.pool.get().await?;
         client
@@ -218,11 +221,13 @@ impl CitizenDb {
     }
 
     /// Ends a payment that is pending or being verified as failed; `None` when it had ended.
+    #[tracing::instrument(name = "citizen.fail_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn fail_payment(&self, id: i64, why: &str) -> Result<Option<Payment>, StoreError> {
         self.end_payment(id, PaymentState::Failed, why).await
     }
 
     /// Ends a payment being verified as reversed (its money given back).
+    #[tracing::instrument(name = "citizen.reversed_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn reversed_payment(
         &self,
         id: i64,
@@ -264,6 +269,7 @@ impl CitizenDb {
 
     /// Claims a payment for verification: one callback (or reconciliation pass) at a time, and
     /// one payment of a request at a time.
+    #[tracing::instrument(name = "citizen.claim_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn claim_payment(
         &self,
         id: i64,
@@ -314,6 +320,7 @@ impl CitizenDb {
     /// Whether the request of a payment being verified can still take it (read before the
     /// money is settled; `record_payment` checks again under the lock). A fine's standing is
     /// the urbanism system's to tell.
+    #[tracing::instrument(name = "citizen.payable", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payable(&self, payment: &Payment) -> Result<bool, StoreError> {
         let Some(request_id) = payment.paid_for.request_id() else {
             return Err(StoreError::Data(format!(
@@ -335,6 +342,7 @@ impl CitizenDb {
 
     /// Records a verified, settled payment and moves its request to `PAID`, in one
     /// transaction: the history, the outbox event and the audit entry go with it.
+    #[tracing::instrument(name = "citizen.record_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn record_payment(
         &self,
         id: i64,
@@ -447,6 +455,7 @@ impl CitizenDb {
     }
 
     /// Takes a stale payment back for another look: `VERIFYING` again, touched now.
+    #[tracing::instrument(name = "citizen.retake_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn retake_payment(&self, id: i64) -> Result<bool, StoreError> {
         let client = self.pool.get().await?;
         Ok(client

@@ -4,6 +4,7 @@ use super::*;
 
 impl CitizenDb {
     /// A district's queue: requests in `state` (or in any open state), oldest first.
+    #[tracing::instrument(name = "citizen.queue", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn queue(
         &self,
         district: i16,
@@ -33,6 +34,7 @@ impl CitizenDb {
     }
 
     /// How many requests a queue holds.
+    #[tracing::instrument(name = "citizen.queue_count", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn queue_count(
         &self,
         district: i16,
@@ -50,6 +52,7 @@ impl CitizenDb {
     }
 
     /// The request with this row id.
+    #[tracing::instrument(name = "citizen.request_by_id", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn request_by_id(&self, id: i64) -> Result<Option<ServiceRequest>, StoreError> {
         let client = self.pool.get().await?;
         let row = client
@@ -62,6 +65,7 @@ impl CitizenDb {
     }
 
     /// The request with this tracking code.
+    #[tracing::instrument(name = "citizen.request_by_tracking_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn request_by_tracking_code(
         &self,
         code: &str,
@@ -77,6 +81,7 @@ impl CitizenDb {
     }
 
     /// A citizen's requests, newest first, `first` after row id `after`; plus whether more follow.
+    #[tracing::instrument(name = "citizen.requests_of_citizen", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn requests_of_citizen(
         &self,
         national_id: &str,
@@ -105,6 +110,7 @@ impl CitizenDb {
     }
 
     /// How many requests a citizen has.
+    #[tracing::instrument(name = "citizen.count_of_citizen", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn count_of_citizen(&self, national_id: &str) -> Result<i64, StoreError> {
         let client = self.pool.get().await?;
         Ok(client
@@ -117,6 +123,7 @@ impl CitizenDb {
     }
 
     /// Requests on each parcel (by renovation code), newest first; one statement.
+    #[tracing::instrument(name = "citizen.requests_by_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn requests_by_parcel(
         &self,
         renovation_codes: &[String],
@@ -140,6 +147,7 @@ impl CitizenDb {
     }
 
     /// State history of each request, oldest first; one statement.
+    #[tracing::instrument(name = "citizen.history_by_request", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn history_by_request(
         &self,
         request_ids: &[i64],

@@ -180,6 +180,7 @@ SELECT json_build_object(
 impl CitizenDb {
     /// The figures for `filter`. Who may see which district is the caller's business. One
     /// statement.
+    #[tracing::instrument(name = "citizen.request_stats", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn request_stats(
         &self,
         filter: &RequestStatsFilter,

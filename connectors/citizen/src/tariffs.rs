@@ -8,6 +8,7 @@ use crate::CitizenDb;
 impl CitizenDb {
     /// Replaces `year`'s tariff with its rows; answers how many rows it had before. A row
     /// naming a service the catalogue does not have refuses the whole file.
+    #[tracing::instrument(name = "citizen.import_tariff", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn import_tariff(&self, year: &TariffYear) -> Result<i64, StoreError> {
         let mut client = self.pool.get().await?;
         let tx = client.transaction().await?;
@@ -60,6 +61,7 @@ impl CitizenDb {
     }
 
     /// The stored years: year, rows and source.
+    #[tracing::instrument(name = "citizen.tariff_years", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn tariff_years(&self) -> Result<Vec<(i32, i64, String)>, StoreError> {
         let client = self.pool.get().await?;
         Ok(client

@@ -18,6 +18,7 @@ pub struct TrustedDocument {
 
 impl CitizenDb {
     /// Adds a client's documents (those already there stay); returns how many were new.
+    #[tracing::instrument(name = "citizen.add_trusted_documents", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn add_trusted_documents(
         &self,
         client: &str,
@@ -40,6 +41,7 @@ impl CitizenDb {
     }
 
     /// The document a client registered under `hash`.
+    #[tracing::instrument(name = "citizen.trusted_document", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn trusted_document(
         &self,
         client: &str,
@@ -56,6 +58,7 @@ impl CitizenDb {
     }
 
     /// Each client and how many documents it registered.
+    #[tracing::instrument(name = "citizen.trusted_document_clients", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn trusted_document_clients(&self) -> Result<Vec<(String, i64)>, StoreError> {
         let conn = self.pool.get().await?;
         Ok(conn

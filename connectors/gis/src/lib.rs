@@ -88,6 +88,7 @@ impl GisClient {
 
     /// The surroundings of the parcel with this renovation code; `None` when the service
     /// does not know it.
+    #[tracing::instrument(name = "gis.surroundings", skip_all, fields(otel.kind = "client"))]
     pub async fn surroundings(
         &self,
         renovation_code: &str,
@@ -96,6 +97,7 @@ impl GisClient {
         let response = self
             .http
             .get(&url)
+            .headers(shahr_tracecontext::headers())
             .bearer_auth(&self.token)
             .send()
             .await

@@ -150,6 +150,7 @@ impl IdentityClient {
         Ok(document.jwks_uri)
     }
 
+    #[tracing::instrument(name = "identity.get", skip_all, fields(otel.kind = "client"))]
     async fn get(&self, url: &str) -> Result<String, IdentityError> {
         let unavailable = |reason: String| IdentityError::Unavailable {
             url: url.to_owned(),
@@ -158,6 +159,7 @@ impl IdentityClient {
         let mut response = self
             .http
             .get(url)
+            .headers(shahr_tracecontext::headers())
             .header(reqwest::header::ACCEPT, "application/json")
             .send()
             .await

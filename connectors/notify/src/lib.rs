@@ -124,6 +124,7 @@ impl Notifier {
         }
     }
 
+    #[tracing::instrument(name = "notify.post", skip_all, fields(otel.kind = "client", url.path = path))]
     async fn post(
         &self,
         endpoint: &Endpoint,
@@ -134,6 +135,7 @@ impl Notifier {
         let response = self
             .http
             .post(&url)
+            .headers(shahr_tracecontext::headers())
             .bearer_auth(&endpoint.token)
             .json(&body)
             .send()

@@ -206,11 +206,13 @@ impl Behpardakht {
     }
 
     /// One SOAP call; the text of its `return` element.
+    #[tracing::instrument(name = "payment.call", skip_all, fields(otel.kind = "client", rpc.method = operation))]
     async fn call(&self, operation: &str, args: &[(&str, String)]) -> Result<String, PaymentError> {
         let body = soap::envelope(operation, args);
         let response = self
             .http
             .post(self.service_url())
+            .headers(shahr_tracecontext::headers())
             .header("content-type", "text/xml; charset=utf-8")
             .header("soapaction", "\"\"")
             .body(body)

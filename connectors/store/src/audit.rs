@@ -100,6 +100,7 @@ fn link(prev_hash: &str, seq: i64, entry_hash: &str) -> String {
 
 /// Appends `entry` in the caller's transaction. It takes no lock: its number and link are
 /// given as the transaction commits, and it vanishes with the transaction if that rolls back.
+#[tracing::instrument(name = "store.append", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn append(tx: &impl GenericClient, entry: &Entry) -> Result<(), StoreError> {
     // Microseconds: what PostgreSQL stores, so the hash can be recomputed from the row.
     let at = Utc::now().trunc_subsecs(6);
@@ -136,6 +137,7 @@ const VERIFY_PAGE: i64 = 5_000;
 
 /// Recomputes the chain from the first entry, a page at a time (memory stays bounded however
 /// long the log); stops at the first entry whose number, link or hash does not match.
+#[tracing::instrument(name = "store.verify", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn verify(client: &Client) -> Result<Verification, StoreError> {
     let mut expected_prev = GENESIS.to_owned();
     let mut expected_seq = 1i64;

@@ -126,6 +126,7 @@ pub enum Outcome {
 
 /// Writes a message in the caller's transaction (a second write of the same `send_id` is
 /// ignored).
+#[tracing::instrument(name = "store.enqueue", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn enqueue(tx: &impl GenericClient, d: &NewDelivery) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO shahr.deliveries (send_id, channel, subject_kind, subject_id, receiver_national_id, \
@@ -169,6 +170,7 @@ fn from_row(r: &Row) -> Delivery {
 
 /// Claims up to `limit` due messages for `lease` (another instance will not take them until
 /// then), counting the attempt.
+#[tracing::instrument(name = "store.claim_due", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn claim_due(
     pool: &PgPool,
     limit: i64,
@@ -193,6 +195,7 @@ pub async fn claim_due(
 }
 
 /// Records what happened to a claimed message, in the caller's transaction.
+#[tracing::instrument(name = "store.finish", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn finish(tx: &impl GenericClient, id: i64, outcome: &Outcome) -> Result<(), StoreError> {
     match outcome {
         Outcome::Delivered { at, provider_ref } => {
@@ -245,6 +248,7 @@ pub async fn finish(tx: &impl GenericClient, id: i64, outcome: &Outcome) -> Resu
 }
 
 /// Writes an inbox message for a claimed inbox delivery, in the caller's transaction.
+#[tracing::instrument(name = "store.to_inbox", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn to_inbox(tx: &impl GenericClient, d: &Delivery) -> Result<(), StoreError> {
     let Some(national_id) = &d.national_id else {
         return Ok(());
@@ -278,6 +282,7 @@ pub struct InboxMessage {
 }
 
 /// A person's newest inbox messages.
+#[tracing::instrument(name = "store.inbox", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn inbox(
     pool: &PgPool,
     national_id: &str,

@@ -37,6 +37,7 @@ pub enum Claim {
 }
 
 /// Claims `key` in the command's transaction.
+#[tracing::instrument(name = "store.claim", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn claim(tx: &impl GenericClient, key: &Key) -> Result<Claim, StoreError> {
     let inserted = tx
         .execute(
@@ -53,6 +54,7 @@ pub async fn claim(tx: &impl GenericClient, key: &Key) -> Result<Claim, StoreErr
 
 /// What an earlier attempt with `key` left, read outside a transaction (a cheap look before
 /// any work): `None` when the key is new.
+#[tracing::instrument(name = "store.prior", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn prior(client: &impl GenericClient, key: &Key) -> Result<Option<Claim>, StoreError> {
     let row = client
         .query_opt(
@@ -74,6 +76,7 @@ pub async fn prior(client: &impl GenericClient, key: &Key) -> Result<Option<Clai
 }
 
 /// Records the command's result under its key, in the command's transaction.
+#[tracing::instrument(name = "store.complete", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn complete(tx: &impl GenericClient, key: &Key, result: &str) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE shahr.idempotency_keys SET result = $3 WHERE subject = $1 AND key = $2",

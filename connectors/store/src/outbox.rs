@@ -24,6 +24,7 @@ pub struct OutboxRow {
 }
 
 /// Writes an event in the caller's transaction; it is published only if that transaction commits.
+#[tracing::instrument(name = "store.enqueue", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn enqueue(client: &impl GenericClient, event: &DomainEvent) -> Result<i64, StoreError> {
     let row = client
         .query_one(
@@ -35,6 +36,7 @@ pub async fn enqueue(client: &impl GenericClient, event: &DomainEvent) -> Result
 }
 
 /// The oldest rows not yet relayed, in id order.
+#[tracing::instrument(name = "store.unrelayed", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn unrelayed(
     client: &tokio_postgres::Client,
     limit: i64,
@@ -58,6 +60,7 @@ pub async fn unrelayed(
 }
 
 /// Records the event ids the bus gave to rows, in one statement.
+#[tracing::instrument(name = "store.mark_relayed", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn mark_relayed(
     client: &tokio_postgres::Client,
     relayed: &[(i64, String)],
@@ -89,6 +92,7 @@ pub struct RelayedRow {
 
 /// Relayed rows whose event id comes after `after` (`(milliseconds, sequence)`), in the bus's
 /// order, at most `limit`.
+#[tracing::instrument(name = "store.relayed_after", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn relayed_after(
     client: &impl GenericClient,
     after: (i64, i64),
@@ -119,6 +123,7 @@ pub async fn relayed_after(
 }
 
 /// Rows waiting to be relayed and the age of the oldest, in milliseconds.
+#[tracing::instrument(name = "store.backlog", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn backlog(client: &impl GenericClient) -> Result<(i64, i64), StoreError> {
     let row = client
         .query_one(

@@ -12,6 +12,7 @@ const DAYS_BACK: i32 = 30;
 impl UrbanismDb {
     /// Moves `case_id`'s latest hearing to today and the service of its summonses 30 days back;
     /// false when the case has no hearing scheduled through the gateway.
+    #[tracing::instrument(name = "urbanism.skip_defence_wait", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn skip_defence_wait(&self, case_id: i32) -> Result<bool, StoreError> {
         let mut client = self.pool().get().await?;
         let tx = client.transaction().await?;

@@ -52,6 +52,7 @@ fn clean(db: &UrbanismDb, row: &Row) -> Option<District> {
 
 impl UrbanismDb {
     /// All districts, ordered by number. Legacy rows that cannot be read are skipped (and logged).
+    #[tracing::instrument(name = "urbanism.districts", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn districts(&self) -> Result<Vec<District>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM tbl_mantaghe");
         let rows = self.rows(&sql, &[]).await?;
@@ -63,6 +64,7 @@ impl UrbanismDb {
     /// The districts with the given numbers, in one round trip; missing numbers are absent.
     ///
     /// Legacy codes may be stored in Persian digits, so the query matches both spellings.
+    #[tracing::instrument(name = "urbanism.districts_by_number", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn districts_by_number(&self, numbers: &[i16]) -> Result<Vec<District>, StoreError> {
         if numbers.is_empty() {
             return Ok(Vec::new());

@@ -80,6 +80,7 @@ const LEGACY_SQL: &str =
     tarikh_ray, mablagh_jarimeh::int8, matn_ray FROM tbl_ray WHERE id_ray = $1";
 
 /// Writes a record in the caller's transaction; returns its id.
+#[tracing::instrument(name = "urbanism.record", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn record(tx: &impl GenericClient, new: &NewIssuedRuling) -> Result<i64, StoreError> {
     let row = tx
         .query_one(
@@ -119,6 +120,7 @@ pub async fn record(tx: &impl GenericClient, new: &NewIssuedRuling) -> Result<i6
 }
 
 /// The legacy row's covered fields, read in the caller's transaction.
+#[tracing::instrument(name = "urbanism.legacy_row", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn legacy_row(
     tx: &impl GenericClient,
     legacy_ruling_id: i32,
@@ -132,6 +134,7 @@ pub async fn legacy_row(
 
 impl UrbanismDb {
     /// The record with this verification code, and the legacy row's covered fields now.
+    #[tracing::instrument(name = "urbanism.issued_by_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn issued_by_code(
         &self,
         code: &str,
@@ -177,6 +180,7 @@ pub struct StoredDocument {
 
 impl UrbanismDb {
     /// The document of the ruling issued in legacy row `legacy_ruling_id`, if it has one.
+    #[tracing::instrument(name = "urbanism.document_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn document_of(
         &self,
         legacy_ruling_id: i32,
@@ -211,6 +215,7 @@ impl UrbanismDb {
 impl UrbanismDb {
     /// Verification codes of the issued records of legacy rulings, and whether each has a
     /// judgment document; one statement.
+    #[tracing::instrument(name = "urbanism.verification_codes", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn verification_codes(
         &self,
         legacy_ruling_ids: &[i32],
@@ -231,6 +236,7 @@ impl UrbanismDb {
 
     /// The signed content of the records of legacy rulings issued through the gateway;
     /// records whose content does not read as the current shape are left out.
+    #[tracing::instrument(name = "urbanism.sealed_contents", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn sealed_contents(
         &self,
         legacy_ruling_ids: &[i32],
@@ -249,6 +255,7 @@ impl UrbanismDb {
     }
 
     /// The stored PDF of an issued record's document and its recorded SHA-256, if printed.
+    #[tracing::instrument(name = "urbanism.document_pdf", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn document_pdf(
         &self,
         issued_ruling_id: i64,
@@ -263,6 +270,7 @@ impl UrbanismDb {
     }
 
     /// Keeps the PDF printed from an issued record's document (the first one printed stays).
+    #[tracing::instrument(name = "urbanism.store_document_pdf", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn store_document_pdf(
         &self,
         issued_ruling_id: i64,

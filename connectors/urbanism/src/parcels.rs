@@ -105,6 +105,7 @@ impl UrbanismDb {
     }
 
     /// Parcels by row id (one statement), restricted to what `visibility` allows.
+    #[tracing::instrument(name = "urbanism.parcels_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parcels_by_ids(
         &self,
         ids: &[i32],
@@ -125,6 +126,7 @@ impl UrbanismDb {
     }
 
     /// The mobile on record for a person (any of their owner rows), for alerts.
+    #[tracing::instrument(name = "urbanism.mobile_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn mobile_of(
         &self,
         national_id: &NationalId,
@@ -143,6 +145,7 @@ impl UrbanismDb {
 
     /// Parcels of the same block as `parcel` (same district, region and block of the
     /// renovation code) that have a boundary: the neighbours a location sketch draws.
+    #[tracing::instrument(name = "urbanism.block_neighbours", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn block_neighbours(&self, parcel: &Parcel) -> Result<Vec<Parcel>, StoreError> {
         let code = parcel.renovation_code.as_str();
         let prefix: String = code.split('-').take(3).collect::<Vec<_>>().join("-");
@@ -161,6 +164,7 @@ impl UrbanismDb {
     }
 
     /// The parcel with this renovation code, if visible (legacy spellings in any digits).
+    #[tracing::instrument(name = "urbanism.parcel_by_renovation_code", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parcel_by_renovation_code(
         &self,
         code: &RenovationCode,
@@ -180,6 +184,7 @@ impl UrbanismDb {
 
     /// Parcels by canonical renovation code (any legacy digit spelling), one statement; keyed
     /// by the canonical code.
+    #[tracing::instrument(name = "urbanism.parcels_by_renovation_codes", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parcels_by_renovation_codes(
         &self,
         codes: &[String],
@@ -200,6 +205,7 @@ impl UrbanismDb {
 
     /// Up to `limit` (owner national id, renovation code) pairs of natural persons owning
     /// parcels in `district`, both validated; for demo data.
+    #[tracing::instrument(name = "urbanism.owners_in_district", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn owners_in_district(
         &self,
         district: i16,
@@ -252,6 +258,7 @@ impl UrbanismDb {
     }
 
     /// A page of parcels in row-id order.
+    #[tracing::instrument(name = "urbanism.parcels_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parcels_page(
         &self,
         filter: &ParcelFilter,
@@ -277,6 +284,7 @@ impl UrbanismDb {
     }
 
     /// How many parcels match (for `totalCount`).
+    #[tracing::instrument(name = "urbanism.parcels_count", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parcels_count(
         &self,
         filter: &ParcelFilter,
@@ -288,6 +296,7 @@ impl UrbanismDb {
     }
 
     /// Owners and shares of each parcel, one statement for all parcels.
+    #[tracing::instrument(name = "urbanism.ownerships_by_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ownerships_by_parcel(
         &self,
         parcel_ids: &[i32],
@@ -316,6 +325,7 @@ impl UrbanismDb {
     }
 
     /// Owners by row id, limited to owners of parcels `visibility` allows.
+    #[tracing::instrument(name = "urbanism.owners_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn owners_by_ids(
         &self,
         ids: &[i32],
@@ -338,6 +348,7 @@ impl UrbanismDb {
     }
 
     /// Permits of each parcel, newest first, one statement.
+    #[tracing::instrument(name = "urbanism.permits_by_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn permits_by_parcel(
         &self,
         parcel_ids: &[i32],
@@ -378,6 +389,7 @@ impl UrbanismDb {
     }
 
     /// Certificates of each parcel, one statement.
+    #[tracing::instrument(name = "urbanism.certificates_by_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn certificates_by_parcel(
         &self,
         parcel_ids: &[i32],

@@ -125,6 +125,7 @@ impl UrbanismDb {
     }
 
     /// Every commission, ordered by id.
+    #[tracing::instrument(name = "urbanism.commissions", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn commissions(&self) -> Result<Vec<Commission>, StoreError> {
         let rows = self
             .rows(
@@ -136,6 +137,7 @@ impl UrbanismDb {
     }
 
     /// Commissions by id, one statement.
+    #[tracing::instrument(name = "urbanism.commissions_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn commissions_by_ids(&self, ids: &[i32]) -> Result<Vec<Commission>, StoreError> {
         let rows = self
             .rows(
@@ -147,6 +149,7 @@ impl UrbanismDb {
     }
 
     /// Members of each commission (current and past), one statement.
+    #[tracing::instrument(name = "urbanism.members_by_commission", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn members_by_commission(
         &self,
         commission_ids: &[i32],
@@ -182,6 +185,7 @@ impl UrbanismDb {
     }
 
     /// Cases by id, restricted by the visibility of their parcel; one statement.
+    #[tracing::instrument(name = "urbanism.cases_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn cases_by_ids(
         &self,
         ids: &[i32],
@@ -203,6 +207,7 @@ impl UrbanismDb {
     }
 
     /// Cases of each parcel, newest first; one statement.
+    #[tracing::instrument(name = "urbanism.cases_by_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn cases_by_parcel(
         &self,
         parcel_ids: &[i32],
@@ -252,6 +257,7 @@ impl UrbanismDb {
     }
 
     /// Items of each case; one statement.
+    #[tracing::instrument(name = "urbanism.items_by_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn items_by_case(
         &self,
         case_ids: &[i32],
@@ -266,6 +272,7 @@ impl UrbanismDb {
     }
 
     /// Rulings of each case, oldest first (primary before appeal); one statement.
+    #[tracing::instrument(name = "urbanism.rulings_by_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_by_case(
         &self,
         case_ids: &[i32],
@@ -282,6 +289,7 @@ impl UrbanismDb {
     }
 
     /// Rulings by id, restricted by the visibility of their parcel; one statement.
+    #[tracing::instrument(name = "urbanism.rulings_by_ids", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_by_ids(
         &self,
         ids: &[i32],
@@ -339,6 +347,7 @@ impl UrbanismDb {
         JOIN tbl_parvandeh p ON p.id_parvandeh = c.id_parvandeh";
 
     /// A page of rulings, newest (highest id) first.
+    #[tracing::instrument(name = "urbanism.rulings_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_page(
         &self,
         filter: &RulingFilter,
@@ -364,6 +373,7 @@ impl UrbanismDb {
     }
 
     /// How many rulings match (for `totalCount`).
+    #[tracing::instrument(name = "urbanism.rulings_count", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_count(
         &self,
         filter: &RulingFilter,
@@ -375,6 +385,7 @@ impl UrbanismDb {
     }
 
     /// Service records of each ruling; one statement.
+    #[tracing::instrument(name = "urbanism.notifications_by_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn notifications_by_ruling(
         &self,
         ruling_ids: &[i32],
@@ -407,6 +418,7 @@ impl UrbanismDb {
     }
 
     /// Objections to each ruling; one statement.
+    #[tracing::instrument(name = "urbanism.objections_by_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn objections_by_ruling(
         &self,
         ruling_ids: &[i32],

@@ -286,6 +286,7 @@ pub struct Refreshed {
 impl UrbanismDb {
     /// The figures for `filter`. Who may see which district is the caller's business. One
     /// statement, on the read model.
+    #[tracing::instrument(name = "urbanism.ruling_stats", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ruling_stats(
         &self,
         filter: &RulingStatsFilter,
@@ -315,6 +316,7 @@ impl UrbanismDb {
     /// Brings the dashboards' read model up to date, in one transaction, writing only rows that
     /// changed. Instances refreshing at the same moment take turns (a transaction-level advisory
     /// lock); `None` when another instance is refreshing right now.
+    #[tracing::instrument(name = "urbanism.refresh_ruling_facts", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn refresh_ruling_facts(&self) -> Result<Option<Refreshed>, StoreError> {
         let started = std::time::Instant::now();
         let mut client = self.pool().get().await?;

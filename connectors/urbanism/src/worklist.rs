@@ -71,6 +71,7 @@ impl UrbanismDb {
     }
 
     /// A page of the cases `filter` and `visibility` allow, newest (highest id) first.
+    #[tracing::instrument(name = "urbanism.cases_page", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn cases_page(
         &self,
         filter: &CaseFilter,
@@ -96,6 +97,7 @@ impl UrbanismDb {
     }
 
     /// How many cases `filter` and `visibility` allow.
+    #[tracing::instrument(name = "urbanism.cases_count", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn cases_count(
         &self,
         filter: &CaseFilter,
@@ -108,6 +110,7 @@ impl UrbanismDb {
 
     /// The cases of `commission_id` whose session day falls in `from..=to`, by day and then
     /// case, at most [`MAX_AGENDA`] (and whether there were more).
+    #[tracing::instrument(name = "urbanism.agenda", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn agenda(
         &self,
         commission_id: i32,

@@ -13,6 +13,17 @@ pub struct GatewayProcess {
 impl GatewayProcess {
     /// Starts one on `databases` and the test Redis under `redis_prefix`; waits until ready.
     pub async fn start(databases: &SharedDatabases, redis_prefix: &str) -> Self {
+        Self::start_with(databases, redis_prefix, &[], std::process::Stdio::inherit()).await
+    }
+
+    /// As [`start`](Self::start), with more environment variables and its log lines (stderr)
+    /// sent to `stderr`.
+    pub async fn start_with(
+        databases: &SharedDatabases,
+        redis_prefix: &str,
+        env: &[(&str, &str)],
+        stderr: std::process::Stdio,
+    ) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
@@ -36,7 +47,9 @@ impl GatewayProcess {
             .env("SHAHR_DB_POOL_SIZE", "4")
             .env("SHAHR_SHUTDOWN_GRACE", "2s")
             .env("SHAHR_LOG_FILTER", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("shahr-gateway starts");
         let process = Self {

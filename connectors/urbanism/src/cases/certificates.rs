@@ -29,6 +29,7 @@ pub struct CertificateRecord {
 impl UrbanismDb {
     /// Locks a parcel's legacy row for the rest of the caller's transaction; false when there
     /// is none.
+    #[tracing::instrument(name = "urbanism.lock_parcel", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn lock_parcel(
         &self,
         tx: &impl GenericClient,
@@ -44,6 +45,7 @@ impl UrbanismDb {
     }
 
     /// The certificate issued for a citizen request, if any.
+    #[tracing::instrument(name = "urbanism.certificate_for_request", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn certificate_for_request(
         &self,
         client: &impl GenericClient,
@@ -69,6 +71,7 @@ impl UrbanismDb {
 
     /// Issues a certificate: the legacy row and ours.
     #[allow(clippy::too_many_arguments)] // one certificate's facts
+    #[tracing::instrument(name = "urbanism.insert_certificate", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_certificate(
         &self,
         tx: &impl GenericClient,

@@ -43,6 +43,7 @@ pub struct Draft {
 
 impl UrbanismDb {
     /// Marks the open drafts of a case in a sitting replaced.
+    #[tracing::instrument(name = "urbanism.replace_drafts", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn replace_drafts(
         &self,
         tx: &impl GenericClient,
@@ -59,6 +60,7 @@ impl UrbanismDb {
     }
 
     /// Records a draft; returns its id.
+    #[tracing::instrument(name = "urbanism.insert_draft", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_draft(
         &self,
         tx: &impl GenericClient,
@@ -78,6 +80,7 @@ impl UrbanismDb {
     }
 
     /// Locks a draft's row; false when there is none.
+    #[tracing::instrument(name = "urbanism.lock_draft", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn lock_draft(
         &self,
         tx: &impl GenericClient,
@@ -93,6 +96,7 @@ impl UrbanismDb {
     }
 
     /// A draft with its signatures on this very content.
+    #[tracing::instrument(name = "urbanism.draft_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn draft_in(
         &self,
         client: &impl GenericClient,
@@ -141,6 +145,7 @@ impl UrbanismDb {
     }
 
     /// A draft by id, with its signatures.
+    #[tracing::instrument(name = "urbanism.draft", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn draft(&self, draft_id: i64) -> Result<Option<Draft>, StoreError> {
         let client = self.pool().get().await?;
         self.draft_in(&**client, draft_id).await
@@ -148,6 +153,7 @@ impl UrbanismDb {
 
     /// Records a member's signature on a draft's content.
     #[allow(clippy::too_many_arguments)] // one signature's facts
+    #[tracing::instrument(name = "urbanism.insert_signature", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_signature(
         &self,
         tx: &impl GenericClient,
@@ -169,6 +175,7 @@ impl UrbanismDb {
 
     /// The names of a draft's signers as the legacy membership records them (for the sealed
     /// content and the dadnameh), by member id.
+    #[tracing::instrument(name = "urbanism.member_names", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn member_names(
         &self,
         client: &impl GenericClient,

@@ -95,6 +95,7 @@ fn action(text: &str) -> Option<EnforcementAction> {
 
 impl UrbanismDb {
     /// The payment recorded under a bank reference, if any.
+    #[tracing::instrument(name = "urbanism.payment_by_reference", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payment_by_reference(
         &self,
         client: &impl GenericClient,
@@ -111,6 +112,7 @@ impl UrbanismDb {
     }
 
     /// Records a payment.
+    #[tracing::instrument(name = "urbanism.insert_payment", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_payment(
         &self,
         tx: &impl GenericClient,
@@ -133,6 +135,7 @@ impl UrbanismDb {
     }
 
     /// Payments of each ruling, oldest first; one statement.
+    #[tracing::instrument(name = "urbanism.payments_by_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn payments_by_ruling(
         &self,
         ruling_ids: &[i32],
@@ -156,6 +159,7 @@ impl UrbanismDb {
 
     /// Records how a ruling was carried out.
     #[allow(clippy::too_many_arguments)] // one record's facts
+    #[tracing::instrument(name = "urbanism.insert_enforcement", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_enforcement(
         &self,
         tx: &impl GenericClient,
@@ -199,6 +203,7 @@ impl UrbanismDb {
     }
 
     /// Enforcement records of each ruling; one statement.
+    #[tracing::instrument(name = "urbanism.enforcements_by_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn enforcements_by_ruling(
         &self,
         ruling_ids: &[i32],
@@ -231,6 +236,7 @@ impl UrbanismDb {
     }
 
     /// Records a referral back to the commission for non-payment.
+    #[tracing::instrument(name = "urbanism.insert_non_payment_referral", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_non_payment_referral(
         &self,
         tx: &impl GenericClient,
@@ -251,6 +257,7 @@ impl UrbanismDb {
 
     /// The commission a case was last sent back to for non-payment, when that referral is
     /// newer than the case's last hearing (so the next hearing must be before it).
+    #[tracing::instrument(name = "urbanism.pending_non_payment_commission", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn pending_non_payment_commission(
         &self,
         client: &impl GenericClient,
@@ -268,6 +275,7 @@ impl UrbanismDb {
     }
 
     /// Records the day a ruling became final.
+    #[tracing::instrument(name = "urbanism.mark_final", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn mark_final(
         &self,
         tx: &impl GenericClient,
@@ -286,6 +294,7 @@ impl UrbanismDb {
     }
 
     /// The day each ruling became final, as the gateway recorded it; one statement.
+    #[tracing::instrument(name = "urbanism.final_dates", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn final_dates(
         &self,
         ruling_ids: &[i32],
@@ -300,6 +309,7 @@ impl UrbanismDb {
     }
 
     /// The cases of parcels and where each stands; one statement.
+    #[tracing::instrument(name = "urbanism.cases_of_parcels", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn cases_of_parcels(
         &self,
         client: &impl GenericClient,
@@ -331,6 +341,7 @@ impl UrbanismDb {
 
     /// Every ruling of the cases of these parcels, oldest first per case, with payments,
     /// enforcement records and the items' outcomes; one statement.
+    #[tracing::instrument(name = "urbanism.rulings_of_parcels", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_of_parcels(
         &self,
         client: &impl GenericClient,
@@ -390,6 +401,7 @@ impl UrbanismDb {
     }
 
     /// The rulings of a case's parcel, for the case's own rulings (see [`Self::rulings_of_parcels`]).
+    #[tracing::instrument(name = "urbanism.rulings_of_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn rulings_of_case(
         &self,
         client: &impl GenericClient,

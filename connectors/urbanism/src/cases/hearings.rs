@@ -85,6 +85,7 @@ fn defence(r: &Row) -> Defence {
 
 impl UrbanismDb {
     /// A commission, read in the caller's transaction.
+    #[tracing::instrument(name = "urbanism.commission_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn commission_in(
         &self,
         client: &impl GenericClient,
@@ -100,6 +101,7 @@ impl UrbanismDb {
     }
 
     /// Records a hearing; returns it.
+    #[tracing::instrument(name = "urbanism.insert_hearing", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_hearing(
         &self,
         tx: &impl GenericClient,
@@ -121,6 +123,7 @@ impl UrbanismDb {
     }
 
     /// The current (latest) hearing of a case.
+    #[tracing::instrument(name = "urbanism.latest_hearing", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn latest_hearing(
         &self,
         client: &impl GenericClient,
@@ -138,6 +141,7 @@ impl UrbanismDb {
     }
 
     /// The current hearing of each case; one statement.
+    #[tracing::instrument(name = "urbanism.hearings_by_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn hearings_by_case(
         &self,
         case_ids: &[i32],
@@ -155,6 +159,7 @@ impl UrbanismDb {
     }
 
     /// Records a defence.
+    #[tracing::instrument(name = "urbanism.insert_defence", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_defence(
         &self,
         tx: &impl GenericClient,
@@ -179,6 +184,7 @@ impl UrbanismDb {
     }
 
     /// Defences of each case, oldest first; one statement.
+    #[tracing::instrument(name = "urbanism.defences_by_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn defences_by_case(
         &self,
         case_ids: &[i32],

@@ -25,6 +25,7 @@ pub struct StoredYear {
 
 impl UrbanismDb {
     /// Every stored year's holidays, read in the caller's transaction.
+    #[tracing::instrument(name = "urbanism.calendar_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn calendar_in(
         &self,
         client: &impl GenericClient,
@@ -65,6 +66,7 @@ impl UrbanismDb {
     }
 
     /// Every stored year's holidays.
+    #[tracing::instrument(name = "urbanism.calendar", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn calendar(&self) -> Result<HolidayCalendar, StoreError> {
         let client = self.pool().get().await?;
         self.calendar_in(&**client).await
@@ -72,6 +74,7 @@ impl UrbanismDb {
 
     /// Replaces a year's list with `year`, in one transaction; returns how many days the
     /// year held before.
+    #[tracing::instrument(name = "urbanism.import_holidays", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn import_holidays(&self, year: &HolidayYear, by: &str) -> Result<i64, StoreError> {
         let mut client = self.pool().get().await?;
         let tx = client.transaction().await?;
@@ -81,6 +84,7 @@ impl UrbanismDb {
     }
 
     /// The stored years.
+    #[tracing::instrument(name = "urbanism.holiday_years", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn holiday_years(&self) -> Result<Vec<StoredYear>, StoreError> {
         let rows = self
             .rows(
@@ -101,6 +105,7 @@ impl UrbanismDb {
 }
 
 /// Replaces a year's list in the caller's transaction; returns how many days it held before.
+#[tracing::instrument(name = "urbanism.write_year", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
 pub async fn write_year(
     tx: &impl GenericClient,
     year: &HolidayYear,

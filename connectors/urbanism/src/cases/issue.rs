@@ -46,6 +46,7 @@ pub struct IssuedByKey {
 
 impl UrbanismDb {
     /// The reservation made for an idempotency key, if any.
+    #[tracing::instrument(name = "urbanism.reservation", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn reservation(
         &self,
         client: &impl GenericClient,
@@ -71,6 +72,7 @@ impl UrbanismDb {
     /// the legacy system already holds) and a legacy row id for a draft, under `key`. When
     /// the key is taken (a concurrent call), the reservation already there is returned.
     #[allow(clippy::too_many_arguments)] // one reservation's facts
+    #[tracing::instrument(name = "urbanism.reserve", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn reserve(
         &self,
         tx: &impl GenericClient,
@@ -118,6 +120,7 @@ impl UrbanismDb {
     }
 
     /// The ruling issued with `key`, if any.
+    #[tracing::instrument(name = "urbanism.issued_by_key", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn issued_by_key(
         &self,
         client: &impl GenericClient,
@@ -141,6 +144,7 @@ impl UrbanismDb {
 
     /// Writes the legacy ruling row under its reserved id and number, and each item's outcome
     /// and coefficient; returns the fields the signature covers, as written.
+    #[tracing::instrument(name = "urbanism.insert_legacy_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_legacy_ruling(
         &self,
         tx: &impl GenericClient,
@@ -208,6 +212,7 @@ impl UrbanismDb {
     }
 
     /// Links a draft to its issued record.
+    #[tracing::instrument(name = "urbanism.mark_draft_issued", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn mark_draft_issued(
         &self,
         tx: &impl GenericClient,
@@ -223,6 +228,7 @@ impl UrbanismDb {
     }
 
     /// The issued record of a legacy ruling, if the gateway issued it.
+    #[tracing::instrument(name = "urbanism.record_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn record_of(
         &self,
         client: &impl GenericClient,

@@ -57,6 +57,7 @@ impl LockedCase {
 impl UrbanismDb {
     /// Locks a case's legacy row for the rest of the caller's transaction. `None` when there
     /// is no such case; an error when its state code cannot be read.
+    #[tracing::instrument(name = "urbanism.lock_case", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn lock_case(
         &self,
         tx: &impl GenericClient,
@@ -97,6 +98,7 @@ impl UrbanismDb {
 
     /// The owners of a parcel as the urbanism system holds them, identifiers read as far as
     /// they can be (unreadable ones reported), in the legacy order.
+    #[tracing::instrument(name = "urbanism.owners_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn owners_of(
         &self,
         client: &impl GenericClient,
@@ -138,6 +140,7 @@ impl UrbanismDb {
     }
 
     /// Writes a case's new state to its legacy row.
+    #[tracing::instrument(name = "urbanism.set_case_status", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn set_case_status(
         &self,
         tx: &impl GenericClient,
@@ -154,6 +157,7 @@ impl UrbanismDb {
 
     /// Records a lifecycle step in `shahr.case_events`.
     #[allow(clippy::too_many_arguments)] // one row's columns
+    #[tracing::instrument(name = "urbanism.record_case_event", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn record_case_event(
         &self,
         tx: &impl GenericClient,
@@ -183,6 +187,7 @@ impl UrbanismDb {
     }
 
     /// Sets the commission and session date on the legacy case row.
+    #[tracing::instrument(name = "urbanism.assign_commission", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn assign_commission(
         &self,
         tx: &impl GenericClient,
@@ -199,6 +204,7 @@ impl UrbanismDb {
     }
 
     /// The mobile of a natural person on record (for SMS alerts), when readable.
+    #[tracing::instrument(name = "urbanism.mobile_of_party", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn mobile_of_party(
         &self,
         client: &impl GenericClient,

@@ -36,6 +36,7 @@ impl UrbanismDb {
     /// every party without an e-notice account that has no service recorded, on the summons
     /// of each case's latest hearing before that commission and on every ruling it issued
     /// (an appeal ruling, final when issued, is still served). One statement.
+    #[tracing::instrument(name = "urbanism.awaiting_service_by_hand", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn awaiting_service_by_hand(
         &self,
         commission_id: i32,
@@ -81,6 +82,7 @@ impl UrbanismDb {
     }
 
     /// How many parties commission `commission_id` still has to serve by hand.
+    #[tracing::instrument(name = "urbanism.awaiting_service_by_hand_count", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn awaiting_service_by_hand_count(
         &self,
         commission_id: i32,

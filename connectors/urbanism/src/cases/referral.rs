@@ -55,6 +55,7 @@ fn hundredths(a: Option<Area>) -> Option<i64> {
 
 impl UrbanismDb {
     /// Adds items to a case; one statement for all of them.
+    #[tracing::instrument(name = "urbanism.add_items", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn add_items(
         &self,
         tx: &impl GenericClient,
@@ -90,6 +91,7 @@ impl UrbanismDb {
     }
 
     /// The items of a case, read in the caller's transaction.
+    #[tracing::instrument(name = "urbanism.items_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn items_in(
         &self,
         client: &impl GenericClient,
@@ -101,6 +103,7 @@ impl UrbanismDb {
 
     /// The transaction value and the goodwill value (rials per m²) of a Jalali year, district
     /// and block, in the legacy tables' spellings.
+    #[tracing::instrument(name = "urbanism.values_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn values_in(
         &self,
         client: &impl GenericClient,
@@ -129,6 +132,7 @@ impl UrbanismDb {
     }
 
     /// The next number of `scope` in a district and Jalali year.
+    #[tracing::instrument(name = "urbanism.next_number", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn next_number(
         &self,
         tx: &impl GenericClient,
@@ -148,6 +152,7 @@ impl UrbanismDb {
     }
 
     /// Records the referral: the secretariat number on the legacy row and the fine brief.
+    #[tracing::instrument(name = "urbanism.save_referral", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn save_referral(
         &self,
         tx: &impl GenericClient,
@@ -173,6 +178,7 @@ impl UrbanismDb {
     }
 
     /// The fine brief recorded at referral, per case; one statement.
+    #[tracing::instrument(name = "urbanism.fine_briefs", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn fine_briefs(
         &self,
         case_ids: &[i32],

@@ -158,6 +158,7 @@ fn service(r: &Row) -> Option<ServiceRecord> {
 
 impl UrbanismDb {
     /// Records the parties a document must be served on; one statement.
+    #[tracing::instrument(name = "urbanism.save_parties", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn save_parties(
         &self,
         tx: &impl GenericClient,
@@ -180,6 +181,7 @@ impl UrbanismDb {
     }
 
     /// The parties of documents; one statement.
+    #[tracing::instrument(name = "urbanism.parties_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parties_of(
         &self,
         client: &impl GenericClient,
@@ -217,6 +219,7 @@ impl UrbanismDb {
     }
 
     /// Parties of documents, read from the pool (for the API); one statement.
+    #[tracing::instrument(name = "urbanism.parties_by_documents", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn parties_by_documents(
         &self,
         documents: &[Document],
@@ -226,6 +229,7 @@ impl UrbanismDb {
     }
 
     /// The legal services of documents, oldest first; one statement.
+    #[tracing::instrument(name = "urbanism.services_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn services_of(
         &self,
         client: &impl GenericClient,
@@ -252,6 +256,7 @@ impl UrbanismDb {
     }
 
     /// Services of documents, read from the pool (for the API); one statement.
+    #[tracing::instrument(name = "urbanism.services_by_documents", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn services_by_documents(
         &self,
         documents: &[Document],
@@ -261,6 +266,7 @@ impl UrbanismDb {
     }
 
     /// Marks an e-notice delivery delivered; false when its receipt was recorded before.
+    #[tracing::instrument(name = "urbanism.claim_delivery", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn claim_delivery(
         &self,
         tx: &impl GenericClient,
@@ -279,6 +285,7 @@ impl UrbanismDb {
 
     /// Records a legal service: for a ruling, the legacy `tbl_eblagh` row too. Returns the
     /// service row's id.
+    #[tracing::instrument(name = "urbanism.insert_service", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_service(
         &self,
         tx: &impl GenericClient,
@@ -333,6 +340,7 @@ impl UrbanismDb {
 
     /// Services of a ruling recorded in the legacy `tbl_eblagh` before the gateway served
     /// rulings (rows with no service row of ours): their days, and the receiver's national id.
+    #[tracing::instrument(name = "urbanism.legacy_services", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn legacy_services(
         &self,
         client: &impl GenericClient,
@@ -356,6 +364,7 @@ impl UrbanismDb {
     }
 
     /// The legacy facts of a ruling.
+    #[tracing::instrument(name = "urbanism.ruling_facts", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn ruling_facts(
         &self,
         client: &impl GenericClient,
@@ -389,6 +398,7 @@ impl UrbanismDb {
     }
 
     /// Writes a ruling's legacy status.
+    #[tracing::instrument(name = "urbanism.set_ruling_status", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn set_ruling_status(
         &self,
         tx: &impl GenericClient,
@@ -404,6 +414,7 @@ impl UrbanismDb {
     }
 
     /// Appends a state to an issued record's history (no-op for legacy rulings without one).
+    #[tracing::instrument(name = "urbanism.append_ruling_state", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn append_ruling_state(
         &self,
         tx: &impl GenericClient,
@@ -424,6 +435,7 @@ impl UrbanismDb {
     /// Records an objection: the legacy `tbl_eteraz` row and ours with the party and the day
     /// it was received.
     #[allow(clippy::too_many_arguments)] // one objection's facts
+    #[tracing::instrument(name = "urbanism.insert_objection", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_objection(
         &self,
         tx: &impl GenericClient,
@@ -476,6 +488,7 @@ impl UrbanismDb {
     }
 
     /// Objections recorded through the gateway, per ruling, oldest first; one statement.
+    #[tracing::instrument(name = "urbanism.objections_of", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn objections_of(
         &self,
         client: &impl GenericClient,
@@ -508,6 +521,7 @@ impl UrbanismDb {
 
     /// True when the legacy system holds an objection in time with no row of ours (recorded
     /// before the gateway).
+    #[tracing::instrument(name = "urbanism.legacy_objection_in_time", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn legacy_objection_in_time(
         &self,
         client: &impl GenericClient,
@@ -528,6 +542,7 @@ impl UrbanismDb {
     /// record has not been served at all; one statement.
     /// Cases whose every party is served and whose last service was before `served_before`,
     /// after case `after`, at most `limit`, in case order (call again from the last one).
+    #[tracing::instrument(name = "urbanism.waiting_for_finality", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn waiting_for_finality(
         &self,
         client: &impl GenericClient,

@@ -59,6 +59,7 @@ pub struct PrimaryRulingRow {
 
 impl UrbanismDb {
     /// Opens a sitting; returns its id and opening time.
+    #[tracing::instrument(name = "urbanism.insert_session", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn insert_session(
         &self,
         tx: &impl GenericClient,
@@ -77,6 +78,7 @@ impl UrbanismDb {
     }
 
     /// Puts cases on a sitting's agenda; one statement.
+    #[tracing::instrument(name = "urbanism.add_to_session", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn add_to_session(
         &self,
         tx: &impl GenericClient,
@@ -92,6 +94,7 @@ impl UrbanismDb {
     }
 
     /// A sitting, read in the caller's transaction.
+    #[tracing::instrument(name = "urbanism.session_in", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn session_in(
         &self,
         client: &impl GenericClient,
@@ -123,12 +126,14 @@ impl UrbanismDb {
     }
 
     /// A sitting by id.
+    #[tracing::instrument(name = "urbanism.session", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn session(&self, session_id: i64) -> Result<Option<CommissionSession>, StoreError> {
         let client = self.pool().get().await?;
         self.session_in(&**client, session_id).await
     }
 
     /// Every seat ever held on these commissions; one statement.
+    #[tracing::instrument(name = "urbanism.member_terms", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn member_terms(
         &self,
         client: &impl GenericClient,
@@ -161,6 +166,7 @@ impl UrbanismDb {
 
     /// The case's latest primary ruling that decided it (not an interim order), as the legacy
     /// row has it.
+    #[tracing::instrument(name = "urbanism.primary_ruling", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn primary_ruling(
         &self,
         client: &impl GenericClient,
@@ -189,6 +195,7 @@ impl UrbanismDb {
 
     /// National ids of the members who signed the case's issued primary ruling through the
     /// gateway.
+    #[tracing::instrument(name = "urbanism.primary_signers", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn primary_signers(
         &self,
         client: &impl GenericClient,
