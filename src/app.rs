@@ -263,6 +263,13 @@ impl Application {
                 .with_trusted(
                     shahr_citizen::CitizenDb::new(citizen_pool.clone()),
                     config.trusted_document_clients.clone(),
+                )
+                .with_builtin(
+                    crate::http::dashboard::CLIENT,
+                    &crate::http::dashboard::OPERATIONS
+                        .iter()
+                        .map(|(_, document)| *document)
+                        .collect::<Vec<_>>(),
                 ),
             ),
             redis,

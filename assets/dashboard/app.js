@@ -146,11 +146,24 @@
   }
 
   // ---- GraphQL over HTTP -----------------------------------------------------------
-  async function graphql(query, variables) {
+  // The page's operations are trusted documents: the gateway knows them by hash (the page
+  // lists the hashes), so only the hash travels, and this client may send nothing else.
+  const CLIENT = 'shahr-dashboard';
+  const DOCUMENTS = Object.fromEntries(
+    Array.from(document.querySelectorAll('meta[name="shahr-document"]'), (m) => [m.dataset.operation, m.content]));
+  function persisted(operation) {
+    return { persistedQuery: { version: 1, sha256Hash: DOCUMENTS[operation] } };
+  }
+
+  async function graphql(operation, variables) {
     const response = await fetch('/graphql', {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', Authorization: 'Bearer ' + token },
-      body: JSON.stringify({ query, variables }),
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: 'Bearer ' + token,
+        'graphql-client-name': CLIENT,
+      },
+      body: JSON.stringify({ operationName: operation, variables, extensions: persisted(operation) }),
     });
     const body = await response.json();
     const code = body.errors && body.errors[0] && body.errors[0].extensions && body.errors[0].extensions.code;
@@ -163,29 +176,11 @@
     return body.data;
   }
 
-  const STATS = `query($today: RulingStatsFilter, $month: RulingStatsFilter, $requests: RequestStatsFilter) {
-    districts { number name }
-    today: rulingStats(filter: $today) {
-      total byDistrict { district count } byCommission { commissionId count } }
-    month: rulingStats(filter: $month) {
-      total finesImposed finesCollected
-      byDistrict { district count }
-      byCommission { commissionId commission { name } count }
-      sessionToIssue { count medianSeconds p90Seconds }
-      issueToService { count medianSeconds p90Seconds }
-      asOf }
-    all: rulingStats {
-      sessionToIssue { count medianSeconds p90Seconds }
-      issueToService { count medianSeconds p90Seconds }
-      byMonth { month rulings issueToService { count medianSeconds } } }
-    requests: requestStats(filter: $requests) {
-      total slaBreaches handledInTime feesCollected feesCollectedOnline
-      steps { state labelFa handled handlingTime { medianSeconds } breached open overdue } } }`;
 
   async function loadStats() {
     const day = today();
     const from = monthStart();
-    const data = await graphql(STATS, {
+    const data = await graphql('DashboardStats', {
       today: { from: day, to: day },
       month: { from, to: day },
       requests: { from, to: day },
@@ -333,8 +328,6 @@
   }
 
   // ---- live feed -------------------------------------------------------------------
-  const SUBSCRIPTION = `subscription($after: String) {
-    rulingEvents(after: $after) { id type rulingNumber caseId district status occurredAt } }`;
 
   function setStatus(state) {
     $('status').dataset.state = state;
@@ -378,7 +371,7 @@
     const ws = new WebSocket(scheme + location.host + '/graphql', 'graphql-transport-ws');
     socket = ws;
     ws.onopen = () => ws.send(JSON.stringify({
-      type: 'connection_init', payload: { Authorization: 'Bearer ' + token } }));
+      type: 'connection_init', payload: { Authorization: 'Bearer ' + token, clientName: CLIENT } }));
     ws.onmessage = (message) => {
       const msg = JSON.parse(message.data);
       if (msg.type === 'connection_ack') {
@@ -386,7 +379,7 @@
         setStatus('live');
         const after = sessionStorage.getItem(CURSOR_KEY);
         ws.send(JSON.stringify({ id: 'feed', type: 'subscribe',
-          payload: { query: SUBSCRIPTION, variables: { after } } }));
+          payload: { operationName: 'DashboardEvents', variables: { after }, extensions: persisted('DashboardEvents') } }));
       } else if (msg.type === 'ping') {
         ws.send(JSON.stringify({ type: 'pong' }));
       } else if (msg.type === 'next') {

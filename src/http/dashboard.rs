@@ -1,7 +1,8 @@
 //! `/dashboard`: the live Persian dashboard, plain HTML, CSS and JavaScript served by the
 //! gateway itself (no CDN, no external fonts or scripts). It reads `rulingStats` and
 //! `requestStats` over HTTP and `rulingEvents` over WebSocket with the token the user gives
-//! (a form in the `dev` profile, or `#token=` in the address).
+//! (a form in the `dev` profile, or `#token=` in the address). Its operations are trusted
+//! documents of the client [`CLIENT`]: the page lists their hashes and sends nothing else.
 
 use poem::{handler, http::header, web::Data, Response};
 
@@ -11,6 +12,28 @@ use crate::config::Profile;
 const INDEX: &str = include_str!("../../assets/dashboard/index.html");
 const SCRIPT: &str = include_str!("../../assets/dashboard/app.js");
 const STYLE: &str = include_str!("../../assets/dashboard/app.css");
+
+/// The client name the dashboard sends (`graphql-client-name`, or `clientName` in the
+/// WebSocket's `connection_init`).
+pub const CLIENT: &str = "shahr-dashboard";
+
+/// The dashboard's operations, by name: its trusted documents.
+pub const OPERATIONS: &[(&str, &str)] = &[
+    (
+        "DashboardStats",
+        include_str!("../../assets/dashboard/stats.graphql"),
+    ),
+    (
+        "DashboardEvents",
+        include_str!("../../assets/dashboard/events.graphql"),
+    ),
+];
+
+/// The SHA-256 of a document, as persisted queries name it.
+pub fn hash(document: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(document.as_bytes()))
+}
 
 /// Only this origin's scripts, styles, fonts and sockets.
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; \
@@ -33,9 +56,21 @@ pub fn page(state: Data<&std::sync::Arc<HttpState>>) -> Response {
         Profile::Dev => "dev",
         Profile::Prod => "prod",
     };
+    let documents: String = OPERATIONS
+        .iter()
+        .map(|(name, document)| {
+            format!(
+                "<meta name=\"shahr-document\" data-operation=\"{name}\" content=\"{}\">",
+                hash(document)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
     asset(
         "text/html; charset=utf-8",
-        INDEX.replace("{{PROFILE}}", profile),
+        INDEX
+            .replace("{{PROFILE}}", profile)
+            .replace("{{DOCUMENTS}}", &documents),
     )
 }
 

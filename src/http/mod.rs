@@ -6,7 +6,7 @@
 //! - `/graphiql`: GraphiQL (dev profile only)
 //! - `/healthz`, `/readyz`, `/metrics`
 
-mod dashboard;
+pub(crate) mod dashboard;
 mod documents;
 mod graphql;
 pub mod guard;

@@ -7,9 +7,15 @@
 //! Trusted documents: a client app registers its operations ahead of time
 //! (`shahr-gateway documents add CLIENT FILE`); a request naming the client
 //! (`graphql-client-name` or `apollographql-client-name`) may send only the hash, and clients
-//! listed in `trusted_document_clients` may send nothing else.
+//! listed in `trusted_document_clients` may send nothing else. The gateway's own pages (the
+//! dashboard) bring their documents built in, and may send nothing else either.
 
-use std::{collections::HashSet, num::NonZeroUsize, sync::Mutex, time::Duration};
+use std::{
+    collections::{HashMap, HashSet},
+    num::NonZeroUsize,
+    sync::Mutex,
+    time::Duration,
+};
 
 use poem::{http::StatusCode, Response};
 use redis::AsyncCommands;
@@ -27,6 +33,8 @@ pub struct PersistedQueries {
     local: Mutex<lru::LruCache<String, String>>,
     trusted: Option<shahr_citizen::CitizenDb>,
     required: HashSet<String>,
+    /// Documents built into the gateway, by client and hash.
+    builtin: HashMap<(String, String), String>,
 }
 
 /// Why a persisted-query request cannot run.
@@ -45,51 +53,76 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// The answer: `PERSISTED_QUERY_NOT_FOUND` with 200, as Apollo's link expects before
-    /// it resends with the document; a bad hash or extension is a 400.
-    pub fn response(&self) -> Response {
+    /// Status, code, message, Persian message and field of the answer.
+    fn parts(
+        &self,
+    ) -> (
+        StatusCode,
+        &'static str,
+        String,
+        &'static str,
+        Option<&'static str>,
+    ) {
         match self {
-            Refusal::NotFound => {
-                let body = serde_json::json!({ "errors": [{
-                    "message": "PersistedQueryNotFound",
-                    "extensions": {
-                        "code": "PERSISTED_QUERY_NOT_FOUND",
-                        "messageFa": "این پرس‌وجو هنوز ذخیره نشده است؛ متن آن را همراه شناسه بفرستید.",
-                    }
-                }]});
-                Response::builder()
-                    .status(StatusCode::OK)
-                    .header(poem::http::header::CACHE_CONTROL, "private, no-store")
-                    .content_type("application/json")
-                    .body(body.to_string())
-            }
-            Refusal::Mismatch => super::error_response_fa(
+            Refusal::NotFound => (
+                StatusCode::OK,
+                "PERSISTED_QUERY_NOT_FOUND",
+                "PersistedQueryNotFound".into(),
+                "این پرس‌وجو هنوز ذخیره نشده است؛ متن آن را همراه شناسه بفرستید.",
+                None,
+            ),
+            Refusal::Mismatch => (
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                "provided sha does not match query",
+                "provided sha does not match query".into(),
                 "شناسه پرس‌وجو با متن آن نمی‌خواند.",
                 Some("extensions.persistedQuery.sha256Hash"),
             ),
-            Refusal::NotTrusted(client) => super::error_response_fa(
+            Refusal::NotTrusted(client) => (
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                &format!("client {client} may send only its trusted documents, by hash; this is not one of them"),
+                format!("client {client} may send only its trusted documents, by hash; this is not one of them"),
                 "این برنامه فقط پرس‌وجوهای ثبت‌شده خود را می‌تواند بفرستد.",
                 Some("extensions.persistedQuery.sha256Hash"),
             ),
-            Refusal::Unavailable => super::error_response(
+            Refusal::Unavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "UPSTREAM_UNAVAILABLE",
-                "the store of trusted documents did not answer; retry shortly",
+                "the store of trusted documents did not answer; retry shortly".into(),
+                "فهرست پرس‌وجوهای ثبت‌شده در دسترس نیست؛ کمی بعد دوباره بفرستید.",
+                None,
             ),
-            Refusal::Malformed(why) => super::error_response_fa(
+            Refusal::Malformed(why) => (
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
-                why,
+                why.clone(),
                 "افزونه persistedQuery نادرست است.",
                 Some("extensions.persistedQuery"),
             ),
         }
+    }
+
+    /// The refusal as GraphQL errors, for transports that answer in messages (WebSocket).
+    pub fn errors(&self) -> serde_json::Value {
+        let (_, code, message, message_fa, field) = self.parts();
+        let mut extensions = serde_json::json!({ "code": code, "messageFa": message_fa });
+        if let Some(field) = field {
+            extensions["field"] = field.into();
+        }
+        serde_json::json!([{ "message": message, "extensions": extensions }])
+    }
+
+    /// The answer over HTTP: `PERSISTED_QUERY_NOT_FOUND` with 200, as Apollo's link expects
+    /// before it resends with the document; a bad hash or extension is a 400.
+    pub fn response(&self) -> Response {
+        let (status, ..) = self.parts();
+        let mut response = Response::builder()
+            .status(status)
+            .content_type("application/json");
+        if status == StatusCode::OK {
+            response = response.header(poem::http::header::CACHE_CONTROL, "private, no-store");
+        }
+        response.body(serde_json::json!({ "errors": self.errors() }).to_string())
     }
 }
 
@@ -103,7 +136,20 @@ impl PersistedQueries {
             )),
             trusted: None,
             required: HashSet::new(),
+            builtin: HashMap::new(),
         }
+    }
+
+    /// With `client`'s documents built in (the gateway's own pages): known by hash on every
+    /// instance without a store, and the only documents that client may send.
+    pub fn with_builtin(mut self, client: &str, documents: &[&str]) -> Self {
+        for document in documents {
+            let hash = hex::encode(Sha256::digest(document.as_bytes()));
+            self.builtin
+                .insert((client.to_owned(), hash), (*document).to_owned());
+        }
+        self.required.insert(client.to_owned());
+        self
     }
 
     /// With the clients' trusted documents from `store`; the clients in `required` may send
@@ -147,22 +193,31 @@ impl PersistedQueries {
             .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
             .ok_or_else(|| Refusal::Malformed("`sha256Hash` must be 64 hexadecimal digits".into()))?
             .to_ascii_lowercase();
+        if let Some(client) = client {
+            let key = (client.to_owned(), hash.clone());
+            if let Some(document) = self.builtin.get(&key) {
+                if !request.query.trim().is_empty() && request.query != *document {
+                    return Err(Refusal::Mismatch);
+                }
+                request.query = document.clone();
+                return Ok(());
+            }
+        }
         if let (Some(client), Some(store)) = (client, &self.trusted) {
             let found = store
                 .trusted_document(client, &hash)
                 .await
                 .map_err(|_| Refusal::Unavailable)?;
-            match (found, required) {
-                (Some(document), _) => {
-                    if !request.query.trim().is_empty() && request.query != document {
-                        return Err(Refusal::Mismatch);
-                    }
-                    request.query = document;
-                    return Ok(());
+            if let Some(document) = found {
+                if !request.query.trim().is_empty() && request.query != document {
+                    return Err(Refusal::Mismatch);
                 }
-                (None, Some(client)) => return Err(Refusal::NotTrusted(client.to_owned())),
-                (None, None) => {}
+                request.query = document;
+                return Ok(());
             }
+        }
+        if let Some(client) = required {
+            return Err(Refusal::NotTrusted(client.to_owned()));
         }
         if request.query.trim().is_empty() {
             request.query = self.get(&hash).await.ok_or(Refusal::NotFound)?;

@@ -68,6 +68,7 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
         );
     };
     let ip = super::client_ip(req, &state.settings);
+    let client = super::graphql::client_name(req).map(str::to_owned);
     let Some(permit) = state.connections.acquire(ip) else {
         return error_response(
             poem::http::StatusCode::TOO_MANY_REQUESTS,
@@ -88,7 +89,7 @@ pub(super) fn upgrade(req: &Request, websocket: WebSocket, state: Arc<HttpState>
         .config(config)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
-            serve(socket, protocol, state, ip).await
+            serve(socket, protocol, state, ip, client).await
         })
         .into_response()
 }
@@ -143,6 +144,9 @@ struct Connection {
     replays: crate::graphql::context::SocketReplays,
     /// The client's address (rate limits without a token).
     ip: Option<std::net::IpAddr>,
+    /// The client app, from the upgrade's `graphql-client-name` or `connection_init`'s
+    /// `clientName`: it decides which trusted documents apply.
+    client: Option<String>,
 }
 
 enum Step {
@@ -158,6 +162,7 @@ async fn serve(
     protocol: Protocol,
     state: Arc<HttpState>,
     ip: Option<std::net::IpAddr>,
+    client: Option<String>,
 ) {
     let (mut sink, mut stream) = socket.split();
     let mut conn = Connection {
@@ -171,6 +176,7 @@ async fn serve(
             state.settings.max_replays_per_socket,
         ))),
         ip,
+        client,
     };
     let init_deadline = tokio::time::sleep(state.settings.ws_init_timeout);
     tokio::pin!(init_deadline);
@@ -256,8 +262,10 @@ impl Connection {
                 Step::Send(vec![pong.to_string()])
             }
             ClientMessage::Pong {} if !legacy => Step::Continue,
-            ClientMessage::Subscribe { id, payload } if !legacy => self.on_subscribe(id, payload),
-            ClientMessage::Start { id, payload } if legacy => self.on_subscribe(id, payload),
+            ClientMessage::Subscribe { id, payload } if !legacy => {
+                self.on_subscribe(id, payload).await
+            }
+            ClientMessage::Start { id, payload } if legacy => self.on_subscribe(id, payload).await,
             ClientMessage::Complete { id } if !legacy => {
                 self.stop(&id);
                 Step::Continue
@@ -285,6 +293,15 @@ impl Connection {
                 .or_else(|| p.get("authorization"))
                 .and_then(Value::as_str)
         });
+        if self.client.is_none() {
+            self.client = payload
+                .as_ref()
+                .and_then(|p| p.get("clientName"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && c.len() <= 100)
+                .map(str::to_owned);
+        }
         match self.state.verifier.viewer_from_header(header).await {
             Ok(viewer) => {
                 self.viewer = Some(viewer);
@@ -306,7 +323,7 @@ impl Connection {
         }
     }
 
-    fn on_subscribe(&mut self, id: String, request: async_graphql::Request) -> Step {
+    async fn on_subscribe(&mut self, id: String, mut request: async_graphql::Request) -> Step {
         let Some(viewer) = self.viewer.clone() else {
             return Step::Close(4401, "Unauthorized".into());
         };
@@ -325,16 +342,15 @@ impl Connection {
                     "messageFa": "تعداد درخواست‌های هم‌زمان این اتصال به سقف رسیده است.",
                 },
             }]);
-            let payload = match self.protocol {
-                Protocol::TransportWs => errors,
-                Protocol::LegacyWs => json!({ "errors": errors }),
-            };
-            let mut out =
-                vec![json!({ "id": id, "type": "error", "payload": payload }).to_string()];
-            if self.protocol == Protocol::LegacyWs {
-                out.push(json!({ "id": id, "type": "complete" }).to_string());
-            }
-            return Step::Send(out);
+            return Step::Send(self.refused(&id, errors));
+        }
+        if let Err(refusal) = self
+            .state
+            .persisted
+            .resolve(&mut request, self.client.as_deref())
+            .await
+        {
+            return Step::Send(self.refused(&id, refusal.errors()));
         }
         let info = ExecutionInfo::new();
         let who = super::rate_who(&viewer, self.ip);
@@ -358,6 +374,20 @@ impl Connection {
         );
         self.fresh.insert(id);
         Step::Continue
+    }
+
+    /// The messages refusing operation `id` with `errors` (GraphQL errors), in the protocol's
+    /// shape: an `error` message, and in the legacy protocol a `complete` after it.
+    fn refused(&self, id: &str, errors: Value) -> Vec<String> {
+        let payload = match self.protocol {
+            Protocol::TransportWs => errors,
+            Protocol::LegacyWs => json!({ "errors": errors }),
+        };
+        let mut out = vec![json!({ "id": id, "type": "error", "payload": payload }).to_string()];
+        if self.protocol == Protocol::LegacyWs {
+            out.push(json!({ "id": id, "type": "complete" }).to_string());
+        }
+        out
     }
 
     fn stop(&mut self, id: &str) -> bool {

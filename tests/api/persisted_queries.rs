@@ -2,7 +2,7 @@
 //! Node from `tests/clients`) against the gateway, documents shared by every instance through
 //! Redis, and the protocol's answers checked by hand.
 
-use std::process::Stdio;
+use std::{process::Stdio, time::Duration};
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -241,4 +241,86 @@ async fn a_client_held_to_trusted_documents_sends_only_the_hashes_it_registered(
     // Other clients are not held to it.
     let free = send(json!({ "query": other }), Some("citizen-app")).await;
     assert_eq!(free.status(), 200);
+}
+
+/// The hashes the dashboard page lists, by operation name.
+async fn dashboard_documents(app: &TestApp) -> std::collections::HashMap<String, String> {
+    let page = app.get("/dashboard").await.text().await.expect("the page");
+    page.lines()
+        .filter(|l| l.starts_with("<meta name=\"shahr-document\""))
+        .map(|l| {
+            let attr = |name: &str| {
+                let start = l.find(&format!("{name}=\"")).expect("attribute") + name.len() + 2;
+                l[start..start + l[start..].find('"').expect("closing quote")].to_owned()
+            };
+            (attr("data-operation"), attr("content"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_sends_only_the_hashes_of_its_built_in_documents_over_http_and_websocket() {
+    let app = TestApp::spawn().await;
+    let token = app.auditor();
+    let documents = dashboard_documents(&app).await;
+    assert_eq!(documents.len(), 2, "{documents:?}");
+    let stats = &documents["DashboardStats"];
+    let events = &documents["DashboardEvents"];
+
+    let send = |body: Value| {
+        app.client
+            .post(app.url("/graphql"))
+            .bearer_auth(&token)
+            .header("graphql-client-name", "shahr-dashboard")
+            .json(&body)
+            .send()
+    };
+    let figures = send(json!({ "operationName": "DashboardStats", "variables": {},
+                               "extensions": persisted(stats) }))
+    .await
+    .expect("sent");
+    assert_eq!(figures.status(), 200);
+    let body: Value = figures.json().await.expect("json");
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["districts"].as_array().map(Vec::len), Some(10));
+    // Under the dashboard's name nothing else runs, not even with its hash.
+    let other = "{ districts { number } }";
+    let free = send(json!({ "query": other, "extensions": persisted(&hash_of(other)) }))
+        .await
+        .expect("sent");
+    assert_eq!(free.status(), 400);
+    let body: Value = free.json().await.expect("json");
+    assert_eq!(
+        body["errors"][0]["extensions"]["field"],
+        "extensions.persistedQuery.sha256Hash"
+    );
+
+    // Over WebSocket the client names itself in `connection_init`.
+    let mut ws = app.websocket("graphql-transport-ws").await;
+    ws.send(json!({ "type": "connection_init",
+                    "payload": { "Authorization": format!("Bearer {token}"), "clientName": "shahr-dashboard" } }))
+        .await;
+    let ack = ws.next_json(Duration::from_secs(5)).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws.send(json!({ "id": "free", "type": "subscribe",
+                    "payload": { "query": "subscription { serverTime }" } }))
+        .await;
+    let refused = ws.next_json(Duration::from_secs(5)).await;
+    assert_eq!(refused["type"], "error", "{refused}");
+    assert_eq!(refused["id"], "free");
+    assert_eq!(refused["payload"][0]["extensions"]["code"], "BAD_REQUEST");
+    ws.send(json!({ "id": "feed", "type": "subscribe",
+                    "payload": { "operationName": "DashboardEvents", "variables": {},
+                                 "extensions": persisted(events) } }))
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let s = crate::flow::Session::new(&app);
+    crate::flow::ok(&s.refer(&s.staff).await);
+    let next = ws.next_json(Duration::from_secs(10)).await;
+    assert_eq!(next["type"], "next", "{next}");
+    assert_eq!(next["id"], "feed");
+    assert_eq!(
+        next["payload"]["data"]["rulingEvents"]["type"],
+        "CASE_CHANGED"
+    );
 }
