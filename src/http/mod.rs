@@ -3,11 +3,12 @@
 //! - `/graphql`: GraphQL over HTTP (POST, GET for queries) and WebSocket upgrades
 //!   (`graphql-transport-ws` and the legacy `graphql-ws`)
 //! - `/graphql/stream`: GraphQL over SSE
-//! - `/graphiql`: GraphiQL (dev profile only)
+//! - `/graphiql`: GraphiQL (dev profile only), its scripts and styles served from here
 //! - `/healthz`, `/readyz`, `/metrics`
 
 pub(crate) mod dashboard;
 mod documents;
+mod graphiql;
 mod graphql;
 pub mod guard;
 mod health;
@@ -26,10 +27,8 @@ mod ws;
 use std::{sync::Arc, time::Duration};
 
 use poem::{
-    get, handler,
-    http::StatusCode,
-    web::{Html, Redirect},
-    Endpoint, EndpointExt, IntoResponse, Response, Route,
+    get, handler, http::StatusCode, web::Redirect, Endpoint, EndpointExt, IntoResponse, Response,
+    Route,
 };
 use shahr_store::PgPool;
 use tokio_util::sync::CancellationToken;
@@ -155,7 +154,10 @@ pub fn routes(state: Arc<HttpState>) -> impl Endpoint<Output = Response> {
         route = route.at("/metrics", get(health::metrics));
     }
     if state.settings.profile == Profile::Dev {
-        route = route.at("/graphiql", get(graphiql)).at("/", get(index_dev));
+        route = route
+            .at("/graphiql", get(graphiql::page))
+            .at("/graphiql/:file", get(graphiql::file))
+            .at("/", get(index_dev));
     }
     let metrics = state.metrics.clone();
     route
@@ -173,17 +175,6 @@ pub fn metrics_routes(state: Arc<HttpState>) -> impl poem::Endpoint<Output = poe
         .data(state)
         .around(security::middleware)
         .map_to_response()
-}
-
-#[handler]
-fn graphiql() -> Html<String> {
-    Html(
-        async_graphql::http::GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("Shahr Gateway")
-            .finish(),
-    )
 }
 
 #[handler]

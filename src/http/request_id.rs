@@ -98,6 +98,7 @@ pub(super) fn route_of(path: &str) -> &'static str {
         ("/payments/callback/", "/payments/callback/:provider"),
         ("/documents/rulings/", "/documents/rulings/:id"),
         ("/assets/fonts/", "/assets/fonts/:file"),
+        ("/graphiql/", "/graphiql/:file"),
     ];
     if let Some(exact) = EXACT.iter().find(|p| **p == path) {
         return exact;

@@ -5,6 +5,7 @@
 
 mod dadnameh;
 mod dashboard;
+mod graphiql;
 mod payment;
 
 use std::{path::PathBuf, process::Stdio, time::Duration};
