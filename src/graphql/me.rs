@@ -74,14 +74,24 @@ impl Me {
     }
 
     /// Parcels you own (a share or the whole).
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn parcels(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return parcels after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<Parcel>> {
-        let request = page_request("Parcel", first, after)?;
+        let request = page_request("Parcel", first, after, last, before)?;
         let db = ctx.deps().urbanism.clone();
         let vis = self.own.clone();
         let page = db
@@ -92,18 +102,28 @@ impl Me {
             let (db, vis) = (db.clone(), vis.clone());
             Box::pin(async move { db.parcels_count(&ParcelFilter::default(), &vis).await })
         });
-        Ok(connection("Parcel", request, page, |p| p.id, Parcel, total))
+        Ok(connection("Parcel", page, |p| p.id, Parcel, total))
     }
 
     /// Violation cases on your parcels, newest first.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn violation_cases(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return cases after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<ViolationCase>> {
-        let request = page_request("ViolationCase", first, after)?;
+        let request = page_request("ViolationCase", first, after, last, before)?;
         let db = ctx.deps().urbanism.clone();
         let vis = self.own.clone();
         let all = shahr_urbanism::CaseFilter::default();
@@ -117,7 +137,6 @@ impl Me {
         });
         Ok(connection(
             "ViolationCase",
-            request,
             page,
             |c| c.id,
             ViolationCase,
@@ -126,14 +145,24 @@ impl Me {
     }
 
     /// Rulings on your parcels, newest first.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn rulings(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return rulings after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<Ruling>> {
-        let request = page_request("Ruling", first, after)?;
+        let request = page_request("Ruling", first, after, last, before)?;
         let db = ctx.deps().urbanism.clone();
         let vis = self.own.clone();
         let page = db
@@ -144,7 +173,7 @@ impl Me {
             let (db, vis) = (db.clone(), vis.clone());
             Box::pin(async move { db.rulings_count(&RulingFilter::default(), &vis).await })
         });
-        Ok(connection("Ruling", request, page, |r| r.id, Ruling, total))
+        Ok(connection("Ruling", page, |r| r.id, Ruling, total))
     }
 
     /// Your online payments of request fees, newest first (at most 100).

@@ -1,5 +1,5 @@
-//! Relay connections: `first`/`after` with opaque keyset cursors, `pageInfo`, and a
-//! `totalCount` computed only when asked for.
+//! Relay connections: `first`/`after` forwards and `last`/`before` backwards with opaque
+//! keyset cursors, `pageInfo`, and a `totalCount` computed only when asked for.
 
 use async_graphql::{
     connection::{Connection, Edge},
@@ -40,7 +40,7 @@ impl TotalCount {
 /// A connection of `N` with `totalCount`.
 pub type Conn<N> = Connection<String, N, TotalCount>;
 
-fn cursor(kind: &str, id: i32) -> String {
+fn cursor(kind: &str, id: i64) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
@@ -53,71 +53,88 @@ pub fn page_cost(first: Option<i32>, child_complexity: usize) -> usize {
     size.saturating_mul(child_complexity).saturating_add(1)
 }
 
-/// Reads `first` and `after` for a list of `kind`; bad values answer `BAD_USER_INPUT`.
+/// Reads `first`/`after` (forwards) or `last`/`before` (backwards) for a list of `kind`; bad
+/// values answer `BAD_USER_INPUT` naming the argument.
 pub fn page_request(
     kind: &str,
     first: Option<i32>,
     after: Option<String>,
+    last: Option<i32>,
+    before: Option<String>,
 ) -> Result<PageRequest, ApiError> {
-    let first = match first {
-        None => DEFAULT_PAGE_SIZE,
-        Some(n) if n < 0 => {
-            return Err(ApiError::bad_input(
-                "first",
-                "`first` cannot be negative",
-                "اندازه صفحه نمی‌تواند منفی باشد.",
-            ))
-        }
-        Some(n) => usize::try_from(n).unwrap_or(MAX_PAGE_SIZE),
-    };
-    if first > MAX_PAGE_SIZE {
+    if first.is_some() && last.is_some() {
         return Err(ApiError::bad_input(
-            "first",
-            format!("`first` can be at most {MAX_PAGE_SIZE}"),
+            "last",
+            "pass `first` or `last`, not both",
+            "فقط یکی از first یا last را بفرستید.",
+        ));
+    }
+    let backward = last.is_some();
+    let size = match (first, last) {
+        (Some(n), _) => size_of("first", n)?,
+        (None, Some(n)) => size_of("last", n)?,
+        (None, None) => DEFAULT_PAGE_SIZE,
+    };
+    Ok(PageRequest {
+        first: size,
+        after: after.map(|c| key_of(kind, "after", &c)).transpose()?,
+        before: before.map(|c| key_of(kind, "before", &c)).transpose()?,
+        backward,
+    })
+}
+
+fn size_of(field: &str, n: i32) -> Result<usize, ApiError> {
+    let Ok(size) = usize::try_from(n) else {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` cannot be negative"),
+            "اندازه صفحه نمی‌تواند منفی باشد.",
+        ));
+    };
+    if size > MAX_PAGE_SIZE {
+        return Err(ApiError::bad_input(
+            field,
+            format!("`{field}` can be at most {MAX_PAGE_SIZE}"),
             format!(
                 "اندازه صفحه حداکثر {} است.",
                 crate::documents::fa_digits(&MAX_PAGE_SIZE.to_string())
             ),
         ));
     }
-    let after = match after {
-        None => None,
-        Some(c) => Some(
-            URL_SAFE_NO_PAD
-                .decode(c.as_bytes())
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .and_then(|s| {
-                    let (k, id) = s.split_once(':')?;
-                    (k == kind).then(|| id.parse::<i32>().ok()).flatten()
-                })
-                .ok_or_else(|| {
-                    ApiError::bad_input(
-                        "after",
-                        "`after` is not a cursor of this list",
-                        "نشانگر صفحه (after) متعلق به این فهرست نیست.",
-                    )
-                })?,
-        ),
-    };
-    Ok(PageRequest { first, after })
+    Ok(size)
+}
+
+fn key_of(kind: &str, field: &str, cursor: &str) -> Result<i64, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(cursor.as_bytes())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| {
+            let (k, id) = s.split_once(':')?;
+            (k == kind).then(|| id.parse::<i64>().ok()).flatten()
+        })
+        .ok_or_else(|| {
+            ApiError::bad_input(
+                field,
+                format!("`{field}` is not a cursor of this list"),
+                format!("نشانگر صفحه ({field}) متعلق به این فهرست نیست."),
+            )
+        })
 }
 
 /// Builds the connection of a page.
-pub fn connection<T, N: OutputType>(
+pub fn connection<T, N: OutputType, K: Into<i64>>(
     kind: &str,
-    request: PageRequest,
     page: Page<T>,
-    id_of: impl Fn(&T) -> i32,
+    id_of: impl Fn(&T) -> K,
     wrap: impl Fn(T) -> N,
     total: TotalCount,
 ) -> Conn<N> {
-    let mut conn =
-        Connection::with_additional_fields(request.after.is_some(), page.has_next, total);
+    let mut conn = Connection::with_additional_fields(page.has_previous, page.has_next, total);
     conn.edges.extend(
         page.items
             .into_iter()
-            .map(|item| Edge::new(cursor(kind, id_of(&item)), wrap(item))),
+            .map(|item| Edge::new(cursor(kind, id_of(&item).into()), wrap(item))),
     );
     conn
 }
@@ -127,19 +144,57 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_foreign_cursors_are_refused() {
+    fn cursors_round_trip_and_bad_paging_arguments_name_the_argument() {
         let c = cursor("Ruling", 42);
+        let field = |r: Result<PageRequest, ApiError>| {
+            r.err()
+                .and_then(|e| e.extensions().get("field").map(|v| v.to_string()))
+        };
         assert_eq!(
-            page_request("Ruling", Some(5), Some(c.clone()))
+            page_request("Ruling", Some(5), Some(c.clone()), None, None)
                 .map(|p| p.after)
                 .ok(),
             Some(Some(42))
         );
-        assert!(page_request("Parcel", None, Some(c)).is_err());
-        assert!(page_request("Parcel", Some(-1), None).is_err());
-        assert!(page_request("Parcel", Some(101), None).is_err());
+        let back = page_request("Ruling", None, None, Some(5), Some(c.clone())).ok();
         assert_eq!(
-            page_request("Parcel", None, None).map(|p| p.first).ok(),
+            back.map(|p| (p.first, p.before, p.backward)),
+            Some((5, Some(42), true))
+        );
+        // (request, the argument the error names)
+        let rows = [
+            (
+                page_request("Parcel", None, Some(c.clone()), None, None),
+                "\"after\"",
+            ),
+            (
+                page_request("Parcel", None, None, Some(3), Some(c)),
+                "\"before\"",
+            ),
+            (
+                page_request("Parcel", Some(-1), None, None, None),
+                "\"first\"",
+            ),
+            (
+                page_request("Parcel", Some(101), None, None, None),
+                "\"first\"",
+            ),
+            (
+                page_request("Parcel", None, None, Some(101), None),
+                "\"last\"",
+            ),
+            (
+                page_request("Parcel", Some(1), None, Some(1), None),
+                "\"last\"",
+            ),
+        ];
+        for (request, named) in rows {
+            assert_eq!(field(request).as_deref(), Some(named));
+        }
+        assert_eq!(
+            page_request("Parcel", None, None, None, None)
+                .map(|p| p.first)
+                .ok(),
             Some(DEFAULT_PAGE_SIZE)
         );
     }

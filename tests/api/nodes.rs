@@ -64,3 +64,108 @@ async fn a_service_request_a_sitting_and_a_draft_come_back_from_node_to_those_wh
         );
     }
 }
+
+/// The ids of a connection's nodes and its page flags.
+fn page_of(body: &Value, field: &str) -> (Vec<String>, bool, bool) {
+    assert!(body.get("errors").is_none(), "{body}");
+    let conn = &body["data"][field];
+    let ids = conn["edges"]
+        .as_array()
+        .expect("edges")
+        .iter()
+        .map(|e| {
+            e["node"]["number"]
+                .as_str()
+                .or(e["node"]["trackingCode"].as_str())
+                .expect("key")
+                .to_owned()
+        })
+        .collect();
+    (
+        ids,
+        conn["pageInfo"]["hasPreviousPage"] == true,
+        conn["pageInfo"]["hasNextPage"] == true,
+    )
+}
+
+#[tokio::test]
+async fn connections_page_backwards_with_last_and_before_in_the_lists_own_order() {
+    let app = TestApp::spawn().await;
+    let auditor = app.auditor();
+    const RULINGS: &str = "query($first: Int, $last: Int, $after: String, $before: String) {
+        rulings(first: $first, last: $last, after: $after, before: $before) {
+          edges { cursor node { number } } pageInfo { hasPreviousPage hasNextPage } } }";
+    let all = app
+        .query_as(&auditor, RULINGS, json!({ "first": 100 }))
+        .await;
+    let (numbers, _, _) = page_of(&all, "rulings");
+    assert!(numbers.len() >= 5, "{numbers:?}");
+    let cursor = |i: usize| {
+        all["data"]["rulings"]["edges"][i]["cursor"]
+            .as_str()
+            .expect("cursor")
+            .to_owned()
+    };
+
+    // The two before the fifth, in the list's order (newest first), with more on both sides.
+    let back = app
+        .query_as(&auditor, RULINGS, json!({ "last": 2, "before": cursor(4) }))
+        .await;
+    assert_eq!(
+        page_of(&back, "rulings"),
+        (numbers[2..4].to_vec(), true, true)
+    );
+    // The last three of the whole list.
+    let tail = app.query_as(&auditor, RULINGS, json!({ "last": 3 })).await;
+    assert_eq!(
+        page_of(&tail, "rulings"),
+        (numbers[numbers.len() - 3..].to_vec(), true, false)
+    );
+    // Between two cursors, from either end.
+    let between = json!({ "after": cursor(0), "before": cursor(4) });
+    let mut forward = between.clone();
+    forward["first"] = json!(2);
+    let mut backward = between;
+    backward["last"] = json!(2);
+    assert_eq!(
+        page_of(&app.query_as(&auditor, RULINGS, forward).await, "rulings").0,
+        numbers[1..3].to_vec()
+    );
+    assert_eq!(
+        page_of(&app.query_as(&auditor, RULINGS, backward).await, "rulings").0,
+        numbers[2..4].to_vec()
+    );
+    // Both sizes at once is refused, naming `last`.
+    let both = app
+        .query_as(&auditor, RULINGS, json!({ "first": 2, "last": 2 }))
+        .await;
+    assert_eq!(both["errors"][0]["extensions"]["field"], "last", "{both}");
+
+    // A list of the citizen store (a district's queue, oldest first) pages back the same way.
+    for service in [
+        "building_permit_new",
+        "land_use_inquiry",
+        "building_permit_new",
+    ] {
+        file(&app, service).await;
+    }
+    const QUEUE: &str = "query($last: Int, $first: Int, $before: String) {
+        requestQueue(district: 9, first: $first, last: $last, before: $before) {
+          edges { cursor node { trackingCode } } pageInfo { hasPreviousPage hasNextPage } } }";
+    let staff = app.staff(9);
+    let queue = app.query_as(&staff, QUEUE, json!({ "first": 100 })).await;
+    let (codes, _, _) = page_of(&queue, "requestQueue");
+    assert!(codes.len() >= 3, "{codes:?}");
+    let last_cursor = queue["data"]["requestQueue"]["edges"][codes.len() - 1]["cursor"].clone();
+    let back = app
+        .query_as(&staff, QUEUE, json!({ "last": 2, "before": last_cursor }))
+        .await;
+    assert_eq!(
+        page_of(&back, "requestQueue"),
+        (
+            codes[codes.len() - 3..codes.len() - 1].to_vec(),
+            codes.len() > 3,
+            true
+        )
+    );
+}

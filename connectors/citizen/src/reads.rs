@@ -1,5 +1,8 @@
 //! Reading requests: queues, a citizen's requests, a parcel's requests, histories.
 
+use shahr_store::{Page, PageRequest};
+use tokio_postgres::types::ToSql;
+
 use super::*;
 
 impl CitizenDb {
@@ -9,28 +12,19 @@ impl CitizenDb {
         &self,
         district: i16,
         state: Option<RequestState>,
-        first: usize,
-        after: Option<i64>,
-    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
-        let client = self.pool.get().await?;
-        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
+        page: PageRequest,
+    ) -> Result<Page<ServiceRequest>, StoreError> {
         let states = queue_states(state);
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE district = $1 AND state = ANY($2)                      AND ($3::bigint IS NULL OR id > $3) ORDER BY id LIMIT $4"
-                ),
-                &[&district, &states, &after, &limit],
-            )
-            .await?;
-        let more = rows.len() > first;
-        Ok((
-            rows.iter()
-                .take(first)
-                .map(records::request_from_row)
-                .collect(),
-            more,
-        ))
+        let head = format!(
+            "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE district = $1 AND state = ANY($2)"
+        );
+        self.requests_page(
+            &head,
+            vec![Box::new(district), Box::new(states)],
+            page,
+            false,
+        )
+        .await
     }
 
     /// How many requests a queue holds.
@@ -80,33 +74,39 @@ impl CitizenDb {
         Ok(row.as_ref().map(records::request_from_row))
     }
 
-    /// A citizen's requests, newest first, `first` after row id `after`; plus whether more follow.
+    /// A page of a citizen's requests, newest first.
     #[tracing::instrument(name = "citizen.requests_of_citizen", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn requests_of_citizen(
         &self,
         national_id: &str,
-        first: usize,
-        after: Option<i64>,
-    ) -> Result<(Vec<ServiceRequest>, bool), StoreError> {
+        page: PageRequest,
+    ) -> Result<Page<ServiceRequest>, StoreError> {
+        let head =
+            format!("SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_national_id = $1");
+        self.requests_page(&head, vec![Box::new(national_id.to_owned())], page, true)
+            .await
+    }
+
+    /// One page of requests: `head` (a `SELECT ... WHERE ...` over `shahr.requests` with
+    /// `params` bound) in id order, descending when `newest_first`.
+    async fn requests_page(
+        &self,
+        head: &str,
+        mut params: Vec<Box<dyn ToSql + Sync + Send>>,
+        page: PageRequest,
+        newest_first: bool,
+    ) -> Result<Page<ServiceRequest>, StoreError> {
+        let tail = page.sql("id", newest_first, |v| {
+            params.push(Box::new(v));
+            format!("${}", params.len())
+        });
+        let refs: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect();
         let client = self.pool.get().await?;
-        let limit = i64::try_from(first + 1).unwrap_or(i64::MAX);
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE citizen_national_id = $1 \
-                     AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3"
-                ),
-                &[&national_id, &after, &limit],
-            )
-            .await?;
-        let more = rows.len() > first;
-        Ok((
-            rows.iter()
-                .take(first)
-                .map(records::request_from_row)
-                .collect(),
-            more,
-        ))
+        let rows = client.query(&format!("{head}{tail}"), &refs).await?;
+        Ok(page.page_of(rows, |r| Some(records::request_from_row(&r))))
     }
 
     /// How many requests a citizen has.

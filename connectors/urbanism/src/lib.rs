@@ -98,23 +98,7 @@ pub enum Visibility {
     Nothing,
 }
 
-/// A page request for keyset pagination.
-#[derive(Debug, Clone, Copy)]
-pub struct PageRequest {
-    /// Most items.
-    pub first: usize,
-    /// Only items after this row id (in the list's order).
-    pub after: Option<i32>,
-}
-
-/// A page of items and whether more follow.
-#[derive(Debug, Clone)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// True when items follow the last one.
-    pub has_next: bool,
-}
+pub use shahr_store::{Page, PageRequest};
 
 /// Handle on the urbanism database.
 #[derive(Clone)]
@@ -191,11 +175,4 @@ pub(crate) fn visibility_sql(query: &mut sql::Query, visibility: &Visibility) ->
             )
         }
     }
-}
-
-/// Keeps `first + 1` rows to tell whether another page follows.
-pub(crate) fn paginate<T>(mut items: Vec<T>, first: usize) -> Page<T> {
-    let has_next = items.len() > first;
-    items.truncate(first);
-    Page { items, has_next }
 }

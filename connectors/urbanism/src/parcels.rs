@@ -11,7 +11,6 @@ use shahr_store::StoreError;
 use tokio_postgres::Row;
 
 use crate::{
-    paginate,
     records::{Certificate, Owner, Ownership, Parcel, Permit},
     sql::{ascii_digits_sql, code_spellings, like_literal, persian_digits, spellings, Query},
     visibility_sql, Page, PageRequest, UrbanismDb, Visibility,
@@ -267,20 +266,10 @@ impl UrbanismDb {
     ) -> Result<Page<Parcel>, StoreError> {
         let mut q = Query::new(&format!("SELECT {PARCEL_COLUMNS} FROM tbl_parvandeh p"));
         self.parcel_where(&mut q, filter, visibility);
-        if let Some(after) = page.after {
-            let p = q.bind(after);
-            q.push(&format!(" AND p.id_parvandeh > {p}"));
-        }
-        let limit = q.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
-        q.push(&format!(" ORDER BY p.id_parvandeh LIMIT {limit}"));
+        let tail = page.sql("p.id_parvandeh", false, |v| q.bind(v));
+        q.push(&tail);
         let rows = self.run(&q).await?;
-        let has_next = rows.len() > page.first;
-        let mut page_out = paginate(
-            rows.iter().filter_map(|r| self.parcel(r)).collect(),
-            page.first,
-        );
-        page_out.has_next |= has_next;
-        Ok(page_out)
+        Ok(page.page_of(rows, |r| self.parcel(&r)))
     }
 
     /// How many parcels match (for `totalCount`).

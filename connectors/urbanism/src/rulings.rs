@@ -11,7 +11,6 @@ use shahr_store::StoreError;
 use tokio_postgres::Row;
 
 use crate::{
-    paginate,
     records::{
         Commission, CommissionMember, Notification, Objection, Ruling, ViolationCase, ViolationItem,
     },
@@ -356,20 +355,10 @@ impl UrbanismDb {
     ) -> Result<Page<Ruling>, StoreError> {
         let mut q = Query::new(&format!("SELECT {RULING_COLUMNS}{}", Self::RULING_FROM));
         self.ruling_where(&mut q, filter, visibility);
-        if let Some(after) = page.after {
-            let p = q.bind(after);
-            q.push(&format!(" AND r.id_ray < {p}"));
-        }
-        let limit = q.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
-        q.push(&format!(" ORDER BY r.id_ray DESC LIMIT {limit}"));
+        let tail = page.sql("r.id_ray", true, |v| q.bind(v));
+        q.push(&tail);
         let rows = self.run(&q).await?;
-        let more = rows.len() > page.first;
-        let mut out = paginate(
-            rows.iter().filter_map(|r| self.ruling(r)).collect(),
-            page.first,
-        );
-        out.has_next |= more;
-        Ok(out)
+        Ok(page.page_of(rows, |r| self.ruling(&r)))
     }
 
     /// How many rulings match (for `totalCount`).

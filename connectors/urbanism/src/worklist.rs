@@ -6,7 +6,6 @@ use shahr_domain::{jalali::JalaliDate, vocabulary::CaseStatus};
 use shahr_store::StoreError;
 
 use crate::{
-    paginate,
     records::ViolationCase,
     rulings::CASE_COLUMNS,
     sql::{ascii_digits_sql, code_spellings, Query},
@@ -80,20 +79,10 @@ impl UrbanismDb {
     ) -> Result<Page<ViolationCase>, StoreError> {
         let mut q = Query::new(&format!("SELECT {CASE_COLUMNS}{CASE_FROM}"));
         Self::case_where(&mut q, filter, visibility);
-        if let Some(after) = page.after {
-            let p = q.bind(after);
-            q.push(&format!(" AND c.id_takhalof < {p}"));
-        }
-        let limit = q.bind(i64::try_from(page.first + 1).unwrap_or(i64::MAX));
-        q.push(&format!(" ORDER BY c.id_takhalof DESC LIMIT {limit}"));
+        let tail = page.sql("c.id_takhalof", true, |v| q.bind(v));
+        q.push(&tail);
         let rows = self.run(&q).await?;
-        let more = rows.len() > page.first;
-        let mut out = paginate(
-            rows.iter().filter_map(|r| self.case(r)).collect(),
-            page.first,
-        );
-        out.has_next |= more;
-        Ok(out)
+        Ok(page.page_of(rows, |r| self.case(&r)))
     }
 
     /// How many cases `filter` and `visibility` allow.

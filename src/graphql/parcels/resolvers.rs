@@ -161,7 +161,7 @@ impl ParcelsQuery {
 
     /// Parcels the viewer may see, in a stable order, a page at a time.
     #[graphql(
-        complexity = "crate::graphql::pagination::page_cost(first, child_complexity) + filter_cost(&filter)"
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity) + filter_cost(&filter)"
     )]
     async fn parcels(
         &self,
@@ -171,8 +171,16 @@ impl ParcelsQuery {
         #[graphql(desc = "Return parcels after this cursor (an edge's `cursor`).")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<Parcel>> {
-        let request = page_request("Parcel", first, after)?;
+        let request = page_request("Parcel", first, after, last, before)?;
         let filter = filter.unwrap_or_default().validate()?;
         let vis = visibility(ctx.viewer());
         // Searching by owner is staff work: for a citizen it would confirm a co-owner's id.
@@ -199,6 +207,6 @@ impl ParcelsQuery {
             let (db, filter, vis) = (db.clone(), filter.clone(), vis.clone());
             Box::pin(async move { db.parcels_count(&filter, &vis).await })
         });
-        Ok(connection("Parcel", request, page, |p| p.id, Parcel, total))
+        Ok(connection("Parcel", page, |p| p.id, Parcel, total))
     }
 }

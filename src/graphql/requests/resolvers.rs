@@ -94,7 +94,10 @@ impl RequestsQuery {
     /// A district's work queue for staff: open requests (or those at `step`), oldest first,
     /// with assignment and SLA (`dueAt`, `isOverdue`). Staff of the district, auditors and
     /// admins.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
+    #[allow(clippy::too_many_arguments)] // the GraphQL field's arguments
     async fn request_queue(
         &self,
         ctx: &Context<'_>,
@@ -104,6 +107,14 @@ impl RequestsQuery {
         >,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<ServiceRequest>> {
         let district = district_arg("district", Some(district))?.unwrap_or_default();
         let allowed = match visibility(ctx.viewer()) {
@@ -119,10 +130,10 @@ impl RequestsQuery {
             )
             .into());
         }
-        let request = page_request("ServiceRequest", first, after)?;
+        let request = page_request("ServiceRequest", first, after, last, before)?;
         let db = ctx.deps().citizen.clone();
-        let (items, has_next) = db
-            .queue(district, step, request.first, request.after.map(i64::from))
+        let page = db
+            .queue(district, step, request)
             .await
             .map_err(ApiError::from)?;
         let total = TotalCount::new(move || {
@@ -131,24 +142,33 @@ impl RequestsQuery {
         });
         Ok(crate::graphql::pagination::connection(
             "ServiceRequest",
-            request,
-            shahr_urbanism::Page { items, has_next },
-            |r| i32::try_from(r.id).unwrap_or(i32::MAX),
+            page,
+            |r| r.id,
             ServiceRequest,
             total,
         ))
     }
 
     /// The signed-in citizen's requests, newest first.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn my_requests(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return requests after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<ServiceRequest>> {
         let principal = signed_in(ctx.viewer())?;
-        let request = page_request("ServiceRequest", first, after)?;
+        let request = page_request("ServiceRequest", first, after, last, before)?;
         let Some(national_id) = principal
             .national_id
             .as_ref()
@@ -157,20 +177,20 @@ impl RequestsQuery {
             let empty = shahr_urbanism::Page {
                 items: Vec::new(),
                 has_next: false,
+                has_previous: false,
             };
             let total = TotalCount::new(|| Box::pin(async { Ok(0) }));
             return Ok(crate::graphql::pagination::connection(
                 "ServiceRequest",
-                request,
                 empty,
-                |r: &shahr_citizen::ServiceRequest| i32::try_from(r.id).unwrap_or(i32::MAX),
+                |r: &shahr_citizen::ServiceRequest| r.id,
                 ServiceRequest,
                 total,
             ));
         };
         let db = ctx.deps().citizen.clone();
-        let (items, has_next) = db
-            .requests_of_citizen(&national_id, request.first, request.after.map(i64::from))
+        let page = db
+            .requests_of_citizen(&national_id, request)
             .await
             .map_err(ApiError::from)?;
         let total = TotalCount::new(move || {
@@ -179,9 +199,8 @@ impl RequestsQuery {
         });
         Ok(crate::graphql::pagination::connection(
             "ServiceRequest",
-            request,
-            shahr_urbanism::Page { items, has_next },
-            |r| i32::try_from(r.id).unwrap_or(i32::MAX),
+            page,
+            |r| r.id,
             ServiceRequest,
             total,
         ))

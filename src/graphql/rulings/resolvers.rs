@@ -159,7 +159,9 @@ impl RulingsQuery {
     }
 
     /// Rulings the viewer may see, newest first, a page at a time.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn rulings(
         &self,
         ctx: &Context<'_>,
@@ -168,8 +170,16 @@ impl RulingsQuery {
         #[graphql(desc = "Return rulings after this cursor (an edge's `cursor`).")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<Ruling>> {
-        let request = page_request("Ruling", first, after)?;
+        let request = page_request("Ruling", first, after, last, before)?;
         let filter = filter.unwrap_or_default().validate()?;
         let vis = visibility(ctx.viewer());
         let db = ctx.deps().urbanism.clone();
@@ -181,13 +191,15 @@ impl RulingsQuery {
             let (db, filter, vis) = (db.clone(), filter.clone(), vis.clone());
             Box::pin(async move { db.rulings_count(&filter, &vis).await })
         });
-        Ok(connection("Ruling", request, page, |r| r.id, Ruling, total))
+        Ok(connection("Ruling", page, |r| r.id, Ruling, total))
     }
 
     /// Violation cases the viewer may see (staff their district, a commission's secretary and
     /// members its cases, citizens their own parcels'), newest first, a page at a time: the
     /// secretariat's and staff's work list.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn violation_cases(
         &self,
         ctx: &Context<'_>,
@@ -198,8 +210,16 @@ impl RulingsQuery {
         #[graphql(desc = "Return cases after this cursor (an edge's `cursor`).")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<ViolationCase>> {
-        let request = page_request("ViolationCase", first, after)?;
+        let request = page_request("ViolationCase", first, after, last, before)?;
         let filter = filter.unwrap_or_default().validate()?;
         let vis = visibility(ctx.viewer());
         let db = ctx.deps().urbanism.clone();
@@ -213,7 +233,6 @@ impl RulingsQuery {
         });
         Ok(connection(
             "ViolationCase",
-            request,
             page,
             |c| c.id,
             ViolationCase,

@@ -42,43 +42,34 @@ impl UrbanismDb {
         commission_id: i32,
         page: PageRequest,
     ) -> Result<Page<PendingService>, StoreError> {
-        let client = self.pool().get().await?;
-        let limit = i64::try_from(page.first).unwrap_or(i64::MAX - 1) + 1;
-        let rows = client
-            .query(
-                &format!(
-                    "SELECT p.id, p.document, p.document_id, p.case_id, p.party, p.name, \
-                     p.legacy_owner_id {PENDING} AND p.id > $2 ORDER BY p.id LIMIT $3"
-                ),
-                &[&commission_id, &page.after.unwrap_or(0), &limit],
-            )
-            .await?;
-        let mut items: Vec<PendingService> = rows
-            .iter()
-            .filter_map(|r| {
-                let party = Party::from_key(&r.get::<_, String>(4))?;
-                let id: i64 = r.get(2);
-                let document = if r.get::<_, String>(1) == "RULING" {
-                    Document::Ruling(i32::try_from(id).ok()?)
-                } else {
-                    Document::Summons(id)
-                };
-                Some(PendingService {
-                    id: r.get(0),
-                    document,
-                    case_id: r.get(3),
-                    party: PartyRecord {
-                        party,
-                        name: r.get(5),
-                        legacy_owner_id: r.get(6),
-                        by_hand: true,
-                    },
-                })
+        let mut q = crate::sql::Query::new(&format!(
+            "SELECT p.id, p.document, p.document_id, p.case_id, p.party, p.name, \
+             p.legacy_owner_id {PENDING}"
+        ));
+        q.bind(commission_id); // $1 of PENDING
+        let tail = page.sql("p.id", false, |v| q.bind(v));
+        q.push(&tail);
+        let rows = self.run(&q).await?;
+        Ok(page.page_of(rows, |r| {
+            let party = Party::from_key(&r.get::<_, String>(4))?;
+            let id: i64 = r.get(2);
+            let document = if r.get::<_, String>(1) == "RULING" {
+                Document::Ruling(i32::try_from(id).ok()?)
+            } else {
+                Document::Summons(id)
+            };
+            Some(PendingService {
+                id: r.get(0),
+                document,
+                case_id: r.get(3),
+                party: PartyRecord {
+                    party,
+                    name: r.get(5),
+                    legacy_owner_id: r.get(6),
+                    by_hand: true,
+                },
             })
-            .collect();
-        let has_next = rows.len() > page.first;
-        items.truncate(page.first);
-        Ok(Page { items, has_next })
+        }))
     }
 
     /// How many parties commission `commission_id` still has to serve by hand.

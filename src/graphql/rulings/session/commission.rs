@@ -496,13 +496,23 @@ impl SessionQuery {
     /// account reaches and that have not been served yet (with the current hearing's summons,
     /// or with a ruling), oldest first. The commission's secretary and members, auditors and
     /// admins; `FORBIDDEN` for anyone else.
-    #[graphql(complexity = "crate::graphql::pagination::page_cost(first, child_complexity)")]
+    #[graphql(
+        complexity = "crate::graphql::pagination::page_cost(first.or(last), child_complexity)"
+    )]
     async fn service_by_hand_queue(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The commission (its `id`).")] commission: ID,
         #[graphql(desc = "Page size: 20 by default, at most 100.")] first: Option<i32>,
         #[graphql(desc = "Return parties after this cursor.")] after: Option<String>,
+        #[graphql(
+            desc = "Page size from the end instead of `first`: the last items (before `before`), at most 100."
+        )]
+        last: Option<i32>,
+        #[graphql(
+            desc = "Return items before this cursor (an edge's `cursor`); pages backwards with `last`."
+        )]
+        before: Option<String>,
     ) -> async_graphql::Result<Conn<PendingService>> {
         let p = signed_in(ctx.viewer())?;
         let commission = id_of("Commission", "commission", &commission)?;
@@ -514,16 +524,10 @@ impl SessionQuery {
             .with_fa("فهرست ابلاغ دستی فقط برای دبیر و اعضای همان کمیسیون قابل مشاهده است.")
             .into());
         }
-        let request = page_request("PendingService", first, after)?;
+        let request = page_request("PendingService", first, after, last, before)?;
         let db = ctx.deps().urbanism.clone();
         let page = db
-            .awaiting_service_by_hand(
-                commission,
-                shahr_urbanism::PageRequest {
-                    first: request.first,
-                    after: request.after,
-                },
-            )
+            .awaiting_service_by_hand(commission, request)
             .await
             .map_err(ApiError::from)?;
         let total = TotalCount::new(move || {
@@ -532,7 +536,6 @@ impl SessionQuery {
         });
         Ok(connection(
             "PendingService",
-            request,
             page,
             |s| s.id,
             PendingService,
