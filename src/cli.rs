@@ -66,6 +66,10 @@ pub enum Command {
     /// serve (`/readyz`), on the port of `listen`: exit 0 when it says so, 1 otherwise. For a
     /// container's `HEALTHCHECK`; needs no shell.
     Healthcheck(HealthcheckArgs),
+    /// Read the configuration (the file and `SHAHR_*` variables) and check it as `serve`
+    /// would, without starting anything: exit 0 when it is valid, 1 naming the wrong key.
+    /// For deployment pipelines (the Helm chart's rendered config is checked with it).
+    CheckConfig,
     /// The hash-chained audit logs of both databases.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -370,6 +374,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             {
                 println!("{client}\t{count} documents");
             }
+            Ok(())
+        }
+        Some(Command::CheckConfig) => {
+            let config = Config::load(cli.config.as_deref())?;
+            println!(
+                "configuration is valid (profile {})",
+                match config.profile {
+                    Profile::Dev => "dev",
+                    Profile::Prod => "prod",
+                }
+            );
             Ok(())
         }
         Some(Command::Healthcheck(args)) => {

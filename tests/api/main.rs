@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod dadnameh;
 mod dashboards;
+mod deploy;
 mod districts;
 mod eblagh;
 mod enforcement;

@@ -28,6 +28,7 @@ pub mod bank;
 mod databases;
 pub(crate) mod node;
 mod process;
+pub(crate) mod python;
 mod ws;
 
 pub use databases::*;
