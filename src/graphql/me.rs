@@ -239,7 +239,7 @@ pub struct InboxMessage {
 #[Object]
 impl InboxMessage {
     /// Opaque id.
-    async fn id(&self) -> async_graphql::ID {
+    pub async fn id(&self) -> async_graphql::ID {
         super::node::global_id(
             "InboxMessage",
             format!("{}{}", self.source, self.message.id),
@@ -270,4 +270,31 @@ impl InboxMessage {
     async fn received_at(&self) -> super::scalars::DateTime {
         super::scalars::DateTime(self.message.created_at)
     }
+}
+
+/// `node(id:)` of an inbox message: only its receiver reads it; null for anyone else.
+pub(crate) async fn inbox_message_by_key(
+    ctx: &Context<'_>,
+    key: &str,
+) -> async_graphql::Result<Option<super::node::Node>> {
+    let Some(national_id) = ctx
+        .viewer()
+        .principal()
+        .and_then(|p| p.national_id.as_ref())
+        .map(|n| n.as_str().to_owned())
+    else {
+        return Ok(None);
+    };
+    let (source, pool) = match key.split_at_checked(1) {
+        Some(("U", _)) => ("U", ctx.deps().urbanism.pool().clone()),
+        Some(("C", _)) => ("C", ctx.deps().citizen.pool().clone()),
+        _ => return Ok(None),
+    };
+    let Ok(id) = key[1..].parse::<i64>() else {
+        return Ok(None);
+    };
+    let found = shahr_store::deliveries::inbox_message(&pool, &national_id, id)
+        .await
+        .map_err(ApiError::from)?;
+    Ok(found.map(|message| super::node::Node::InboxMessage(InboxMessage { source, message })))
 }

@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, Interface, Object, ID};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use shahr_urbanism::parents::Child;
 
 use super::{
     access::visibility,
@@ -40,6 +41,26 @@ pub enum Node {
     CommissionSession(super::rulings::session::objects::CommissionSession),
     /// A draft ruling with its signatures.
     RulingDraft(super::rulings::session::objects::RulingDraft),
+    /// A building permit of a parcel.
+    Permit(super::parcels::types::Permit),
+    /// A certificate of a parcel.
+    Certificate(super::parcels::types::Certificate),
+    /// A record of a ruling's service (eblagh).
+    Notification(super::rulings::ruling::Notification),
+    /// An objection to a ruling.
+    Objection(super::rulings::ruling::Objection),
+    /// A step of a ruling's enforcement.
+    Enforcement(super::rulings::session::parties::Enforcement),
+    /// A payment of a ruling's fine.
+    FinePayment(super::rulings::session::parties::FinePayment),
+    /// A member's seat on a commission.
+    CommissionMember(super::rulings::types::CommissionMember),
+    /// One item of a violation case.
+    ViolationItem(super::rulings::types::ViolationItem),
+    /// An owner's defence on a case.
+    Defence(super::rulings::session::objects::Defence),
+    /// A message in the signed-in person's in-app inbox.
+    InboxMessage(super::me::InboxMessage),
 }
 
 /// Builds the global id of an object of type `kind` with key `key`.
@@ -95,6 +116,15 @@ impl NodeQuery {
                 .filter(|p| super::requests::resolvers::may_see_payment(ctx.viewer(), p))
                 .map(|p| Node::Payment(super::requests::payments::Payment(p))));
         }
+        if kind == "InboxMessage" {
+            return super::me::inbox_message_by_key(ctx, &key).await;
+        }
+        if let Some(child) = child_kind(&kind) {
+            let Ok(key) = key.parse::<i64>() else {
+                return Ok(None);
+            };
+            return child_node(ctx, child, key).await;
+        }
         // Keys of the gateway's own tables (bigint), each behind its own reading rule.
         if let ("ServiceRequest" | "CommissionSession" | "RulingDraft", Ok(key)) =
             (kind.as_str(), key.parse::<i64>())
@@ -136,6 +166,113 @@ impl NodeQuery {
         };
         Ok(node)
     }
+}
+
+fn child_kind(kind: &str) -> Option<Child> {
+    Some(match kind {
+        "Permit" => Child::Permit,
+        "Certificate" => Child::Certificate,
+        "Notification" => Child::Notification,
+        "Objection" => Child::Objection,
+        "Enforcement" => Child::Enforcement,
+        "FinePayment" => Child::FinePayment,
+        "CommissionMember" => Child::CommissionMember,
+        "ViolationItem" => Child::ViolationItem,
+        "Defence" => Child::Defence,
+        _ => return None,
+    })
+}
+
+/// A record that belongs to a parent, found through the parent: null unless the viewer may
+/// see that parcel, ruling or case (commissions are public), as when it is read in place.
+async fn child_node(
+    ctx: &Context<'_>,
+    child: Child,
+    key: i64,
+) -> async_graphql::Result<Option<Node>> {
+    use super::{
+        loaders::{
+            many, CertificatesLoader, DefencesLoader, EnforcementsLoader, ItemsLoader,
+            MembersLoader, NotificationsLoader, ObjectionsLoader, PaymentsLoader, PermitsLoader,
+        },
+        parcels::types as p,
+        rulings::{ruling as r, session::objects as o, session::parties as s, types as t},
+    };
+    let db = &ctx.deps().urbanism;
+    let Some(parent) = db.parent_of(child, key).await.map_err(ApiError::from)? else {
+        return Ok(None);
+    };
+    let Ok(parent) = i32::try_from(parent) else {
+        return Ok(None);
+    };
+    let vis = visibility(ctx.viewer());
+    let visible = match child {
+        Child::Permit | Child::Certificate => {
+            first(db.parcels_by_ids(&[parent], &vis).await)?.is_some()
+        }
+        Child::Notification | Child::Objection | Child::Enforcement | Child::FinePayment => {
+            first(db.rulings_by_ids(&[parent], &vis).await)?.is_some()
+        }
+        Child::ViolationItem | Child::Defence => {
+            first(db.cases_by_ids(&[parent], &vis).await)?.is_some()
+        }
+        Child::CommissionMember => true,
+    };
+    if !visible {
+        return Ok(None);
+    }
+    Ok(match child {
+        Child::Permit => many::<PermitsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Permit(p::Permit(x))),
+        Child::Certificate => many::<CertificatesLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Certificate(p::Certificate(x))),
+        Child::Notification => many::<NotificationsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Notification(r::Notification(x))),
+        Child::Objection => many::<ObjectionsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Objection(r::Objection(x))),
+        Child::Enforcement => many::<EnforcementsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Enforcement(s::Enforcement(x))),
+        Child::FinePayment => many::<PaymentsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::FinePayment(s::FinePayment(x))),
+        Child::CommissionMember => many::<MembersLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::CommissionMember(t::CommissionMember(x))),
+        Child::ViolationItem => many::<ItemsLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::ViolationItem(t::ViolationItem(x))),
+        Child::Defence => many::<DefencesLoader, _>(ctx, parent)
+            .await?
+            .into_iter()
+            .find(|x| same(x.id, key))
+            .map(|x| Node::Defence(o::Defence(x))),
+    })
+}
+
+/// Whether a record's id (of whichever width) is `key`.
+fn same(id: impl Into<i64>, key: i64) -> bool {
+    id.into() == key
 }
 
 fn first<T>(found: Result<Vec<T>, shahr_store::StoreError>) -> Result<Option<T>, ApiError> {

@@ -169,3 +169,107 @@ async fn connections_page_backwards_with_last_and_before_in_the_lists_own_order(
         )
     );
 }
+
+#[tokio::test]
+async fn records_that_hang_off_a_parcel_ruling_case_or_commission_come_back_from_node_through_their_parent(
+) {
+    let app = TestApp::spawn().await;
+    let auditor = app.auditor();
+    let all = app
+        .query_as(
+            &auditor,
+            "{ rulings(first: 100) { edges { node {
+                notifications { id } objections { id } enforcements { id } payments { id }
+                commission { members { id } }
+                case { items { id } defences { id } parcel { permits { id } certificates { id } } } } } } }",
+            json!({}),
+        )
+        .await;
+    assert!(all.get("errors").is_none(), "{all}");
+    // The first id of each kind the sample data has.
+    let mut found: std::collections::BTreeMap<String, String> = Default::default();
+    fn walk(v: &Value, found: &mut std::collections::BTreeMap<String, String>) {
+        match v {
+            Value::Object(map) => {
+                for (key, child) in map {
+                    if let Value::Array(items) = child {
+                        if let Some(id) = items.first().and_then(|i| i["id"].as_str()) {
+                            found.entry(key.clone()).or_insert_with(|| id.to_owned());
+                        }
+                    }
+                    walk(child, found);
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|i| walk(i, found)),
+            _ => {}
+        }
+    }
+    walk(&all["data"], &mut found);
+    let kinds: Vec<&str> = found.keys().map(String::as_str).collect();
+    for kind in [
+        "members",
+        "items",
+        "notifications",
+        "objections",
+        "permits",
+        "certificates",
+    ] {
+        assert!(kinds.contains(&kind), "sample data has {kind}: {kinds:?}");
+    }
+    let stranger = app.citizen(CITIZEN_A);
+    for (kind, id) in &found {
+        let seen = node(&app, &auditor, id).await;
+        assert_eq!(seen["id"], json!(id), "{kind}: {seen}");
+        let hidden = node(&app, &stranger, id).await;
+        if kind == "members" {
+            // Commissions and their members are public.
+            assert_eq!(hidden["id"], json!(id), "{kind}");
+        } else {
+            assert!(
+                hidden.is_null(),
+                "{kind} reveals nothing to a stranger: {hidden}"
+            );
+        }
+    }
+    // A made-up id of a kind that exists answers null too.
+    let missing = base64_id("Permit:999999");
+    assert!(node(&app, &auditor, &missing).await.is_null());
+
+    // An inbox message comes back to its receiver alone.
+    // A step of the citizen's request is announced in their inbox.
+    let code = file(&app, "land_use_inquiry").await;
+    let moved = app
+        .query_as(
+            &app.staff(9),
+            "mutation($code: String!) { advanceServiceRequest(input: { trackingCode: $code }) { request { state } } }",
+            json!({ "code": code }),
+        )
+        .await;
+    ok(&moved);
+    let mut message = String::new();
+    crate::flow::eventually("the inbox message", async || {
+        let inbox = app
+            .query_as(
+                &app.citizen(CITIZEN_B),
+                "{ me { notifications { id } } }",
+                json!({}),
+            )
+            .await;
+        message = inbox["data"]["me"]["notifications"][0]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        !message.is_empty()
+    })
+    .await;
+    assert_eq!(
+        node(&app, &app.citizen(CITIZEN_B), &message).await["id"],
+        json!(message)
+    );
+    assert!(node(&app, &stranger, &message).await.is_null());
+}
+
+fn base64_id(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}

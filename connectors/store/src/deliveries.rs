@@ -296,16 +296,35 @@ pub async fn inbox(
             &[&national_id, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|r| InboxMessage {
-            id: r.get(0),
-            title: r.get(1),
-            body: r.get(2),
-            link: r.get(3),
-            subject_kind: r.get(4),
-            subject_id: r.get(5),
-            created_at: r.get(6),
-        })
-        .collect())
+    Ok(rows.iter().map(inbox_message_of).collect())
+}
+
+/// One of a person's inbox messages; `None` when it is not theirs or does not exist.
+#[tracing::instrument(name = "store.inbox_message", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
+pub async fn inbox_message(
+    pool: &PgPool,
+    national_id: &str,
+    id: i64,
+) -> Result<Option<InboxMessage>, StoreError> {
+    let client = pool.get().await?;
+    let row = client
+        .query_opt(
+            "SELECT id, title, body, link, subject_kind, subject_id, created_at FROM shahr.inbox \
+             WHERE national_id = $1 AND id = $2",
+            &[&national_id, &id],
+        )
+        .await?;
+    Ok(row.as_ref().map(inbox_message_of))
+}
+
+fn inbox_message_of(r: &tokio_postgres::Row) -> InboxMessage {
+    InboxMessage {
+        id: r.get(0),
+        title: r.get(1),
+        body: r.get(2),
+        link: r.get(3),
+        subject_kind: r.get(4),
+        subject_id: r.get(5),
+        created_at: r.get(6),
+    }
 }

@@ -17,6 +17,7 @@ mod demo;
 pub mod districts;
 pub mod issued;
 mod parcels;
+pub mod parents;
 pub mod records;
 mod rulings;
 mod sql;

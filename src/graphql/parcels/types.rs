@@ -319,7 +319,7 @@ pub struct Permit(pub records::Permit);
 #[Object]
 impl Permit {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Permit", self.0.id)
     }
 
@@ -395,7 +395,7 @@ pub struct Certificate(pub records::Certificate);
 #[Object]
 impl Certificate {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Certificate", self.0.id)
     }
 

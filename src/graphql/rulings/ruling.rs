@@ -379,7 +379,7 @@ pub struct Notification(pub records::Notification);
 #[Object]
 impl Notification {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Notification", self.0.id)
     }
 
@@ -431,7 +431,7 @@ pub struct Objection(pub records::Objection);
 #[Object]
 impl Objection {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Objection", self.0.id)
     }
 

@@ -79,7 +79,7 @@ pub struct CommissionMember(pub records::CommissionMember);
 #[Object]
 impl CommissionMember {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("CommissionMember", self.0.id)
     }
 
@@ -277,7 +277,7 @@ pub struct ViolationItem(pub records::ViolationItem);
 #[Object]
 impl ViolationItem {
     /// Opaque id, stable across requests.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("ViolationItem", self.0.id)
     }
 

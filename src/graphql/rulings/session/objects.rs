@@ -141,7 +141,7 @@ pub struct Defence(pub c::hearings::Defence);
 #[Object]
 impl Defence {
     /// Opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Defence", self.0.id)
     }
 

@@ -129,7 +129,7 @@ pub struct FinePayment(pub c::enforcement::Payment);
 #[Object]
 impl FinePayment {
     /// Opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("FinePayment", self.0.id)
     }
 
@@ -162,7 +162,7 @@ pub struct Enforcement(pub c::enforcement::EnforcementRecord);
 #[Object]
 impl Enforcement {
     /// Opaque id.
-    async fn id(&self) -> ID {
+    pub async fn id(&self) -> ID {
         global_id("Enforcement", self.0.id)
     }
 
