@@ -341,3 +341,25 @@ async fn graphiql_is_served_in_development() {
     assert_eq!(response.status(), 200);
     assert!(response.text().await.expect("html").contains("graphiql"));
 }
+
+#[tokio::test]
+async fn the_graphql_over_http_audit_passes_without_errors_or_warnings() {
+    let app = TestApp::spawn().await;
+    let dir = crate::helpers::node::package("clients", "graphql-http");
+    let output = tokio::process::Command::new("node")
+        .arg("audit.mjs")
+        .arg(app.url("/graphql"))
+        .current_dir(dir)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .await
+        .expect("node runs");
+    assert!(output.status.success());
+    let results: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    assert!(results.len() > 50, "the whole audit ran: {}", results.len());
+    let failing: Vec<&serde_json::Value> = results.iter().filter(|r| r["status"] != "ok").collect();
+    assert!(failing.is_empty(), "{failing:#?}");
+}
