@@ -8,7 +8,6 @@ use async_graphql::{Context, Object, ID};
 use super::{
     access::visibility,
     context::ContextExt,
-    error::ApiError,
     loaders::{
         loader, CommissionLoader, DistrictLoader, ParcelByCodeLoader, VisibleCaseLoader,
         VisibleParcelLoader, VisibleRulingLoader,
@@ -146,12 +145,9 @@ impl FederationQuery {
         ctx: &Context<'_>,
         tracking_code: String,
     ) -> async_graphql::Result<Option<ServiceRequest>> {
-        let found = ctx
-            .deps()
-            .citizen
-            .request_by_tracking_code(&tracking_code.trim().to_uppercase())
-            .await
-            .map_err(ApiError::from)?;
+        let found = loader::<_, super::loaders::RequestByCodeLoader>(ctx)
+            .load_one(tracking_code.trim().to_uppercase())
+            .await?;
         Ok(found
             .filter(|r| super::requests::resolvers::may_see(ctx.viewer(), r))
             .map(ServiceRequest))

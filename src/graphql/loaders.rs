@@ -358,6 +358,19 @@ impl Loader<String> for RequestsByParcelLoader {
     }
 }
 
+/// Service requests by tracking code (federation's entity lookups); the caller filters what
+/// the viewer may see.
+pub struct RequestByCodeLoader(pub CitizenDb);
+
+impl Loader<String> for RequestByCodeLoader {
+    type Value = ServiceRequest;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[String]) -> Result<HashMap<String, ServiceRequest>, ApiError> {
+        Ok(self.0.requests_by_tracking_codes(keys).await?)
+    }
+}
+
 /// Registers every loader on the schema.
 pub(super) fn register(
     builder: super::AppSchemaBuilder,
@@ -405,6 +418,7 @@ pub(super) fn register(
     .data(Batcher::new(HistoryLoader(citizen.clone())))
     .data(Batcher::new(DocumentsLoader(citizen.clone())))
     .data(Batcher::new(RequestsByParcelLoader(citizen.clone())))
+    .data(Batcher::new(RequestByCodeLoader(citizen.clone())))
     .data(Batcher::new(OnlinePaymentsLoader(citizen.clone())))
 }
 

@@ -117,3 +117,44 @@ async fn entities_resolve_in_one_batch_per_kind_and_only_what_the_viewer_may_see
         .as_str()
         .is_some_and(|s| s.contains(r#"@key(fields: "renovationCode")"#)));
 }
+
+#[tokio::test]
+async fn service_requests_resolve_as_entities_by_tracking_code_for_those_who_may_read_them() {
+    let app = TestApp::spawn().await;
+    let first = crate::request_moves::file(&app, "building_permit_new").await;
+    let second = crate::request_moves::file(&app, "land_use_inquiry").await;
+    let query = "query($representations: [_Any!]!) { _entities(representations: $representations) {
+        ... on ServiceRequest { trackingCode state } } }";
+    let representations = json!([
+        { "__typename": "ServiceRequest", "trackingCode": first },
+        { "__typename": "ServiceRequest", "trackingCode": second.to_lowercase() },
+        { "__typename": "ServiceRequest", "trackingCode": "SR-NO-SUCH-CODE" },
+    ]);
+    let filer = app
+        .query_as(
+            &app.citizen(crate::requests::CITIZEN_B),
+            query,
+            json!({ "representations": representations }),
+        )
+        .await;
+    let found = &filer["data"]["_entities"];
+    assert_eq!(found[0]["trackingCode"], json!(first), "{filer}");
+    assert_eq!(
+        found[1]["trackingCode"],
+        json!(second),
+        "codes are read in any case"
+    );
+    assert_eq!(found[2], Value::Null);
+    let other = app
+        .query_as(
+            &app.citizen(crate::requests::CITIZEN_A),
+            query,
+            json!({ "representations": representations }),
+        )
+        .await;
+    assert_eq!(
+        other["data"]["_entities"],
+        json!([null, null, null]),
+        "{other}"
+    );
+}

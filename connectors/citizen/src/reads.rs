@@ -74,6 +74,28 @@ impl CitizenDb {
         Ok(row.as_ref().map(records::request_from_row))
     }
 
+    /// The requests with these tracking codes, by code; one statement.
+    #[tracing::instrument(name = "citizen.requests_by_tracking_codes", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
+    pub async fn requests_by_tracking_codes(
+        &self,
+        codes: &[String],
+    ) -> Result<std::collections::HashMap<String, ServiceRequest>, StoreError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT {REQUEST_COLUMNS} FROM shahr.requests WHERE tracking_code = ANY($1)"
+                ),
+                &[&codes],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(records::request_from_row)
+            .map(|r| (r.tracking_code.clone(), r))
+            .collect())
+    }
+
     /// A page of a citizen's requests, newest first.
     #[tracing::instrument(name = "citizen.requests_of_citizen", skip_all, fields(otel.kind = "client", db.system = "postgresql"))]
     pub async fn requests_of_citizen(
