@@ -221,52 +221,26 @@ async fn child_node(
     if !visible {
         return Ok(None);
     }
+    // The child among its parent's, read as the parent's field reads them.
+    macro_rules! among {
+        ($loader:ty, $variant:ident, $wrap:path) => {
+            many::<$loader, _>(ctx, parent)
+                .await?
+                .into_iter()
+                .find(|x| same(x.id, key))
+                .map(|x| Node::$variant($wrap(x)))
+        };
+    }
     Ok(match child {
-        Child::Permit => many::<PermitsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Permit(p::Permit(x))),
-        Child::Certificate => many::<CertificatesLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Certificate(p::Certificate(x))),
-        Child::Notification => many::<NotificationsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Notification(r::Notification(x))),
-        Child::Objection => many::<ObjectionsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Objection(r::Objection(x))),
-        Child::Enforcement => many::<EnforcementsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Enforcement(s::Enforcement(x))),
-        Child::FinePayment => many::<PaymentsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::FinePayment(s::FinePayment(x))),
-        Child::CommissionMember => many::<MembersLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::CommissionMember(t::CommissionMember(x))),
-        Child::ViolationItem => many::<ItemsLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::ViolationItem(t::ViolationItem(x))),
-        Child::Defence => many::<DefencesLoader, _>(ctx, parent)
-            .await?
-            .into_iter()
-            .find(|x| same(x.id, key))
-            .map(|x| Node::Defence(o::Defence(x))),
+        Child::Permit => among!(PermitsLoader, Permit, p::Permit),
+        Child::Certificate => among!(CertificatesLoader, Certificate, p::Certificate),
+        Child::Notification => among!(NotificationsLoader, Notification, r::Notification),
+        Child::Objection => among!(ObjectionsLoader, Objection, r::Objection),
+        Child::Enforcement => among!(EnforcementsLoader, Enforcement, s::Enforcement),
+        Child::FinePayment => among!(PaymentsLoader, FinePayment, s::FinePayment),
+        Child::CommissionMember => among!(MembersLoader, CommissionMember, t::CommissionMember),
+        Child::ViolationItem => among!(ItemsLoader, ViolationItem, t::ViolationItem),
+        Child::Defence => among!(DefencesLoader, Defence, o::Defence),
     })
 }
 

@@ -29,12 +29,6 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// The SHA-256 of a document, as persisted queries name it.
-pub fn hash(document: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(document.as_bytes()))
-}
-
 /// Only this origin's scripts, styles, fonts and sockets.
 const POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; \
     img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'self'; \
@@ -61,7 +55,7 @@ pub fn page(state: Data<&std::sync::Arc<HttpState>>) -> Response {
         .map(|(name, document)| {
             format!(
                 "<meta name=\"shahr-document\" data-operation=\"{name}\" content=\"{}\">",
-                hash(document)
+                super::persisted::document_hash(document)
             )
         })
         .collect::<Vec<_>>()

@@ -144,7 +144,7 @@ impl PersistedQueries {
     /// instance without a store, and the only documents that client may send.
     pub fn with_builtin(mut self, client: &str, documents: &[&str]) -> Self {
         for document in documents {
-            let hash = hex::encode(Sha256::digest(document.as_bytes()));
+            let hash = document_hash(document);
             self.builtin
                 .insert((client.to_owned(), hash), (*document).to_owned());
         }
@@ -196,11 +196,7 @@ impl PersistedQueries {
         if let Some(client) = client {
             let key = (client.to_owned(), hash.clone());
             if let Some(document) = self.builtin.get(&key) {
-                if !request.query.trim().is_empty() && request.query != *document {
-                    return Err(Refusal::Mismatch);
-                }
-                request.query = document.clone();
-                return Ok(());
+                return adopt(request, document.clone());
             }
         }
         if let (Some(client), Some(store)) = (client, &self.trusted) {
@@ -209,11 +205,7 @@ impl PersistedQueries {
                 .await
                 .map_err(|_| Refusal::Unavailable)?;
             if let Some(document) = found {
-                if !request.query.trim().is_empty() && request.query != document {
-                    return Err(Refusal::Mismatch);
-                }
-                request.query = document;
-                return Ok(());
+                return adopt(request, document);
             }
         }
         if let Some(client) = required {
@@ -223,7 +215,7 @@ impl PersistedQueries {
             request.query = self.get(&hash).await.ok_or(Refusal::NotFound)?;
             return Ok(());
         }
-        if hex::encode(Sha256::digest(request.query.as_bytes())) != hash {
+        if document_hash(&request.query) != hash {
             return Err(Refusal::Mismatch);
         }
         self.put(&hash, &request.query).await;
@@ -281,6 +273,21 @@ impl PersistedQueries {
     }
 }
 
+/// The SHA-256 of a document in hexadecimal, as persisted queries name it.
+pub fn document_hash(document: &str) -> String {
+    hex::encode(Sha256::digest(document.as_bytes()))
+}
+
+/// Runs `request` as the registered `document`: a request that also sends a document must
+/// send that one.
+fn adopt(request: &mut async_graphql::Request, document: String) -> Result<(), Refusal> {
+    if !request.query.trim().is_empty() && request.query != document {
+        return Err(Refusal::Mismatch);
+    }
+    request.query = document;
+    Ok(())
+}
+
 /// Reads a client's operation manifest: Apollo's (`{ "format":
 /// "apollo-persisted-query-manifest", "operations": [{ "id", "body", "name" }] }`) or a plain
 /// map of hash to document (GraphQL Code Generator's, Relay's). Every hash must be the SHA-256
@@ -326,7 +333,7 @@ pub fn read_manifest(
         .into_iter()
         .map(|(hash, document, operation_name)| {
             let hash = hash.trim_start_matches("sha256:").to_ascii_lowercase();
-            if hex::encode(Sha256::digest(document.as_bytes())) != hash {
+            if document_hash(&document) != hash {
                 return Err(format!("{hash} is not the SHA-256 of its document"));
             }
             Ok(TrustedDocument {

@@ -59,6 +59,18 @@ async fn traces(body: poem::Body, received: Data<&Received>) -> poem::Response {
         .body(ExportTraceServiceResponse::default().encode_to_vec())
 }
 
+/// A local OTLP/HTTP receiver: its address and what it has received.
+async fn otlp_receiver() -> (String, Received) {
+    let received: Received = Arc::default();
+    let url = crate::helpers::serve_upstream(
+        Route::new()
+            .at("/v1/traces", poem::post(traces))
+            .data(received.clone()),
+    )
+    .await;
+    (url, received)
+}
+
 fn string(value: &AnyValue) -> Option<String> {
     match value {
         AnyValue::StringValue(s) => Some(s.clone()),
@@ -140,13 +152,7 @@ const NESTED: &str = "query NestedRulings { rulings(first: 5) { edges { node { n
 #[tokio::test]
 async fn a_nested_query_is_one_span_tree_under_the_callers_traceparent_with_the_trace_id_in_its_log_lines(
 ) {
-    let received: Received = Arc::default();
-    let receiver = crate::helpers::serve_upstream(
-        Route::new()
-            .at("/v1/traces", poem::post(traces))
-            .data(received.clone()),
-    )
-    .await;
+    let (receiver, received) = otlp_receiver().await;
     let databases = SharedDatabases::create().await;
     let prefix = format!("shahr-test:{}:", uuid::Uuid::new_v4().simple());
     let log = tempfile::NamedTempFile::new().expect("a log file");
@@ -247,13 +253,7 @@ async fn a_nested_query_is_one_span_tree_under_the_callers_traceparent_with_the_
 
 #[tokio::test]
 async fn issuing_a_ruling_is_traced_through_its_statements_and_the_gis_call_carries_the_trace() {
-    let received: Received = Arc::default();
-    let receiver = crate::helpers::serve_upstream(
-        Route::new()
-            .at("/v1/traces", poem::post(traces))
-            .data(received.clone()),
-    )
-    .await;
+    let (receiver, received) = otlp_receiver().await;
     let gis_saw: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = gis_saw.clone();
     let gis = crate::helpers::serve_upstream(Route::new().at(
