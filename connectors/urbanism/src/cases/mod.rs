@@ -9,6 +9,7 @@ pub mod enforcement;
 pub mod hearings;
 pub mod holidays;
 pub mod issue;
+pub mod objections;
 pub mod queue;
 pub mod referral;
 pub mod service;
