@@ -15,7 +15,7 @@ use opentelemetry_otlp::WithExportConfig as _;
 use opentelemetry_sdk::{propagation::TraceContextPropagator, trace::SdkTracerProvider, Resource};
 use tracing::{Level, Metadata};
 use tracing_subscriber::{
-    filter::dynamic_filter_fn,
+    filter::{dynamic_filter_fn, LevelFilter},
     fmt,
     layer::{Context, SubscriberExt},
     util::SubscriberInitExt,
@@ -70,7 +70,9 @@ pub fn init_with_traces(filter: &str, format: LogFormat) -> Telemetry {
         .with_tracer(tracer)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(dynamic_filter_fn(traced));
+        // INFO at most: without the hint, every debug and trace callsite of every crate would
+        // be asked on each pass.
+        .with_filter(dynamic_filter_fn(traced).with_max_level_hint(LevelFilter::INFO));
     let _ = tracing_subscriber::registry()
         .with(log_layer(filter, format))
         .with(spans)
