@@ -5,7 +5,8 @@
 # bench/results/nested_rulings.jsonl.
 #
 #   bench/nested_rulings.sh            # BENCH_DATABASE_URL, BENCH_SCALE, BENCH_SECONDS,
-#                                      # BENCH_CONCURRENCY override the defaults
+#                                      # BENCH_CONCURRENCY override the defaults;
+#                                      # BENCH_GATEWAY_BIN runs that build instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
 admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -16,31 +17,32 @@ base="${admin%/*}"
 urbanism="$base/shahr_bench_urbanism"
 citizen="$base/shahr_bench_citizen"
 
-cargo build --release -q -p shahr-gateway --bin shahr-gateway
+[ -n "${BENCH_GATEWAY_BIN:-}" ] || cargo build --release -q -p shahr-gateway --bin shahr-gateway
 cargo build --release -q -p shahr-loadgen
 target="${CARGO_TARGET_DIR:-target}/release"
+gateway="${BENCH_GATEWAY_BIN:-$target/shahr-gateway}"
 
 for db in shahr_bench_urbanism shahr_bench_citizen; do
   psql "$admin" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
     || psql "$admin" -qc "CREATE DATABASE $db"
 done
 export SHAHR_URBANISM_DATABASE_URL="$urbanism" SHAHR_CITIZEN_DATABASE_URL="$citizen"
-"$target/shahr-gateway" migrate >/dev/null 2>&1
+"$gateway" migrate >/dev/null 2>&1
 want=$(python3 -c "print(int(20000 * $scale * 0.95))")
 have=$(psql "$urbanism" -qAtc "SELECT count(*) FROM tbl_parvandeh" 2>/dev/null || echo 0)
 if [ "$have" -lt "$want" ]; then
-  "$target/shahr-gateway" seed --reset --scale "$scale" --seed 1
+  "$gateway" seed --reset --scale "$scale" --seed 1
 fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Throughput, not rate limits, is measured: the one benchmark viewer may ask without limit.
 SHAHR_LISTEN="127.0.0.1:$port" SHAHR_DB_POOL_SIZE="${BENCH_POOL:-32}" SHAHR_LOG_FILTER=warn \
   SHAHR_RATE_LIMITS__VIEWER_PER_MINUTE=1000000000 SHAHR_RATE_LIMITS__COST_PER_MINUTE=4000000000 \
-  "$target/shahr-gateway" serve >/dev/null 2>&1 &
+  "$gateway" serve >/dev/null 2>&1 &
 pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
-token=$("$target/shahr-gateway" token --role auditor --ttl 1h)
+token=$("$gateway" token --role auditor --ttl 1h)
 query='{ rulings(first: 50) { edges { node { number kind fine issuedOnJalali case { caseNumber parcel { renovationCode owners { shareDang owner { fullName } } } items { note builtAreaM2 } } commission { name } } } } }'
 
 ticks=$(getconf CLK_TCK)

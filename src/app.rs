@@ -161,8 +161,8 @@ impl Application {
             .check_catalogue()
             .await
             .context("the service catalogue cannot be loaded")?;
-        let schema = graphql::build_schema(
-            Some(Deps {
+        let graph = graphql::build_graph(
+            Deps {
                 urbanism: urbanism.clone(),
                 citizen: shahr_citizen::CitizenDb::new(citizen_pool.clone())
                     .with_sms_alerts(config.sms_base_url.is_some()),
@@ -177,7 +177,7 @@ impl Application {
                 gis: gis.clone(),
                 replay_slots: Arc::new(tokio::sync::Semaphore::new(config.replay_share())),
                 payments: payments.clone(),
-            }),
+            },
             Limits {
                 max_aliases: config.max_aliases,
                 max_tokens: config.max_tokens,
@@ -191,7 +191,7 @@ impl Application {
         let state = Arc::new(HttpState {
             payments: payments.clone(),
             payment_return_url: config.payment_return_url.clone(),
-            schema,
+            graph,
             verifier,
             metrics: metrics.clone(),
             settings: HttpSettings {

@@ -1,7 +1,10 @@
-//! Request guard: an async-graphql extension that enforces document limits before any
-//! resolver runs, hides introspection in production, gives parse and validation errors their
-//! codes, and records what the transport layer needs to answer correctly (was the operation
-//! executed, what was its name).
+//! Request guard: the async-graphql extension of the admission schema (see
+//! [`super::admission`]). It enforces document limits, hides introspection in production,
+//! gives parse and validation errors their codes, charges the cost budget, and records what
+//! the transport needs (was the operation admitted, what is its name and type). It never lets
+//! an operation execute: the schema that resolves fields has no extension at all, so
+//! async-graphql calls its resolvers directly instead of running an extension chain around
+//! every field.
 
 use std::sync::{
     atomic::{AtomicBool, Ordering},
@@ -15,8 +18,6 @@ use async_graphql::{
     parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet},
     Response, ServerError, ServerResult, ValidationResult, Variables,
 };
-
-use tracing::Instrument;
 
 use super::error::{ApiError, ErrorCode};
 
@@ -42,6 +43,7 @@ pub struct Limits {
 pub struct ExecutionInfo {
     accepted: AtomicBool,
     operation_name: Mutex<Option<String>>,
+    operation_type: Mutex<Option<OperationType>>,
     retry_after: Mutex<Option<std::time::Duration>>,
 }
 
@@ -79,6 +81,31 @@ impl ExecutionInfo {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
     }
+
+    /// The span of the admitted operation, named as OpenTelemetry names GraphQL operations:
+    /// `query RulingsPage`, or the type alone for an anonymous one.
+    pub fn span(&self) -> tracing::Span {
+        let kind = match *self
+            .operation_type
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+        {
+            Some(OperationType::Mutation) => "mutation",
+            Some(OperationType::Subscription) => "subscription",
+            _ => "query",
+        };
+        let name = self.operation_name();
+        let span_name = match &name {
+            Some(name) => format!("{kind} {name}"),
+            None => kind.to_owned(),
+        };
+        tracing::info_span!(
+            "graphql.operation",
+            otel.name = %span_name,
+            graphql.operation.type = kind,
+            graphql.operation.name = name.as_deref(),
+        )
+    }
 }
 
 /// Factory registered on the schema.
@@ -95,36 +122,8 @@ impl ExtensionFactory for RequestGuard {
 
 struct RequestGuardExtension {
     limits: Arc<Limits>,
-    /// The document's operations (name, type), for naming the operation's span.
+    /// The document's operations (name, type), for naming the operation.
     operations: Mutex<Vec<(Option<String>, OperationType)>>,
-}
-
-impl RequestGuardExtension {
-    /// The span of the operation about to run, named as OpenTelemetry names GraphQL
-    /// operations: `query RulingsPage`, or the type alone for an anonymous one.
-    fn operation_span(&self, requested: Option<&str>) -> tracing::Span {
-        let operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
-        let found = match requested {
-            Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
-            None => operations.first(),
-        };
-        let kind = match found.map(|(_, t)| *t) {
-            Some(OperationType::Mutation) => "mutation",
-            Some(OperationType::Subscription) => "subscription",
-            _ => "query",
-        };
-        let name = found.and_then(|(n, _)| n.as_deref());
-        let span_name = match name {
-            Some(name) => format!("{kind} {name}"),
-            None => kind.to_owned(),
-        };
-        tracing::info_span!(
-            "graphql.operation",
-            otel.name = %span_name,
-            graphql.operation.type = kind,
-            graphql.operation.name = name,
-        )
-    }
 }
 
 #[async_trait::async_trait]
@@ -266,9 +265,19 @@ impl Extension for RequestGuardExtension {
         &self,
         ctx: &ExtensionContext<'_>,
         operation_name: Option<&str>,
-        next: NextExecute<'_>,
+        _next: NextExecute<'_>,
     ) -> Response {
+        // Admitted: record the operation's name and type; the resolving schema runs it.
         if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+            let operations = self.operations.lock().unwrap_or_else(|p| p.into_inner());
+            let found = match operation_name {
+                Some(name) => operations.iter().find(|(n, _)| n.as_deref() == Some(name)),
+                None => operations.first(),
+            };
+            *info
+                .operation_type
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = found.map(|(_, t)| *t);
             if let Some(name) = operation_name {
                 *info
                     .operation_name
@@ -276,8 +285,7 @@ impl Extension for RequestGuardExtension {
                     .unwrap_or_else(|p| p.into_inner()) = Some(name.to_owned());
             }
         }
-        let span = self.operation_span(operation_name);
-        next.run(ctx, operation_name).instrument(span).await
+        Response::new(async_graphql::Value::Null)
     }
 }
 

@@ -4,6 +4,7 @@
 //! an [`ExecutionInfo`] into each request's data and calls the schema.
 
 pub mod access;
+pub mod admission;
 pub mod batch;
 pub mod context;
 pub mod dashboards;
@@ -22,10 +23,9 @@ pub mod rulings;
 pub mod scalars;
 pub mod system;
 
-use std::sync::Arc;
-
 use async_graphql::{MergedObject, MergedSubscription, Schema};
 
+pub use admission::{Admission, Graph};
 pub use context::Deps;
 pub use guard::{CostBudget, ExecutionInfo, Limits};
 
@@ -65,8 +65,28 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 /// The builder of [`AppSchema`].
 pub type AppSchemaBuilder = async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Builds the schema. Without `deps` it serves only its SDL (the `schema` command).
+/// Builds the resolving schema. Without `deps` it serves only its SDL (the `schema` command).
+/// It has no extension: admission ([`Graph::admit`]) runs on a schema of its own.
 pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
+    let introspection = limits.introspection;
+    let mut builder = schema_builder(limits);
+    if !introspection {
+        // Admission refuses introspection already; this is the second lock.
+        builder = builder.disable_introspection();
+    }
+    if let Some(deps) = deps {
+        builder = context::register(builder, deps);
+    }
+    builder.finish()
+}
+
+/// The graph as the transports use it: the resolving schema for `deps` and admission.
+pub fn build_graph(deps: Deps, limits: Limits) -> Graph {
+    Graph::new(build_schema(Some(deps), limits.clone()), limits)
+}
+
+/// The schema's types and its document limits, without data or extensions.
+fn schema_builder(limits: Limits) -> AppSchemaBuilder {
     let mut builder = Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -79,11 +99,7 @@ pub fn build_schema(deps: Option<Deps>, limits: Limits) -> AppSchema {
     if !limits.introspection {
         builder = builder.disable_suggestions();
     }
-    builder = builder.extension(guard::RequestGuard(Arc::new(limits)));
-    if let Some(deps) = deps {
-        builder = context::register(builder, deps);
-    }
-    builder.finish()
+    builder
 }
 
 /// The SDL of the schema, as committed in `schema.graphql`.

@@ -4,10 +4,7 @@
 
 use std::{sync::Arc, time::Instant};
 
-use async_graphql::{
-    parser::{parse_query, types::OperationType},
-    BatchRequest, Variables,
-};
+use async_graphql::{parser::types::OperationType, BatchRequest, Variables};
 use poem::{
     handler,
     http::{header, StatusCode},
@@ -23,7 +20,7 @@ use super::{
 };
 use crate::{
     auth::{AuthError, Viewer},
-    graphql::{context::IdempotencyKey, ExecutionInfo},
+    graphql::{context::IdempotencyKey, Admission, CostBudget, ExecutionInfo},
     metrics::Outcome,
 };
 
@@ -101,7 +98,10 @@ pub async fn get_or_upgrade(
         return bad_request("the `query` parameter is required");
     }
     // Only queries may travel over GET: a link or an image tag must never change state.
-    if let Some(kind) = operation_kind(&request.query, request.operation_name.as_deref()) {
+    if let Some(kind) = state
+        .graph
+        .operation_kind(&request.query, request.operation_name.as_deref())
+    {
         if kind != OperationType::Query {
             return Response::builder()
                 .status(StatusCode::METHOD_NOT_ALLOWED)
@@ -196,7 +196,9 @@ pub async fn post(req: &Request, body: Body, state: Data<&Arc<HttpState>>) -> Re
             );
         }
         let has_mutation = requests.iter().any(|r| {
-            operation_kind(&r.query, r.operation_name.as_deref())
+            state
+                .graph
+                .operation_kind(&r.query, r.operation_name.as_deref())
                 .is_some_and(|k| k != OperationType::Query)
         });
         if has_mutation {
@@ -236,41 +238,39 @@ async fn execute(
         return super::rate_limited(wait);
     }
     let mutation = batch.iter().any(|r| {
-        operation_kind(&r.query, r.operation_name.as_deref()) == Some(OperationType::Mutation)
+        state
+            .graph
+            .operation_kind(&r.query, r.operation_name.as_deref())
+            == Some(OperationType::Mutation)
     });
     if mutation {
         if let Err(wait) = rate.take(rate.mutations(), &who, 1).await {
             return super::rate_limited(wait);
         }
     }
-    let budget = crate::graphql::CostBudget {
+    let budget = CostBudget {
         limiter: rate.clone(),
         who,
     };
     let request_id = req.data::<RequestId>().cloned();
     let idempotency_key = req.header("idempotency-key").map(|k| k.trim().to_owned());
-    let prepare = |r: async_graphql::Request| -> (async_graphql::Request, Arc<ExecutionInfo>) {
-        let info = ExecutionInfo::new();
-        let mut r = r
-            .data(viewer.clone())
-            .data(info.clone())
-            .data(budget.clone());
+    let prepare = |r: async_graphql::Request| -> async_graphql::Request {
+        let mut r = r.data(viewer.clone());
         if let Some(key) = &idempotency_key {
             r = r.data(IdempotencyKey(key.clone()));
         }
         if let Some(id) = &request_id {
             r = r.data(id.clone());
         }
-        (r, info)
+        r
     };
     let started = Instant::now();
     match batch {
         BatchRequest::Single(request) => {
-            let (request, info) = prepare(request);
-            let response = if mutation {
-                run_to_the_end(state, request).await
+            let (response, info) = if mutation {
+                run_to_the_end(state, prepare(request), &budget).await
             } else {
-                run_with_deadline(state, request).await
+                run_with_deadline(state, prepare(request), &budget).await
             };
             let (status, body) = shape(rtype, &response, &info);
             record(state, &info, &response, started);
@@ -285,12 +285,12 @@ async fn execute(
             out
         }
         BatchRequest::Batch(requests) => {
-            let (requests, infos): (Vec<_>, Vec<_>) = requests.into_iter().map(prepare).unzip();
-            let runs = requests.into_iter().map(|r| run_with_deadline(state, r));
+            let runs = requests
+                .into_iter()
+                .map(|r| run_with_deadline(state, prepare(r), &budget));
             let responses = futures_util::future::join_all(runs).await;
             let bodies: Vec<String> = responses
                 .iter()
-                .zip(&infos)
                 .map(|(response, info)| {
                     record(state, info, response, started);
                     shape(rtype, response, info).1
@@ -303,20 +303,26 @@ async fn execute(
 
 /// A mutation runs to its end: once its transaction may have begun, neither the deadline
 /// nor a client that goes away may cut it off, or a commit could land while the client is
-/// told it failed. It runs in a task of its own (dropping this request does not cancel it);
-/// each of its steps is bounded by the pool checkout and statement timeouts instead, and the
-/// rate limits and validation came before it.
+/// told it failed. Once admitted it runs in a task of its own (dropping this request does not
+/// cancel it); each of its steps is bounded by the pool checkout and statement timeouts
+/// instead, and the rate limits and validation came before it.
 async fn run_to_the_end(
     state: &HttpState,
-    request: async_graphql::Request,
-) -> async_graphql::Response {
-    let schema = state.schema.clone();
-    match tokio::spawn(tracing::Instrument::in_current_span(async move {
-        schema.execute(request).await
-    }))
-    .await
-    {
-        Ok(response) => response,
+    mut request: async_graphql::Request,
+    budget: &CostBudget,
+) -> (async_graphql::Response, Arc<ExecutionInfo>) {
+    let info = match state.graph.admit(&mut request, Some(budget.clone())).await {
+        Admission::Admitted(info) => info,
+        Admission::Refused(response, info) => return (*response, info),
+    };
+    let graph = state.graph.clone();
+    let span = info.span();
+    let run = tokio::spawn(tracing::Instrument::instrument(
+        async move { graph.schema().execute(request).await },
+        span,
+    ));
+    match run.await {
+        Ok(response) => (response, info),
         Err(err) => {
             tracing::error!(error = %err, "a mutation's task failed");
             let mut err = async_graphql::ServerError::new(
@@ -326,29 +332,35 @@ async fn run_to_the_end(
             let mut ext = async_graphql::ErrorExtensionValues::default();
             ext.set("code", "INTERNAL_SERVER_ERROR");
             err.extensions = Some(ext);
-            async_graphql::Response::from_errors(vec![err])
+            (async_graphql::Response::from_errors(vec![err]), info)
         }
     }
 }
 
+/// Admits and runs a query within the request deadline.
 async fn run_with_deadline(
     state: &HttpState,
-    request: async_graphql::Request,
-) -> async_graphql::Response {
+    mut request: async_graphql::Request,
+    budget: &CostBudget,
+) -> (async_graphql::Response, Arc<ExecutionInfo>) {
+    let info = match state.graph.admit(&mut request, Some(budget.clone())).await {
+        Admission::Admitted(info) => info,
+        Admission::Refused(response, info) => return (*response, info),
+    };
     match tokio::time::timeout(
         state.settings.request_timeout,
-        state.schema.execute(request),
+        state.graph.execute(request, &info),
     )
     .await
     {
-        Ok(response) => response,
+        Ok(response) => (response, info),
         Err(_) => {
             let mut err =
                 async_graphql::ServerError::new("the request ran past its deadline", None);
             let mut ext = async_graphql::ErrorExtensionValues::default();
             ext.set("code", "SERVICE_UNAVAILABLE");
             err.extensions = Some(ext);
-            async_graphql::Response::from_errors(vec![err])
+            (async_graphql::Response::from_errors(vec![err]), info)
         }
     }
 }
@@ -390,19 +402,6 @@ fn record(
     state
         .metrics
         .observe_request(info.operation_name().as_deref(), outcome, started.elapsed());
-}
-
-/// The type of the operation a request would run, if the document parses.
-pub(super) fn operation_kind(query: &str, operation_name: Option<&str>) -> Option<OperationType> {
-    let document = parse_query(query).ok()?;
-    match operation_name {
-        Some(name) => document
-            .operations
-            .iter()
-            .find(|(n, _)| n.is_some_and(|n| n.as_str() == name))
-            .map(|(_, op)| op.node.ty),
-        None => document.operations.iter().next().map(|(_, op)| op.node.ty),
-    }
 }
 
 fn text_response(status: StatusCode, rtype: ResponseType, body: String) -> Response {

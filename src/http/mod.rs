@@ -35,9 +35,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use request_id::RequestId;
 
-use crate::{
-    auth::Verifier, config::Profile, events::EventBus, graphql::AppSchema, metrics::Metrics,
-};
+use crate::{auth::Verifier, config::Profile, events::EventBus, metrics::Metrics};
 
 /// Transport settings taken from the configuration.
 #[derive(Debug, Clone)]
@@ -80,8 +78,8 @@ pub struct HttpState {
     pub payments: Option<crate::usecases::payments::Payments>,
     /// Where the browser goes after paying (`None`: `/payments/result`).
     pub payment_return_url: Option<String>,
-    /// The schema.
-    pub schema: AppSchema,
+    /// The graph: admission, then the resolving schema.
+    pub graph: crate::graphql::Graph,
     /// Token verification.
     pub verifier: Arc<Verifier>,
     /// Metrics registry.

@@ -17,11 +17,11 @@ use poem::{
 
 use super::{
     error_response,
-    graphql::{client_name, operation_kind, request_from_query_string, viewer},
+    graphql::{client_name, request_from_query_string, viewer},
     negotiate::is_json_content,
     HttpState,
 };
-use crate::{auth::Viewer, graphql::ExecutionInfo};
+use crate::{auth::Viewer, graphql::Admission};
 
 fn accepts_event_stream(req: &Request) -> bool {
     match req.header(header::ACCEPT) {
@@ -59,7 +59,9 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         return refusal.response();
     }
     // A link or an image tag must never change state: no mutation travels over GET.
-    if operation_kind(&request.query, request.operation_name.as_deref())
+    if state
+        .graph
+        .operation_kind(&request.query, request.operation_name.as_deref())
         == Some(async_graphql::parser::types::OperationType::Mutation)
     {
         let mut response = error_response(
@@ -78,6 +80,7 @@ pub async fn subscribe_get(req: &Request, state: Data<&Arc<HttpState>>) -> Respo
         request,
         super::client_ip(req, &state.settings),
     )
+    .await
 }
 
 /// POST `/graphql/stream` with a JSON GraphQL request.
@@ -144,9 +147,10 @@ pub async fn subscribe_post(req: &Request, body: Body, state: Data<&Arc<HttpStat
         request,
         super::client_ip(req, &state.settings),
     )
+    .await
 }
 
-fn stream(
+async fn stream(
     state: Arc<HttpState>,
     viewer: Viewer,
     request: async_graphql::Request,
@@ -160,7 +164,6 @@ fn stream(
         );
     };
     let guard = state.metrics.subscriber("sse");
-    let info = ExecutionInfo::new();
     let expires_in = viewer
         .expires_at()
         .map(|at| (at - chrono::Utc::now()).to_std().unwrap_or_default())
@@ -170,12 +173,16 @@ fn stream(
         limiter: state.rate.clone(),
         who,
     };
-    let request = request.data(viewer).data(info).data(budget);
+    let mut request = request.data(viewer);
+    let responses = match state.graph.admit(&mut request, Some(budget)).await {
+        Admission::Admitted(_) => state.graph.execute_stream(request),
+        Admission::Refused(response, _) => {
+            futures_util::stream::once(async move { *response }).boxed()
+        }
+    };
     let stop = state.shutdown.clone();
     let metrics = state.metrics.clone();
-    let events = state
-        .schema
-        .execute_stream(request)
+    let events = responses
         .map(move |response| {
             metrics.add_subscription_message("sse", &response);
             let body = serde_json::to_string(&response).unwrap_or_else(|_| "{}".into());

@@ -20,7 +20,7 @@ use serde_json::{json, Value};
 use tokio_stream::StreamMap;
 
 use super::{error_response, HttpState};
-use crate::{auth::Viewer, graphql::ExecutionInfo, metrics::SubscriberGuard};
+use crate::{auth::Viewer, graphql::Admission, metrics::SubscriberGuard};
 
 /// The subprotocols we speak, in order of preference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +128,7 @@ type Items = StreamMap<String, Pin<Box<dyn Stream<Item = Item> + Send>>>;
 
 /// One item of a subscription stream: a response, or its end.
 enum Item {
-    Response(Box<GqlResponse>, Arc<ExecutionInfo>),
+    Response(Box<GqlResponse>),
     End,
 }
 
@@ -138,8 +138,6 @@ struct Connection {
     viewer: Option<Viewer>,
     items: Items,
     guards: HashMap<String, SubscriberGuard>,
-    /// Ids whose first response was not seen yet (request errors show there).
-    fresh: std::collections::HashSet<String>,
     /// The replays this socket may run at once.
     replays: crate::graphql::context::SocketReplays,
     /// The client's address (rate limits without a token).
@@ -171,7 +169,6 @@ async fn serve(
         viewer: None,
         items: StreamMap::new(),
         guards: HashMap::new(),
-        fresh: Default::default(),
         replays: crate::graphql::context::SocketReplays(Arc::new(tokio::sync::Semaphore::new(
             state.settings.max_replays_per_socket,
         ))),
@@ -352,27 +349,29 @@ impl Connection {
         {
             return Step::Send(self.refused(&id, refusal.errors()));
         }
-        let info = ExecutionInfo::new();
         let who = super::rate_who(&viewer, self.ip);
-        let request = request
-            .data(viewer)
-            .data(info.clone())
-            .data(self.replays.clone())
-            .data(crate::graphql::CostBudget {
-                limiter: self.state.rate.clone(),
-                who,
-            });
+        let budget = crate::graphql::CostBudget {
+            limiter: self.state.rate.clone(),
+            who,
+        };
+        let mut request = request.data(viewer).data(self.replays.clone());
         let responses: BoxStream<'static, GqlResponse> =
-            Box::pin(self.state.schema.execute_stream(request));
+            match self.state.graph.admit(&mut request, Some(budget)).await {
+                Admission::Admitted(_) => self.state.graph.execute_stream(request),
+                Admission::Refused(response, _) => {
+                    // A request error: the operation never runs.
+                    let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
+                    return Step::Send(self.refused(&id, errors));
+                }
+            };
         let items = responses
-            .map(move |r| Item::Response(Box::new(r), info.clone()))
+            .map(|r| Item::Response(Box::new(r)))
             .chain(futures_util::stream::once(async { Item::End }));
         self.items.insert(id.clone(), Box::pin(items));
         self.guards.insert(
             id.clone(),
             self.state.metrics.subscriber(self.protocol.metric_label()),
         );
-        self.fresh.insert(id);
         Step::Continue
     }
 
@@ -391,34 +390,17 @@ impl Connection {
     }
 
     fn stop(&mut self, id: &str) -> bool {
-        self.fresh.remove(id);
         self.guards.remove(id);
         self.items.remove(id).is_some()
     }
 
     fn on_item(&mut self, id: String, item: Item) -> Step {
-        let first = self.fresh.remove(&id);
         match item {
             Item::End => {
                 self.guards.remove(&id);
                 Step::Send(vec![json!({ "id": id, "type": "complete" }).to_string()])
             }
-            Item::Response(response, info) if first && !info.accepted() => {
-                // A request error: the operation never ran. Report it and end the stream.
-                self.stop(&id);
-                let errors = serde_json::to_value(&response.errors).unwrap_or(Value::Null);
-                let payload = match self.protocol {
-                    Protocol::TransportWs => errors,
-                    Protocol::LegacyWs => json!({ "errors": errors }),
-                };
-                let mut out =
-                    vec![json!({ "id": id, "type": "error", "payload": payload }).to_string()];
-                if self.protocol == Protocol::LegacyWs {
-                    out.push(json!({ "id": id, "type": "complete" }).to_string());
-                }
-                Step::Send(out)
-            }
-            Item::Response(response, _) => {
+            Item::Response(response) => {
                 self.state
                     .metrics
                     .add_subscription_message(self.protocol.metric_label(), &response);
