@@ -5,7 +5,9 @@
 # functions by self time and by inclusive time, and writes them to
 # bench/results/profile-nested.txt. Run bench/nested_rulings.sh once first (it seeds).
 #
-#   bench/profile.sh        # BENCH_DATABASE_URL, BENCH_SECONDS (default 10) override
+#   bench/profile.sh        # BENCH_DATABASE_URL, BENCH_SECONDS (default 10) override;
+#                           # PROFILE_QUERY profiles another document, written to
+#                           # bench/results/profile-$PROFILE_NAME.txt (default: nested)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
@@ -27,7 +29,8 @@ pid=$!
 trap 'kill -INT $pid 2>/dev/null || true' EXIT
 for _ in $(seq 1 200); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.05; done
 token=$("$target/profiling/shahr-gateway" token --role auditor --ttl 1h)
-query='{ rulings(first: 50) { edges { node { number kind fine issuedOnJalali case { caseNumber parcel { renovationCode owners { shareDang owner { fullName } } } items { note builtAreaM2 } } commission { name } } } } }'
+nested='{ rulings(first: 50) { edges { node { number kind fine issuedOnJalali case { caseNumber parcel { renovationCode owners { shareDang owner { fullName } } } items { note builtAreaM2 } } commission { name } } } } }'
+query="${PROFILE_QUERY:-$nested}"
 
 data=$(mktemp)
 "$target/release/shahr-loadgen" --url "http://127.0.0.1:$port/graphql" --token "$token" \
@@ -38,9 +41,9 @@ perf record -q -F 499 --call-graph dwarf,16384 -p "$pid" -o "$data" -- sleep "$s
 wait "$load"
 # The report's lines with a percentage, without the padding, the 40 first.
 tidy() { grep -E '^ +[0-9.]+%' | sed -E 's/[[:space:]]+-[[:space:]]+-[[:space:]]*$//; s/[[:space:]]+$//' | cut -c1-180 | head -40; }
-out=bench/results/profile-nested.txt
+out="bench/results/profile-${PROFILE_NAME:-nested}.txt"
 {
-  echo "# $(date -u +%FT%TZ) nested rulings, 64 clients, ${seconds}s, perf -F 499 dwarf"
+  echo "# $(date -u +%FT%TZ) ${PROFILE_NAME:-nested}: $query; 64 clients, ${seconds}s, perf -F 499 dwarf"
   echo "## self time"
   perf report -i "$data" --no-children --sort symbol --stdio 2>/dev/null | tidy || true
   echo "## inclusive time"

@@ -67,3 +67,31 @@ async fn a_district_is_found_by_number_and_again_by_its_global_id() {
         .await;
     assert_eq!(unknown["data"]["node"], json!(null));
 }
+
+#[tokio::test]
+async fn the_district_list_is_served_from_memory_for_a_minute_after_each_read() {
+    let app = TestApp::spawn().await;
+    let first = app.query("{ districts { number name } }").await;
+    assert_eq!(first["data"]["districts"][2]["name"], "منطقه سه", "{first}");
+    let renamed = app
+        .databases
+        .urbanism
+        .client()
+        .await
+        .execute(
+            "UPDATE tbl_mantaghe SET onvan_mantaghe = 'منطقه سوم' WHERE id_mantaghe = (SELECT id_mantaghe FROM tbl_mantaghe WHERE onvan_mantaghe = 'منطقه سه')",
+            &[],
+        )
+        .await
+        .expect("rename");
+    assert_eq!(renamed, 1);
+    // Reference data: the list read a moment ago answers both the list and the lookup.
+    let again = app
+        .query("{ districts { number name } district(number: 3) { name } }")
+        .await;
+    assert_eq!(
+        again["data"]["districts"], first["data"]["districts"],
+        "{again}"
+    );
+    assert_eq!(again["data"]["district"]["name"], "منطقه سه", "{again}");
+}

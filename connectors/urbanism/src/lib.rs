@@ -107,6 +107,7 @@ pub struct UrbanismDb {
     pool: PgPool,
     statements: Arc<AtomicU64>,
     rejects: Arc<Rejects>,
+    districts: Arc<districts::DistrictCache>,
 }
 
 impl UrbanismDb {
@@ -116,6 +117,7 @@ impl UrbanismDb {
             pool,
             statements: Arc::new(AtomicU64::new(0)),
             rejects: Arc::new(Rejects::default()),
+            districts: Arc::default(),
         }
     }
 
