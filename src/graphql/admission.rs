@@ -9,6 +9,9 @@
 //!
 //! Parsed documents are cached by their text (bounded, least recently used first out), so a
 //! known document, persisted or not, is parsed once; both schemas get a copy of the parse.
+//! Admissions are cached too, by document, operation name and variables: the same request
+//! again (a dashboard's poll, a screen's list) is admitted by charging its known cost, without
+//! validating it a second time (the resolving schema still validates what it runs).
 
 use std::{
     num::NonZeroUsize,
@@ -24,7 +27,7 @@ use tracing::Instrument;
 
 use super::{guard, AppSchema, CostBudget, ExecutionInfo, Limits};
 
-/// How many parsed documents are kept.
+/// How many parsed documents are kept, and how many admissions.
 const DOCUMENTS: usize = 1024;
 /// Longer documents are parsed each time rather than kept.
 const LARGEST_CACHED: usize = 32 * 1024;
@@ -44,6 +47,13 @@ pub struct Graph {
     gate: AppSchema,
     max_tokens: usize,
     documents: Arc<Mutex<lru::LruCache<String, Arc<ExecutableDocument>>>>,
+    admitted: Arc<Mutex<lru::LruCache<String, Arc<ExecutionInfo>>>>,
+}
+
+fn lru<T>() -> Arc<Mutex<lru::LruCache<String, T>>> {
+    Arc::new(Mutex::new(lru::LruCache::new(
+        NonZeroUsize::new(DOCUMENTS).unwrap_or(NonZeroUsize::MIN),
+    )))
 }
 
 impl Graph {
@@ -58,9 +68,8 @@ impl Graph {
             schema,
             gate,
             max_tokens,
-            documents: Arc::new(Mutex::new(lru::LruCache::new(
-                NonZeroUsize::new(DOCUMENTS).unwrap_or(NonZeroUsize::MIN),
-            ))),
+            documents: lru(),
+            admitted: lru(),
         }
     }
 
@@ -113,6 +122,35 @@ impl Graph {
     /// Admits `request`: limits, validation and the cost budget (when given). On success
     /// `request` carries the parsed document and the [`ExecutionInfo`] for the run.
     pub async fn admit(&self, request: &mut Request, budget: Option<CostBudget>) -> Admission {
+        let key = (request.query.len() <= LARGEST_CACHED).then(|| {
+            format!(
+                "{}\u{0}{}\u{0}{}",
+                request.query,
+                request.operation_name.as_deref().unwrap_or_default(),
+                request.variables
+            )
+        });
+        let known = key.as_deref().and_then(|key| {
+            self.admitted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(key)
+                .cloned()
+        });
+        let document = self.document(&request.query);
+        if let Some(known) = known {
+            let info = ExecutionInfo::copy_of(&known);
+            if let Some(budget) = budget {
+                if let Err(err) = budget.charge(info.cost(), &info).await {
+                    return Admission::Refused(Box::new(Response::from_errors(vec![err])), info);
+                }
+            }
+            info.accept();
+            if let Some(document) = document {
+                request.set_parsed_query((*document).clone());
+            }
+            return Admission::Admitted(info);
+        }
         let info = ExecutionInfo::new();
         let mut check = Request::new(request.query.clone())
             .variables(request.variables.clone())
@@ -121,16 +159,21 @@ impl Graph {
         if let Some(budget) = budget {
             check = check.data(budget);
         }
-        if let Some(document) = self.document(&request.query) {
+        if let Some(document) = document {
             check.set_parsed_query((*document).clone());
             request.set_parsed_query((*document).clone());
         }
         let response = self.gate.execute(check).await;
-        if info.accepted() {
-            Admission::Admitted(info)
-        } else {
-            Admission::Refused(Box::new(response), info)
+        if !info.accepted() {
+            return Admission::Refused(Box::new(response), info);
         }
+        if let (Some(key), true) = (key, info.admitted_in_full()) {
+            self.admitted
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .put(key, ExecutionInfo::copy_of(&info));
+        }
+        Admission::Admitted(info)
     }
 
     /// Runs an admitted operation under its span.

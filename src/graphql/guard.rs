@@ -7,7 +7,7 @@
 //! every field.
 
 use std::sync::{
-    atomic::{AtomicBool, Ordering},
+    atomic::{AtomicBool, AtomicU32, Ordering},
     Arc, Mutex,
 };
 
@@ -42,6 +42,7 @@ pub struct Limits {
 #[derive(Debug, Default)]
 pub struct ExecutionInfo {
     accepted: AtomicBool,
+    cost: AtomicU32,
     operation_name: Mutex<Option<String>>,
     operation_type: Mutex<Option<OperationType>>,
     retry_after: Mutex<Option<std::time::Duration>>,
@@ -57,10 +58,73 @@ pub struct CostBudget {
     pub who: String,
 }
 
+impl CostBudget {
+    /// Takes an operation's `cost` from the budget; when it is not there, records how long to
+    /// wait in `info` and answers the request error.
+    pub async fn charge(&self, cost: u32, info: &ExecutionInfo) -> Result<(), ServerError> {
+        let Err(wait) = self
+            .limiter
+            .take(self.limiter.cost(), &self.who, cost)
+            .await
+        else {
+            return Ok(());
+        };
+        *info.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+        let seconds = wait.as_secs().max(1);
+        let mut err = ServerError::new(
+            format!(
+                "this query's cost ({cost}) is over what is left of the budget; retry in {seconds} s"
+            ),
+            None,
+        );
+        err.extensions = Some(
+            ApiError::new(ErrorCode::RateLimited, "")
+                .with("retryAfter", (seconds as i64).into())
+                .extensions(),
+        );
+        Err(err)
+    }
+}
+
 impl ExecutionInfo {
     /// A fresh record, to put in the request's data.
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// A record for an operation admitted before with the same document and variables: its
+    /// cost, name and type, not yet accepted.
+    pub(crate) fn copy_of(known: &Self) -> Arc<Self> {
+        Arc::new(Self {
+            accepted: AtomicBool::new(false),
+            cost: AtomicU32::new(known.cost()),
+            operation_name: Mutex::new(known.operation_name()),
+            operation_type: Mutex::new(known.operation_type()),
+            retry_after: Mutex::new(None),
+        })
+    }
+
+    /// Marks the operation admitted.
+    pub(crate) fn accept(&self) {
+        self.accepted.store(true, Ordering::Release);
+    }
+
+    /// True once the whole document was admitted and its operation found: the same
+    /// document with the same variables and operation name will be admitted again.
+    pub(crate) fn admitted_in_full(&self) -> bool {
+        self.accepted() && self.operation_type().is_some()
+    }
+
+    /// The operation's cost (its validated complexity, at least 1) once validated.
+    pub fn cost(&self) -> u32 {
+        self.cost.load(Ordering::Acquire)
+    }
+
+    fn operation_type(&self) -> Option<OperationType> {
+        *self
+            .operation_type
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     /// True once the document passed parsing, limits and validation, so the operation runs:
@@ -85,11 +149,7 @@ impl ExecutionInfo {
     /// The span of the admitted operation, named as OpenTelemetry names GraphQL operations:
     /// `query RulingsPage`, or the type alone for an anonymous one.
     pub fn span(&self) -> tracing::Span {
-        let kind = match *self
-            .operation_type
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-        {
+        let kind = match self.operation_type() {
             Some(OperationType::Mutation) => "mutation",
             Some(OperationType::Subscription) => "subscription",
             _ => "query",
@@ -213,27 +273,13 @@ impl Extension for RequestGuardExtension {
         next: NextValidation<'_>,
     ) -> Result<ValidationResult, Vec<ServerError>> {
         let result = next.run(ctx).await;
-        if let (Ok(valid), Some(budget)) = (&result, ctx.data_opt::<CostBudget>()) {
+        if let Ok(valid) = &result {
             let cost = u32::try_from(valid.complexity).unwrap_or(u32::MAX).max(1);
-            if let Err(wait) = budget
-                .limiter
-                .take(budget.limiter.cost(), &budget.who, cost)
-                .await
-            {
-                if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
-                    *info.retry_after.lock().unwrap_or_else(|p| p.into_inner()) = Some(wait);
+            if let Some(info) = ctx.data_opt::<Arc<ExecutionInfo>>() {
+                info.cost.store(cost, Ordering::Release);
+                if let Some(budget) = ctx.data_opt::<CostBudget>() {
+                    budget.charge(cost, info).await.map_err(|err| vec![err])?;
                 }
-                let seconds = wait.as_secs().max(1);
-                let mut err = ServerError::new(
-                    format!("this query's cost ({cost}) is over what is left of the budget; retry in {seconds} s"),
-                    None,
-                );
-                err.extensions = Some(
-                    ApiError::new(ErrorCode::RateLimited, "")
-                        .with("retryAfter", (seconds as i64).into())
-                        .extensions(),
-                );
-                return Err(vec![err]);
             }
         }
         if result.is_ok() {

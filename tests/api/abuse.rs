@@ -370,6 +370,7 @@ async fn a_query_is_charged_for_the_page_sizes_it_asks_for() {
         .post_graphql(json!({ "query": big }), Some(&staff))
         .await;
     assert_eq!(first.status(), 200);
+    // The same request again is admitted from memory: it is charged all the same.
     let second = app
         .post_graphql(json!({ "query": big }), Some(&staff))
         .await;
