@@ -267,11 +267,7 @@ async fn execute(
     let started = Instant::now();
     match batch {
         BatchRequest::Single(request) => {
-            let (response, info) = if mutation {
-                run_to_the_end(state, prepare(request), &budget).await
-            } else {
-                run_with_deadline(state, prepare(request), &budget).await
-            };
+            let (response, info) = admit_and_run(state, prepare(request), &budget, mutation).await;
             let (status, body) = shape(rtype, &response, &info);
             record(state, &info, &response, started);
             let mut out = text_response(status, rtype, body);
@@ -287,7 +283,7 @@ async fn execute(
         BatchRequest::Batch(requests) => {
             let runs = requests
                 .into_iter()
-                .map(|r| run_with_deadline(state, prepare(r), &budget));
+                .map(|r| admit_and_run(state, prepare(r), &budget, false));
             let responses = futures_util::future::join_all(runs).await;
             let bodies: Vec<String> = responses
                 .iter()
@@ -301,6 +297,26 @@ async fn execute(
     }
 }
 
+/// Admits one operation and runs it: a mutation to its end, anything else within the
+/// request deadline. A refused operation answers with admission's errors.
+async fn admit_and_run(
+    state: &HttpState,
+    mut request: async_graphql::Request,
+    budget: &CostBudget,
+    mutation: bool,
+) -> (async_graphql::Response, Arc<ExecutionInfo>) {
+    let info = match state.graph.admit(&mut request, Some(budget.clone())).await {
+        Admission::Admitted(info) => info,
+        Admission::Refused(response, info) => return (*response, info),
+    };
+    let response = if mutation {
+        run_to_the_end(state, request, &info).await
+    } else {
+        run_with_deadline(state, request, &info).await
+    };
+    (response, info)
+}
+
 /// A mutation runs to its end: once its transaction may have begun, neither the deadline
 /// nor a client that goes away may cut it off, or a commit could land while the client is
 /// told it failed. Once admitted it runs in a task of its own (dropping this request does not
@@ -308,13 +324,9 @@ async fn execute(
 /// instead, and the rate limits and validation came before it.
 async fn run_to_the_end(
     state: &HttpState,
-    mut request: async_graphql::Request,
-    budget: &CostBudget,
-) -> (async_graphql::Response, Arc<ExecutionInfo>) {
-    let info = match state.graph.admit(&mut request, Some(budget.clone())).await {
-        Admission::Admitted(info) => info,
-        Admission::Refused(response, info) => return (*response, info),
-    };
+    request: async_graphql::Request,
+    info: &ExecutionInfo,
+) -> async_graphql::Response {
     let graph = state.graph.clone();
     let span = info.span();
     let run = tokio::spawn(tracing::Instrument::instrument(
@@ -322,7 +334,7 @@ async fn run_to_the_end(
         span,
     ));
     match run.await {
-        Ok(response) => (response, info),
+        Ok(response) => response,
         Err(err) => {
             tracing::error!(error = %err, "a mutation's task failed");
             let mut err = async_graphql::ServerError::new(
@@ -332,35 +344,31 @@ async fn run_to_the_end(
             let mut ext = async_graphql::ErrorExtensionValues::default();
             ext.set("code", "INTERNAL_SERVER_ERROR");
             err.extensions = Some(ext);
-            (async_graphql::Response::from_errors(vec![err]), info)
+            async_graphql::Response::from_errors(vec![err])
         }
     }
 }
 
-/// Admits and runs a query within the request deadline.
+/// Runs an admitted operation within the request deadline.
 async fn run_with_deadline(
     state: &HttpState,
-    mut request: async_graphql::Request,
-    budget: &CostBudget,
-) -> (async_graphql::Response, Arc<ExecutionInfo>) {
-    let info = match state.graph.admit(&mut request, Some(budget.clone())).await {
-        Admission::Admitted(info) => info,
-        Admission::Refused(response, info) => return (*response, info),
-    };
+    request: async_graphql::Request,
+    info: &ExecutionInfo,
+) -> async_graphql::Response {
     match tokio::time::timeout(
         state.settings.request_timeout,
-        state.graph.execute(request, &info),
+        state.graph.execute(request, info),
     )
     .await
     {
-        Ok(response) => (response, info),
+        Ok(response) => response,
         Err(_) => {
             let mut err =
                 async_graphql::ServerError::new("the request ran past its deadline", None);
             let mut ext = async_graphql::ErrorExtensionValues::default();
             ext.set("code", "SERVICE_UNAVAILABLE");
             err.extensions = Some(ext);
-            (async_graphql::Response::from_errors(vec![err]), info)
+            async_graphql::Response::from_errors(vec![err])
         }
     }
 }
