@@ -15,10 +15,8 @@
 # Needs wrk (Debian package wrk), pgbench, Node.js and npm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/city.sh
 admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-base="${admin%/*}"
-urbanism="$base/shahr_bench_urbanism"
-citizen="$base/shahr_bench_citizen"
 
 for tool in wrk pgbench npm; do
   command -v "$tool" >/dev/null || { echo "compare_postgraphile: $tool is missing" >&2; exit 1; }
@@ -27,19 +25,10 @@ done
 gateway="${BENCH_GATEWAY_BIN:-${CARGO_TARGET_DIR:-target}/release/shahr-gateway}"
 [ -d bench/postgraphile/node_modules ] || (cd bench/postgraphile && npm ci --no-audit --no-fund >/dev/null)
 
-for db in shahr_bench_urbanism shahr_bench_citizen; do
-  psql "$admin" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
-    || psql "$admin" -qc "CREATE DATABASE $db"
-done
-export SHAHR_URBANISM_DATABASE_URL="$urbanism" SHAHR_CITIZEN_DATABASE_URL="$citizen"
-"$gateway" migrate >/dev/null 2>&1
-have=$(psql "$urbanism" -qAtc "SELECT count(*) FROM tbl_parvandeh" 2>/dev/null || echo 0)
-if [ "$have" -lt 190000 ]; then
-  "$gateway" seed --reset --scale 10 --seed 1 >/dev/null
-fi
+bench_city "$gateway" "$admin" 10
 
 major=$(psql "$admin" -qAtc "SHOW server_version_num" | cut -c1-2)
-export BENCH_URBANISM_URL="$urbanism" BENCH_ADMIN_URL="$admin" BENCH_GATEWAY="$gateway"
+export BENCH_URBANISM_URL="$SHAHR_URBANISM_DATABASE_URL" BENCH_ADMIN_URL="$admin" BENCH_GATEWAY="$gateway"
 export BENCH_PG_LOG="${BENCH_PG_LOG:-/var/log/postgresql/postgresql-$major-main.log}"
 line=$(python3 bench/postgraphile/compare.py)
 echo "$line"

@@ -9,30 +9,18 @@
 #                                      # BENCH_GATEWAY_BIN runs that build instead
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/city.sh
 admin="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 scale="${BENCH_SCALE:-10}"
 seconds="${BENCH_SECONDS:-20}"
 concurrency="${BENCH_CONCURRENCY:-64}"
-base="${admin%/*}"
-urbanism="$base/shahr_bench_urbanism"
-citizen="$base/shahr_bench_citizen"
 
 [ -n "${BENCH_GATEWAY_BIN:-}" ] || cargo build --release -q -p shahr-gateway --bin shahr-gateway
 cargo build --release -q -p shahr-loadgen
 target="${CARGO_TARGET_DIR:-target}/release"
 gateway="${BENCH_GATEWAY_BIN:-$target/shahr-gateway}"
 
-for db in shahr_bench_urbanism shahr_bench_citizen; do
-  psql "$admin" -qAtc "SELECT 1 FROM pg_database WHERE datname = '$db'" | grep -q 1 \
-    || psql "$admin" -qc "CREATE DATABASE $db"
-done
-export SHAHR_URBANISM_DATABASE_URL="$urbanism" SHAHR_CITIZEN_DATABASE_URL="$citizen"
-"$gateway" migrate >/dev/null 2>&1
-want=$(python3 -c "print(int(20000 * $scale * 0.95))")
-have=$(psql "$urbanism" -qAtc "SELECT count(*) FROM tbl_parvandeh" 2>/dev/null || echo 0)
-if [ "$have" -lt "$want" ]; then
-  "$gateway" seed --reset --scale "$scale" --seed 1
-fi
+bench_city "$gateway" "$admin" "$scale"
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 # Throughput, not rate limits, is measured: the one benchmark viewer may ask without limit.
